@@ -1,0 +1,3 @@
+from lending.cli import main
+
+main()

@@ -1,0 +1,36 @@
+"""First start: make sure someone can sign in."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lending.accounts.models import Role
+from lending.accounts.service import AccountService, NewUser
+from lending.audit.recorder import set_actor
+from lending.config import Settings
+from lending.core.db import session_maker
+
+log = logging.getLogger("lending.bootstrap")
+
+DEFAULT_ADMIN_EMAIL = "admin@example.org"
+
+
+async def ensure_admin(engine: AsyncEngine, settings: Settings) -> tuple[str, str | None] | None:
+    """Create the first admin when no user exists.
+
+    Returns (email, generated password or None) when an admin was created, None otherwise.
+    """
+    async with session_maker(engine)() as session, session.begin():
+        service = AccountService(session)
+        if await service.any_user():
+            return None
+        set_actor(session, user_id=None, label="system:first-start")
+        email = settings.admin_email or DEFAULT_ADMIN_EMAIL
+        password = settings.admin_password.get_secret_value() if settings.admin_password else None
+        user, generated = await service.create(
+            NewUser(email=email, name="Administrator", role=Role.admin, password=password)
+        )
+        log.info("created the first admin %s (id %s)", user.email, user.id)
+        return user.email, generated

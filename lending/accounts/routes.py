@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from advanced_alchemy.service import OffsetPagination
+from litestar import Controller, Request, get, patch, post
+from litestar.di import Provide
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.auth import LoginLimiter, requires
+from lending.accounts.models import Role, User
+from lending.accounts.schemas import (
+    PasswordReset,
+    PasswordResetDone,
+    TokenRequest,
+    TokenResponse,
+    UserCreate,
+    UserCreated,
+    UserOut,
+    UserUpdate,
+)
+from lending.accounts.service import AccountService, NewUser
+from lending.config import Settings
+from lending.core.pagination import ListParams, page
+
+
+async def provide_account_service(db_session: AsyncSession) -> AccountService:
+    return AccountService(db_session)
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["accounts"]
+    dependencies = {"accounts": Provide(provide_account_service)}
+
+    @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token")
+    async def token(self, request: Request, data: TokenRequest, accounts: AccountService,
+                    settings: Settings) -> TokenResponse:
+        limiter: LoginLimiter = request.app.state.login_limiter
+        limiter.hit(request.client.host if request.client else "unknown", data.email)
+        user = await accounts.authenticate(data.email, data.password.get_secret_value())
+        if user is None:
+            # Same answer for an unknown email and a wrong password: no account discovery.
+            raise NotAuthorizedException("Wrong email or password.")
+        ttl = timedelta(minutes=settings.token_ttl_minutes)
+        token = request.app.state.jwt_auth.create_token(identifier=str(user.id), token_expiration=ttl)
+        return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()))
+
+
+class MeController(Controller):
+    path = "/api/v1/me"
+    tags = ["accounts"]
+
+    @get("/", summary="Who am I")
+    async def me(self, request: Request[User, object, object]) -> UserOut:
+        return UserOut.model_validate(request.user)
+
+
+class UserController(Controller):
+    path = "/api/v1/users"
+    tags = ["accounts"]
+    guards = [requires(Role.admin)]
+    dependencies = {"accounts": Provide(provide_account_service)}
+
+    @get("/", summary="List users")
+    async def list_users(self, accounts: AccountService, list_params: ListParams,
+                         role: Role | None = None, active: bool | None = None,
+                         q: str | None = Parameter(None, max_length=200)) -> OffsetPagination[UserOut]:
+        users, total = await accounts.list(list_params, role=role, active=active, q=q)
+        return page([UserOut.model_validate(u) for u in users], total, list_params)
+
+    @post("/", summary="Create a user")
+    async def create_user(self, data: UserCreate, accounts: AccountService) -> UserCreated:
+        password = data.password.get_secret_value() if data.password else None
+        user, generated = await accounts.create(NewUser(
+            email=data.email, name=data.name, role=data.role, password=password, home_centre_id=data.home_centre_id,
+        ))
+        return UserCreated.model_validate({**UserOut.model_validate(user).model_dump(),
+                                           "generated_password": generated})
+
+    @get("/{user_id:int}", summary="Get a user")
+    async def get_user(self, user_id: int, accounts: AccountService) -> UserOut:
+        return UserOut.model_validate(await accounts.get(user_id))
+
+    @patch("/{user_id:int}", summary="Change a user's name, role, home centre or active flag")
+    async def update_user(self, request: Request[User, object, object], user_id: int, data: UserUpdate,
+                          accounts: AccountService) -> UserOut:
+        user = await accounts.update(user_id, actor=request.user, changes=data.model_dump(exclude_unset=True))
+        return UserOut.model_validate(user)
+
+    @post("/{user_id:int}/password", status_code=200, summary="Reset a user's password (signs them out)")
+    async def reset_password(self, user_id: int, data: PasswordReset, accounts: AccountService
+                             ) -> PasswordResetDone:
+        _, generated = await accounts.reset_password(
+            user_id, data.password.get_secret_value() if data.password else None
+        )
+        return PasswordResetDone(generated_password=generated)

@@ -1,0 +1,73 @@
+"""The application factory: wires settings, database, auth, errors and every domain's routes."""
+
+from __future__ import annotations
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Tag
+
+import lending.audit.recorder  # noqa: F401  (registers the audit listener)
+import lending.models  # noqa: F401  (the whole schema)
+from lending import __version__
+from lending.accounts.auth import LoginLimiter, build_jwt_auth
+from lending.accounts.routes import AuthController, MeController, UserController
+from lending.audit.routes import AuditController
+from lending.centres.routes import CentreController
+from lending.config import Settings, get_settings
+from lending.core.db import alchemy_config
+from lending.core.errors import problem_handler
+from lending.core.health import health
+from lending.core.pagination import provide_list_params
+from lending.core.request_id import add_request_id_header
+
+TAGS = [
+    Tag(name="accounts", description="Sign-in, users and roles"),
+    Tag(name="centres", description="Hyperlocal centres where devices are kept and lent"),
+    Tag(name="audit", description="Who changed what, when"),
+    Tag(name="system", description="Health"),
+]
+
+ROUTE_HANDLERS = [AuthController, MeController, UserController, CentreController, AuditController]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+    alchemy = alchemy_config(settings)
+    jwt_auth = build_jwt_auth(settings, alchemy)
+
+    def provide_settings() -> Settings:
+        return settings
+
+    return Litestar(
+        route_handlers=[health, Router(path="/", route_handlers=ROUTE_HANDLERS)],
+        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        on_app_init=[jwt_auth.on_app_init],
+        dependencies={
+            "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
+            "list_params": Provide(provide_list_params),
+        },
+        exception_handlers={Exception: problem_handler},
+        before_send=[add_request_id_header],
+        state=State({
+            "settings": settings,
+            "jwt_auth": jwt_auth,
+            "login_limiter": LoginLimiter(settings.login_max_attempts, settings.login_window_seconds),
+        }),
+        openapi_config=OpenAPIConfig(
+            title="Lending API",
+            version=__version__,
+            description="Lend donated laptops, tablets and data SIMs to families in digital poverty.",
+            tags=TAGS,
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        # Logging is the process's business (see `lending serve`), not the factory's: creating an app in a
+        # test or a worker never reconfigures global logging.
+        logging_config=None,
+        debug=False,
+    )
+

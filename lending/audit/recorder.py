@@ -1,0 +1,138 @@
+"""The one audit mechanism.
+
+Every flush of a Lending session writes an audit entry for each created, updated or deleted entity, in the
+same transaction as the change, so no service can forget to audit and no audit row outlives a rollback.
+Changes made without the ORM (bulk statements) go through `record()`, which writes the same kind of row.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.base import NO_VALUE
+
+from lending.audit.models import AuditEntry
+from lending.core.db import Base
+
+REDACTED = "[redacted]"
+_NOT_DIFFED = frozenset({"created_at", "updated_at"})
+
+
+def set_actor(session: AsyncSession | Session, *, user_id: int | None, label: str,
+              request_id: str | None = None) -> None:
+    """Name who is acting for the rest of this session's life."""
+    info = session.info
+    info["audit_actor_id"] = user_id
+    info["audit_actor_label"] = label
+    info["audit_request_id"] = request_id
+
+
+def _json_safe(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"<{len(bytes(value))} bytes>"
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    return str(value)
+
+
+def _shown(obj: Base, key: str, value: Any) -> Any:
+    return REDACTED if key in type(obj).__audit_redact__ and value is not None else _json_safe(value)
+
+
+def _columns(obj: Base) -> list[str]:
+    return [attr.key for attr in inspect(obj).mapper.column_attrs if attr.key not in _NOT_DIFFED]
+
+
+def _snapshot(obj: Base) -> dict[str, Any]:
+    state = inspect(obj)
+    return {key: _shown(obj, key, state.attrs[key].loaded_value) for key in _columns(obj)
+            if state.attrs[key].loaded_value is not NO_VALUE}
+
+
+def _diff(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:
+    state = inspect(obj)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for key in _columns(obj):
+        history = state.attrs[key].history
+        if not history.has_changes():
+            continue
+        old = history.deleted[0] if history.deleted else None
+        new = history.added[0] if history.added else None
+        if old == new:
+            continue
+        before[key] = _shown(obj, key, old)
+        after[key] = _shown(obj, key, new)
+    return before, after
+
+
+def _entity_id(obj: Base) -> str:
+    # The identity key is only set after the flush completes; the mapper reads the new id already.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(part) for part in key)
+
+
+def _row(session: Session, action: str, entity_type: str, entity_id: str, before: dict[str, Any] | None,
+         after: dict[str, Any] | None) -> dict[str, Any]:
+    info = session.info
+    now = datetime.now(timezone.utc)
+    return {
+        "occurred_at": now,
+        "created_at": now,
+        "updated_at": now,
+        "actor_id": info.get("audit_actor_id"),
+        "actor_label": info.get("audit_actor_label") or "system",
+        "request_id": info.get("audit_request_id"),
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": before,
+        "after": after,
+    }
+
+
+def _audited(obj: object) -> bool:
+    return isinstance(obj, Base) and type(obj).__audit__
+
+
+# Every ORM session, whoever made it: an audited model cannot be changed through the ORM unaudited.
+@event.listens_for(Session, "after_flush")
+def _audit_flush(session: Session, _flush_context: Any) -> None:
+    rows = []
+    for obj in session.new:
+        if _audited(obj):
+            rows.append(_row(session, "create", obj.__tablename__, _entity_id(obj), None, _snapshot(obj)))
+    for obj in session.dirty:
+        if _audited(obj) and session.is_modified(obj, include_collections=False):
+            before, after = _diff(obj)
+            if after or before:
+                rows.append(_row(session, "update", obj.__tablename__, _entity_id(obj), before, after))
+    for obj in session.deleted:
+        if _audited(obj):
+            rows.append(_row(session, "delete", obj.__tablename__, _entity_id(obj), _snapshot(obj), None))
+    if rows:
+        session.connection().execute(insert(AuditEntry), rows)
+
+
+async def record(session: AsyncSession, *, action: str, entity_type: str, entity_id: str | int,
+                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+    """Audit a change the ORM does not see (a bulk UPDATE, an erasure): same table, same transaction."""
+    row = _row(session.sync_session, action, entity_type, str(entity_id), _json_safe(before), _json_safe(after))
+    await session.execute(insert(AuditEntry), [row])
+

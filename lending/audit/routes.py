@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from advanced_alchemy.service import OffsetPagination
+from litestar import Controller, get
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.auth import requires
+from lending.accounts.models import Role
+from lending.audit.schemas import AuditEntryOut
+from lending.audit.service import AuditService
+from lending.core.pagination import ListParams, page
+
+
+async def provide_audit_service(db_session: AsyncSession) -> AuditService:
+    return AuditService(db_session)
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+    guards = [requires(Role.admin)]
+    dependencies = {"audit": Provide(provide_audit_service)}
+
+    @get("/", summary="The audit trail: who changed what, when (oldest first unless sort=-occurred_at)")
+    async def list_audit(
+        self, audit: AuditService, list_params: ListParams,
+        entity: str | None = Parameter(None, description="Entity type, e.g. centre, user_account."),
+        entity_id: str | None = None,
+        user_id: int | None = Parameter(None, description="Who made the change."),
+        since: datetime | None = Parameter(None, description="Changes at or after this time (ISO 8601)."),
+    ) -> OffsetPagination[AuditEntryOut]:
+        rows, total = await audit.list(list_params, entity=entity, entity_id=entity_id, user_id=user_id, since=since)
+        return page([AuditEntryOut.model_validate(r) for r in rows], total, list_params)

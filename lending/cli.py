@@ -1,0 +1,153 @@
+"""The `lending` command: serve, migrate and administer from a shell."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.panel import Panel
+
+from lending.config import get_settings
+
+console = Console(stderr=True)
+T = TypeVar("T")
+
+
+def run_with_engine(work: Callable[[Any], Awaitable[T]]) -> T:
+    """Run `work(engine)` on a fresh engine for the configured database, then dispose of it."""
+    from lending.core.db import make_engine
+
+    async def main() -> T:
+        engine = make_engine(get_settings())
+        try:
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+@click.group()
+@click.version_option(package_name="lending")
+def main() -> None:
+    """Lending: lend donated devices and data SIMs to families."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, reload: bool) -> None:
+    """Apply pending migrations, make the first admin if needed, then serve the API."""
+    import uvicorn
+
+    from lending.accounts.bootstrap import ensure_admin
+    from lending.core import migrations
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    migrations.upgrade(settings.database_url)
+    created = run_with_engine(lambda engine: ensure_admin(engine, settings))
+    if created is not None:
+        email, password = created
+        if password:
+            console.print(Panel(
+                f"First admin: [bold]{email}[/bold]\nPassword:    [bold]{password}[/bold]\n\n"
+                "Shown once. Sign in and change it, or set LENDING_ADMIN_EMAIL / LENDING_ADMIN_PASSWORD.",
+                title="Lending is set up",
+            ))
+        else:
+            console.print(f"First admin created: {email} (password from LENDING_ADMIN_PASSWORD)")
+    if settings.secret_key is None:
+        console.print("[yellow]LENDING_SECRET_KEY is not set: tokens will not survive a restart.[/yellow]")
+    uvicorn.run("lending.app:create_app", factory=True, host=host, port=port, reload=reload,
+                log_level=settings.log_level.lower())
+
+
+@main.group()
+def db() -> None:
+    """Database migrations."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema (default: to the newest revision)."""
+    from lending.core import migrations
+
+    migrations.upgrade(get_settings().database_url, revision)
+    click.echo(f"Database at {migrations.current(get_settings().database_url) or 'base'}")
+
+
+@db.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema (default: one revision; `base` removes every table)."""
+    from lending.core import migrations
+
+    migrations.downgrade(get_settings().database_url, revision)
+    click.echo(f"Database at {migrations.current(get_settings().database_url) or 'base'}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    from lending.core import migrations
+
+    click.echo(migrations.current(get_settings().database_url) or "base (empty database)")
+
+
+@main.group()
+def users() -> None:
+    """Sign-in accounts."""
+
+
+@users.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice(["admin", "staff", "volunteer", "school"]))
+@click.option("--centre-id", type=int, default=None, help="Home centre.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email: str, name: str, role: str, centre_id: int | None, password_stdin: bool) -> None:
+    """Create a user; without --password-stdin a password is generated and printed once."""
+    from pydantic import TypeAdapter, ValidationError
+    from pydantic import EmailStr
+
+    from lending.accounts.models import Role
+    from lending.accounts.passwords import MIN_LENGTH
+    from lending.accounts.service import AccountService, NewUser
+    from lending.audit.recorder import set_actor
+    from lending.core.db import session_maker
+    from lending.core.errors import DomainError
+
+    try:
+        TypeAdapter(EmailStr).validate_python(email)
+    except ValidationError:
+        raise click.BadParameter("not a valid email address", param_hint="--email") from None
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    if password is not None and len(password) < MIN_LENGTH:
+        raise click.BadParameter(f"the password must be at least {MIN_LENGTH} characters", param_hint="stdin")
+
+    async def work(engine: Any) -> tuple[Any, str | None]:
+        async with session_maker(engine)() as session, session.begin():
+            set_actor(session, user_id=None, label="cli")
+            return await AccountService(session).create(
+                NewUser(email=email, name=name, role=Role(role), password=password, home_centre_id=centre_id)
+            )
+
+    try:
+        user, generated = run_with_engine(work)
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
+    click.echo(f"Created {user.role} {user.email} (id {user.id})")
+    if generated:
+        click.echo(f"Password (shown once): {generated}")
+
+
+if __name__ == "__main__":
+    main()

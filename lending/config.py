@@ -1,0 +1,57 @@
+"""Settings: one class, read once from `LENDING_` environment variables (or a `.env` file)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LENDING_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite+aiosqlite:///lending.db",
+        description="SQLAlchemy async URL: sqlite+aiosqlite:///file.db or postgresql+asyncpg://user@host/db",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Signs access tokens. Unset: a random key per process (tokens end with a restart).",
+    )
+    admin_email: str | None = Field(None, description="Email of the admin created on first start.")
+    admin_password: SecretStr | None = Field(
+        None, description="Password of that admin; unset: one is generated and printed once."
+    )
+    org_name: str = Field("Lending", description="The organisation's name, on labels and agreements.")
+    org_phone: str = Field("", description="The organisation's phone, on labels and agreements.")
+    token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30, description="Lifetime of an access token.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
+    login_max_attempts: int = Field(
+        10, ge=1, description="Login attempts allowed per client and email within the window."
+    )
+    login_window_seconds: int = Field(300, ge=1, description="The login rate-limit window.")
+    db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def token_secret(self) -> str:
+        if self.secret_key is None:
+            # Generated once per Settings object so every token of this process verifies.
+            self.secret_key = SecretStr(secrets.token_urlsafe(48))
+        assert self.secret_key is not None
+        return self.secret_key.get_secret_value()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

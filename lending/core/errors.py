@@ -1,0 +1,137 @@
+"""Domain errors raised by services, and their RFC 9457 problem+json rendering.
+
+Services raise the plain exceptions below and never know about HTTP; the app maps them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from advanced_alchemy import exceptions as aa_exc
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+
+from lending.core.request_id import request_id_of
+
+log = logging.getLogger("lending.errors")
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass
+class FieldError:
+    field: str
+    message: str
+
+
+class DomainError(Exception):
+    status = 400
+
+    def __init__(self, detail: str, *, errors: list[FieldError] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class Invalid(DomainError):
+    """Input that parses but breaks a rule; `errors` name each field."""
+
+    status = 422
+
+    @classmethod
+    def field(cls, name: str, message: str) -> "Invalid":
+        return cls(f"{name}: {message}", errors=[FieldError(name, message)])
+
+
+@dataclass
+class Problem:
+    status: int
+    detail: str
+    errors: list[FieldError] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def response(self, request: Request) -> Response:
+        body: dict[str, Any] = {
+            "type": "about:blank",
+            "status": self.status,
+            "title": HTTPStatus(self.status).phrase,
+            "detail": self.detail,
+            "instance": request.url.path,
+            "request_id": request_id_of(request.scope),
+        }
+        if self.errors:
+            body["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
+        body.update(self.extra)
+        return Response(body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers)
+
+
+_PYDANTIC_PREFIX = re.compile(r"^(Value|Assertion) error, ")
+_INDEX = re.compile(r"\.(\d+)(?=\.|$)")
+
+
+def dotted_path(key: str | int | tuple | list | None) -> str:
+    """`items.3.iccid` (Litestar/pydantic) -> `items[3].iccid`."""
+    if key is None:
+        return ""
+    if isinstance(key, (tuple, list)):
+        key = ".".join(str(k) for k in key)
+    return _INDEX.sub(lambda m: f"[{m.group(1)}]", str(key))
+
+
+def _validation_problem(exc: ValidationException) -> Problem:
+    extra = exc.extra
+    if isinstance(extra, list) and extra and all(isinstance(e, dict) for e in extra):
+        errors = [
+            FieldError(dotted_path(e.get("key")) or str(e.get("source") or "body"),
+                       _PYDANTIC_PREFIX.sub("", str(e.get("message"))))
+            for e in extra
+        ]
+        summary = "; ".join(f"{e.field}: {e.message}" for e in errors)
+        return Problem(422, f"Validation failed: {summary}", errors)
+    # Malformed JSON or an unreadable body: nothing to point at but the body itself.
+    return Problem(400, exc.detail or "Bad request", [FieldError("body", exc.detail or "unreadable")])
+
+
+def to_problem(exc: Exception) -> Problem:
+    if isinstance(exc, ValidationException):
+        return _validation_problem(exc)
+    if isinstance(exc, HTTPException) and isinstance(exc.__cause__, SerializationException):
+        return Problem(400, f"The request body is not valid JSON: {exc.detail}",
+                       [FieldError("body", "malformed JSON")])
+    if isinstance(exc, HTTPException):
+        headers = dict(exc.headers or {})
+        detail = exc.detail if exc.detail else HTTPStatus(exc.status_code).phrase
+        return Problem(exc.status_code, detail, headers=headers)
+    if isinstance(exc, DomainError):
+        return Problem(exc.status, exc.detail, exc.errors, exc.extra)
+    if isinstance(exc, aa_exc.NotFoundError):
+        return Problem(404, "Not found")
+    if isinstance(exc, (aa_exc.DuplicateKeyError, aa_exc.IntegrityError)):
+        return Problem(409, "This conflicts with data already held.")
+    return Problem(500, "An unexpected error occurred. Quote the request id when reporting it.")
+
+
+def problem_handler(request: Request, exc: Exception) -> Response:
+    problem = to_problem(exc)
+    if problem.status >= 500:
+        log.exception("unhandled error [request_id=%s] %s %s", request_id_of(request.scope), request.method,
+                      request.url.path, exc_info=exc)
+    return problem.response(request)

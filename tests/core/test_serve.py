@@ -1,0 +1,76 @@
+"""The README's first command: `lending serve` from an empty directory gives a working API on SQLite."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import httpx
+
+from lending.accounts.bootstrap import ensure_admin
+from lending.config import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_migrates_creates_the_first_admin_and_answers(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
+    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], cwd=tmp_path,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        health = None
+        while time.monotonic() < deadline:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert health is not None and health.status_code == 200, "server did not come up"
+        assert health.json()["database"] == "ok"
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=20)
+    assert (tmp_path / "lending.db").exists()
+    assert "admin@example.org" in output
+    password = output.split("Password:")[1].split()[0]
+    # A second start finds the admin and prints no new password.
+    second = subprocess.run([sys.executable, "-m", "lending", "db", "current"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert "(head)" in second.stdout
+    assert len(password) >= 10
+
+
+async def test_first_start_admin_comes_from_settings_once(engine, settings, sessions):
+    configured = settings.model_copy(update={"admin_email": "Chief@Example.org", "admin_password": None})
+    created = await ensure_admin(engine, configured)
+    assert created is not None
+    email, generated = created
+    assert email == "chief@example.org" and generated
+    assert await ensure_admin(engine, configured) is None
+
+
+def test_the_wheel_carries_migrations_and_labels(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    wheel = next(tmp_path.glob("lending-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "lending/migrations/env.py" in names
+    assert "lending/migrations/script.py.mako" in names
+    assert any(n.startswith("lending/migrations/versions/0001") for n in names)
+    assert "lending/labels/README.md" in names
+    assert "lending/cli.py" in names
