@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+DEFAULT_TAG_PREFIXES = {
+    "laptop": "LAP", "chromebook": "CHR", "desktop": "DSK", "tablet": "TAB",
+    "phone": "PHN", "hotspot": "HOT", "sim": "SIM", "accessory": "ACC",
+}
 
 
 class Settings(BaseSettings):
@@ -34,6 +41,24 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(300, ge=1, description="The login rate-limit window.")
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+    tag_prefixes: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_TAG_PREFIXES),
+        description="Asset tag prefix per kind, as JSON; kinds left out keep their default.",
+    )
+
+    @field_validator("tag_prefixes")
+    @classmethod
+    def _prefixes(cls, value: dict[str, str]) -> dict[str, str]:
+        merged = {**DEFAULT_TAG_PREFIXES, **{k.lower(): v.upper() for k, v in value.items()}}
+        unknown = set(merged) - set(DEFAULT_TAG_PREFIXES)
+        if unknown:
+            raise ValueError(f"unknown asset kinds: {', '.join(sorted(unknown))}")
+        bad = [p for p in merged.values() if not re.fullmatch(r"[A-Z]{2,5}", p)]
+        if bad:
+            raise ValueError(f"a prefix is 2 to 5 letters: {', '.join(bad)}")
+        if len(set(merged.values())) != len(merged):
+            raise ValueError("two kinds share a prefix")
+        return merged
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -4,5 +4,7 @@ from lending.accounts.models import User
 from lending.audit.models import AuditEntry
 from lending.centres.models import Centre
 from lending.core.db import Base
+from lending.inventory.models import Asset, AssetEvent, AssetTagSequence, Donation, Donor, WipeCertificate
 
-__all__ = ["AuditEntry", "Base", "Centre", "User"]
+__all__ = ["Asset", "AssetEvent", "AssetTagSequence", "AuditEntry", "Base", "Centre", "Donation", "Donor", "User",
+           "WipeCertificate"]

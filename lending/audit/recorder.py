@@ -33,7 +33,13 @@ def set_actor(session: AsyncSession | Session, *, user_id: int | None, label: st
     info["audit_request_id"] = request_id
 
 
-def _json_safe(value: Any) -> Any:
+def actor_of(session: AsyncSession | Session) -> tuple[int | None, str]:
+    """Who is acting in this session (as named by `set_actor`)."""
+    info = session.info
+    return info.get("audit_actor_id"), info.get("audit_actor_label") or "system"
+
+
+def json_safe(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, enum.Enum):
@@ -45,14 +51,14 @@ def _json_safe(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return f"<{len(bytes(value))} bytes>"
     if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     return str(value)
 
 
 def _shown(obj: Base, key: str, value: Any) -> Any:
-    return REDACTED if key in type(obj).__audit_redact__ and value is not None else _json_safe(value)
+    return REDACTED if key in type(obj).__audit_redact__ and value is not None else json_safe(value)
 
 
 def _columns(obj: Base) -> list[str]:
@@ -133,6 +139,6 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
 async def record(session: AsyncSession, *, action: str, entity_type: str, entity_id: str | int,
                  before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
     """Audit a change the ORM does not see (a bulk UPDATE, an erasure): same table, same transaction."""
-    row = _row(session.sync_session, action, entity_type, str(entity_id), _json_safe(before), _json_safe(after))
+    row = _row(session.sync_session, action, entity_type, str(entity_id), json_safe(before), json_safe(after))
     await session.execute(insert(AuditEntry), [row])
 

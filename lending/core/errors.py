@@ -26,6 +26,7 @@ PROBLEM_JSON = "application/problem+json"
 class FieldError:
     field: str
     message: str
+    row: int | None = None  # for file imports: the spreadsheet row
 
 
 class DomainError(Exception):
@@ -78,7 +79,10 @@ class Problem:
             "request_id": request_id_of(request.scope),
         }
         if self.errors:
-            body["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
+            body["errors"] = [
+                {"field": e.field, "message": e.message, **({"row": e.row} if e.row is not None else {})}
+                for e in self.errors
+            ]
         body.update(self.extra)
         return Response(body, status_code=self.status, media_type=PROBLEM_JSON, headers=self.headers)
 

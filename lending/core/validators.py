@@ -22,3 +22,44 @@ def normalise_postcode(value: str) -> str:
 def postcode_district(postcode: str) -> str:
     """The outward code, e.g. `B12` of `B12 9QT`: coarse enough for reports after erasure."""
     return normalise_postcode(postcode).split(" ")[0]
+
+
+def uk_phone(value: str, *, mobile: bool = False) -> str:
+    """A UK phone number in E.164 (`07911 123456` -> `+447911123456`); `mobile` refuses landlines."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        raise ValueError("not a phone number") from None
+    if not phonenumbers.is_valid_number(number) or number.country_code != 44:
+        raise ValueError("not a valid UK phone number")
+    if mobile and phonenumbers.number_type(number) not in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
+    ):
+        raise ValueError("not a UK mobile number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def iccid(value: str) -> str:
+    """A SIM's ICCID: 18–22 digits whose last is a Luhn check digit."""
+    from stdnum import luhn
+
+    digits = re.sub(r"[\s-]", "", value or "")
+    if not digits.isdigit() or not 18 <= len(digits) <= 22:
+        raise ValueError("an ICCID has 18 to 22 digits")
+    if not luhn.is_valid(digits):
+        raise ValueError("the Luhn check digit is wrong: the ICCID is mistyped")
+    return digits
+
+
+def imei(value: str) -> str:
+    """A device's IMEI: 15 digits, the last a Luhn check digit."""
+    from stdnum import luhn
+
+    digits = re.sub(r"[\s/-]", "", value or "")
+    if not digits.isdigit() or len(digits) != 15:
+        raise ValueError("an IMEI has 15 digits")
+    if not luhn.is_valid(digits):
+        raise ValueError("the Luhn check digit is wrong: the IMEI is mistyped")
+    return digits

@@ -1,0 +1,221 @@
+"""Assets as CSV: the export a spreadsheet user wants, and an all-or-nothing import of the same columns.
+
+Row numbers in import errors are spreadsheet rows: the header is row 1, the first asset row 2.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from lending.core.errors import FieldError, Invalid, dotted_path
+from lending.inventory import lifecycle
+from lending.inventory.lifecycle import Status
+from lending.inventory.models import Asset, AssetKind, Donation, RetirementReason
+from lending.inventory.schemas import AssetIn, ImportReport, ImportRowError, WipeIn
+from lending.inventory.service import InventoryService, NewAsset, derive_expiry, kind_rule_errors
+from lending.inventory.tags import BadTag, parse_tag
+
+ASSET_COLUMNS = [
+    "make", "model", "serial_number", "cpu", "ram_gb", "storage_gb", "storage_type", "os", "battery_health_pct",
+    "condition_grade", "charger_included", "charger_safety_test_on", "imei", "iccid", "network", "msisdn",
+    "data_allowance_gb", "plan_months", "activated_on", "expires_on", "voucher_code",
+]
+WIPE_COLUMNS = ["wipe_method", "wipe_performed_on", "wipe_performed_by", "wipe_certificate_reference"]
+COLUMNS = ["tag", "kind", "status", "centre", *ASSET_COLUMNS, "retired_reason", "weee_reference", *WIPE_COLUMNS,
+           "notes"]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+async def export_assets(inventory: InventoryService, assets: list[Asset], *, include_vouchers: bool) -> str:
+    centres = {c.id: c.name for c in (await inventory.centres_by_name()).values()}
+    out = io.StringIO()
+    columns = COLUMNS if include_vouchers else [c for c in COLUMNS if c != "voucher_code"]
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    current_wipes = await inventory.current_wipes(assets)
+    for asset in assets:
+        row = {name: _cell(getattr(asset, name)) for name in ASSET_COLUMNS if name in columns}
+        row.update(tag=asset.tag, kind=asset.kind, status=asset.status, centre=centres.get(asset.centre_id, ""),
+                   retired_reason=_cell(asset.retired_reason), weee_reference=_cell(asset.weee_reference),
+                   notes=asset.notes)
+        last = current_wipes.get(asset.id)
+        if last is not None:
+            row.update(wipe_method=last.method, wipe_performed_on=_cell(last.performed_on),
+                       wipe_performed_by=last.performed_by,
+                       wipe_certificate_reference=_cell(last.certificate_reference))
+        writer.writerow(row)
+    return out.getvalue()
+
+
+@dataclass
+class ParsedRow:
+    row: int
+    item: NewAsset
+    status: Status
+    retired_reason: RetirementReason | None
+    weee_reference: str | None
+    wipe: WipeIn | None
+
+
+def _pydantic_errors(exc: ValidationError, row: int) -> list[ImportRowError]:
+    return [ImportRowError(row=row, field=dotted_path(tuple(e["loc"])) or "row",
+                           message=e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+
+
+async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool, centre_id: int | None,
+                        donor_id: int | None, received_on: date | None = None,
+                        progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Validate every row, then (unless a dry run) create them all in the caller's transaction or none at all."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in reader.fieldnames or []]
+    errors: list[ImportRowError] = []
+    if "kind" not in header:
+        errors.append(ImportRowError(row=1, field="kind", message="the header has no 'kind' column"))
+    errors += [ImportRowError(row=1, field=h or "(blank)", message="unknown column") for h in header
+               if h not in COLUMNS]
+    if errors:
+        return _refuse(errors, 0, dry_run)
+    if donor_id is not None:
+        await inventory.get_donor_for(donor_id, "donor_id")
+        if centre_id is None:
+            raise Invalid.field("centre_id", "required with donor_id: the donation's centre")
+    if centre_id is not None:
+        await inventory.get_centre_for(centre_id, "centre_id")
+    centres = await inventory.centres_by_name()
+
+    parsed: list[ParsedRow] = []
+    count = 0
+    for count, raw in enumerate(reader, start=1):
+        row_number = count + 1
+        if progress:
+            progress(count)
+        cells = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if not any(cells.values()):
+            continue
+        row_errors, row = _parse_row(row_number, cells, centres, centre_id)
+        errors += row_errors
+        if row is not None:
+            parsed.append(row)
+
+    tags = [str(p.item.tag) for p in parsed if p.item.tag is not None]
+    repeated = {t for t in tags if tags.count(t) > 1}
+    taken = await inventory.tags_in_use(tags)
+    for p in parsed:
+        if p.item.tag is not None and (str(p.item.tag) in taken or str(p.item.tag) in repeated):
+            why = "already used by another asset" if str(p.item.tag) in taken else "appears twice in the file"
+            errors.append(ImportRowError(row=p.row, field="tag", message=why))
+    for clash in await inventory.check_duplicates([p.item for p in parsed], conflict=False):
+        row_text, _, name = clash.field.partition(".")
+        errors.append(ImportRowError(row=int(row_text), field=name, message=clash.message))
+
+    if errors or dry_run:
+        return _refuse(sorted(errors, key=lambda e: (e.row, e.field)), count, dry_run)
+
+    donation_id = None
+    if donor_id is not None:
+        donation = Donation(donor_id=donor_id, centre_id=centre_id, received_on=received_on or date.today(),
+                            notes="Imported from CSV")
+        inventory.session.add(donation)
+        await inventory.session.flush()
+        donation_id = donation.id
+    assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id, donation_id=donation_id)
+    for p, asset in zip(parsed, assets, strict=True):
+        if p.wipe is not None:
+            await inventory.record_wipe(asset.tag, p.wipe)
+        if p.status is not Status.received:
+            lifecycle.admit(asset, p.status, wiped=p.wipe is not None, retired_reason=p.retired_reason,
+                            weee_reference=p.weee_reference)
+    await inventory.session.flush()
+    return ImportReport(dry_run=False, rows=count, created=len(assets), valid=True, errors=[],
+                        tags=[a.tag for a in assets])
+
+
+def _refuse(errors: list[ImportRowError], rows: int, dry_run: bool) -> ImportReport:
+    if dry_run:
+        return ImportReport(dry_run=True, rows=rows, created=0, valid=not errors, errors=errors, tags=[])
+    raise Invalid(
+        f"{len(errors)} problem(s) in the file; nothing was imported. First: row {errors[0].row}, "
+        f"{errors[0].field}: {errors[0].message}",
+        errors=[FieldError(e.field, e.message, row=e.row) for e in errors],
+    )
+
+
+def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default_centre: int | None
+               ) -> tuple[list[ImportRowError], ParsedRow | None]:
+    errors: list[ImportRowError] = []
+    values = {name: cells.get(name) or None for name in [*ASSET_COLUMNS, "kind", "notes"]}
+    try:
+        item = AssetIn.model_validate(values)
+    except ValidationError as exc:
+        return _pydantic_errors(exc, row), None
+    data = item.model_dump()
+    derive_expiry(data)
+    errors += [ImportRowError(row=row, field=e.field, message=e.message)
+               for e in kind_rule_errors(AssetKind(item.kind), data)]
+
+    tag = None
+    if cells.get("tag"):
+        try:
+            tag = parse_tag(cells["tag"])
+        except BadTag as exc:
+            errors.append(ImportRowError(row=row, field="tag", message=str(exc)))
+    status = Status.received
+    if cells.get("status"):
+        try:
+            status = Status(cells["status"])
+        except ValueError:
+            errors.append(ImportRowError(row=row, field="status", message=f"unknown status '{cells['status']}'"))
+    centre_name = cells.get("centre")
+    if centre_name:
+        centre = centres.get(centre_name.lower())
+        if centre is None:
+            errors.append(ImportRowError(row=row, field="centre", message=f"no centre named '{centre_name}'"))
+        else:
+            data["centre_id"] = centre.id
+    elif default_centre is None:
+        errors.append(ImportRowError(row=row, field="centre", message="required (or pass centre_id)"))
+    retired_reason = None
+    if cells.get("retired_reason"):
+        try:
+            retired_reason = RetirementReason(cells["retired_reason"])
+        except ValueError:
+            errors.append(ImportRowError(row=row, field="retired_reason",
+                                         message="choose recycled, parts or beyond_repair"))
+    wipe = None
+    if any(cells.get(c) for c in WIPE_COLUMNS):
+        try:
+            wipe = WipeIn.model_validate({
+                "method": cells.get("wipe_method") or None, "performed_on": cells.get("wipe_performed_on") or None,
+                "performed_by": cells.get("wipe_performed_by") or None,
+                "certificate_reference": cells.get("wipe_certificate_reference") or None,
+            })
+        except ValidationError as exc:
+            errors += [ImportRowError(row=row, field=f"wipe_{e.field}" if not e.field.startswith("wipe") else e.field,
+                                      message=e.message) for e in _pydantic_errors(exc, row)]
+    # The lifecycle's own guards decide whether the row may start in its status.
+    probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
+    try:
+        lifecycle.admit(probe, status, wiped=wipe is not None, retired_reason=retired_reason)
+    except (Invalid, lifecycle.Conflict) as exc:
+        field = exc.errors[0].field if exc.errors else "status"
+        errors.append(ImportRowError(row=row, field=field, message=exc.detail))
+    if errors:
+        return errors, None
+    return [], ParsedRow(row=row, item=NewAsset(data, str(row), tag), status=status, retired_reason=retired_reason,
+                         weee_reference=cells.get("weee_reference") or None, wipe=wipe)

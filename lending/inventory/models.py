@@ -1,0 +1,244 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Computed,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from lending.core.db import Base
+
+
+class DonorKind(str, enum.Enum):
+    business = "business"
+    individual = "individual"
+    school = "school"
+    council = "council"
+    charity = "charity"
+    other = "other"
+
+
+class AssetKind(str, enum.Enum):
+    laptop = "laptop"
+    chromebook = "chromebook"
+    desktop = "desktop"
+    tablet = "tablet"
+    phone = "phone"
+    hotspot = "hotspot"
+    sim = "sim"
+    accessory = "accessory"
+
+
+# Kinds that can hold a family's (or a donor's) data: they need a wipe before they are lent again.
+HOLDS_DATA = frozenset({AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop, AssetKind.tablet, AssetKind.phone})
+DEVICE_KINDS = frozenset(AssetKind) - {AssetKind.sim}
+IMEI_KINDS = frozenset({AssetKind.phone, AssetKind.hotspot, AssetKind.tablet})
+
+
+class StorageType(str, enum.Enum):
+    hdd = "hdd"
+    ssd = "ssd"
+    emmc = "emmc"
+
+
+class OperatingSystem(str, enum.Enum):
+    windows_10 = "windows-10"
+    windows_11 = "windows-11"
+    chromeos = "chromeos"
+    chromeos_flex = "chromeos-flex"
+    linux = "ubuntu-linux"
+    android = "android"
+    ios = "ipados-ios"
+    other = "other"
+
+
+class ConditionGrade(str, enum.Enum):
+    a = "A"
+    b = "B"
+    c = "C"
+    parts = "parts"
+
+
+class Network(str, enum.Enum):
+    ee = "EE"
+    o2 = "O2"
+    three = "Three"
+    vodafone = "Vodafone"
+    giffgaff = "giffgaff"
+    smarty = "Smarty"
+    voxi = "VOXI"
+    lebara = "Lebara"
+    lyca = "Lyca"
+    other = "other"
+
+
+class WipeMethod(str, enum.Enum):
+    nist_clear = "nist-800-88-clear"
+    nist_purge = "nist-800-88-purge"
+    blancco = "blancco"
+    nwipe = "nwipe"
+    manufacturer_reset = "manufacturer-reset"
+    drive_destroyed = "drive-destroyed"
+    no_drive = "no-drive"
+
+
+# Tools that issue their own certificate: the reference to it is required.
+CERTIFIED_METHODS = frozenset({WipeMethod.blancco, WipeMethod.nwipe})
+
+
+class RetirementReason(str, enum.Enum):
+    recycled = "recycled"
+    parts = "parts"
+    beyond_repair = "beyond_repair"
+
+
+class Donor(Base):
+    __tablename__ = "donor"
+
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    may_thank_publicly: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Donation(Base):
+    """What one donor handed over at one centre on one day: several assets."""
+
+    __tablename__ = "donation"
+
+    donor_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("donor.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
+    received_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssetTagSequence(Base):
+    """The last sequence number handed out per tag prefix (LAP, SIM, …)."""
+
+    __tablename__ = "asset_tag_sequence"
+    __audit__ = False  # a counter, not data anyone edits
+
+    prefix: Mapped[str] = mapped_column(String(5), unique=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Asset(Base):
+    """One lendable thing with a unique asset tag: a device, a SIM or an accessory."""
+
+    __tablename__ = "asset"
+    __audit_redact__ = frozenset({"voucher_code"})
+    __table_args__ = (
+        # Serial numbers are unique per make, whatever case the make was typed in.
+        UniqueConstraint("make_key", "serial_number", name="uq_asset_make_serial"),
+        CheckConstraint("battery_health_pct IS NULL OR (battery_health_pct BETWEEN 0 AND 100)",
+                        name="battery_health_range"),
+        CheckConstraint(
+            "status IN ('received', 'in_refurbishment', 'ready', 'on_loan', 'returned', 'repair', 'retired', "
+            "'lost', 'stolen', 'gifted')",
+            name="status_known",
+        ),
+        Index("ix_asset_kind_status", "kind", "status"),
+    )
+
+    tag: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    status_changed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # When it last came in (received, returned, found): a wipe must be recorded after this to be ready.
+    intake_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    centre_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
+    donation_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("donation.id"), index=True)
+
+    make: Mapped[str | None] = mapped_column(String(100))
+    make_key: Mapped[str | None] = mapped_column(String(100), Computed("lower(make)", persisted=True))
+    model: Mapped[str | None] = mapped_column(String(200))
+    serial_number: Mapped[str | None] = mapped_column(String(100))
+    cpu: Mapped[str | None] = mapped_column(String(100))
+    ram_gb: Mapped[int | None] = mapped_column(Integer)
+    storage_gb: Mapped[int | None] = mapped_column(Integer)
+    storage_type: Mapped[str | None] = mapped_column(String(10))
+    os: Mapped[str | None] = mapped_column(String(20))
+    battery_health_pct: Mapped[int | None] = mapped_column(Integer)
+    condition_grade: Mapped[str | None] = mapped_column(String(10))
+    charger_included: Mapped[bool] = mapped_column(Boolean, default=False)
+    charger_safety_test_on: Mapped[date | None] = mapped_column(Date)
+    imei: Mapped[str | None] = mapped_column(String(15), unique=True)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    iccid: Mapped[str | None] = mapped_column(String(22), unique=True)
+    network: Mapped[str | None] = mapped_column(String(20))
+    msisdn: Mapped[str | None] = mapped_column(String(16))
+    data_allowance_gb: Mapped[int | None] = mapped_column(Integer)
+    plan_months: Mapped[int | None] = mapped_column(Integer)
+    activated_on: Mapped[date | None] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date, index=True)
+    voucher_code: Mapped[str | None] = mapped_column(String(64))
+
+    retired_reason: Mapped[str | None] = mapped_column(String(20))
+    weee_reference: Mapped[str | None] = mapped_column(String(100))
+
+    wipes: Mapped[list[WipeCertificate]] = relationship(
+        back_populates="asset", order_by="WipeCertificate.id", lazy="raise", viewonly=True
+    )
+
+    @property
+    def kind_enum(self) -> AssetKind:
+        return AssetKind(self.kind)
+
+
+class WipeCertificate(Base):
+    """Evidence that an asset's storage was sanitised, and how."""
+
+    __tablename__ = "wipe_certificate"
+
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
+    method: Mapped[str] = mapped_column(String(30))
+    performed_on: Mapped[date] = mapped_column(Date)
+    performed_by: Mapped[str] = mapped_column(String(200))
+    certificate_reference: Mapped[str | None] = mapped_column(String(200))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+
+    asset: Mapped[Asset] = relationship(back_populates="wipes", lazy="raise")
+
+
+class AssetEventKind(str, enum.Enum):
+    created = "created"
+    transition = "transition"
+    wipe = "wipe"
+    move = "move"
+    edit = "edit"
+
+
+class AssetEvent(Base):
+    """The asset's own history: each transition, wipe, move and edit, with who, when and why."""
+
+    __tablename__ = "asset_event"
+
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    kind: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_label: Mapped[str] = mapped_column(String(320))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JsonB)

@@ -1,0 +1,216 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from advanced_alchemy.service import OffsetPagination
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.auth import requires
+from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
+from lending.config import Settings
+from lending.core.errors import Invalid
+from lending.core.pagination import ListParams, page
+from lending.inventory import csvio
+from lending.inventory.lifecycle import Status, allowed_moves
+from lending.inventory.models import Asset, AssetKind
+from lending.inventory.schemas import (
+    AssetDetail,
+    AssetEventOut,
+    AssetOut,
+    AssetStaffDetail,
+    AssetStaffOut,
+    AssetUpdate,
+    DonationCreate,
+    DonationDetail,
+    DonationOut,
+    DonationStaffDetail,
+    DonorCreate,
+    DonorOut,
+    DonorUpdate,
+    ImportReport,
+    MoveIn,
+    TransitionIn,
+    WipeIn,
+    WipeOut,
+)
+from lending.inventory.service import AssetFilters, InventoryService
+
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+async def provide_inventory(db_session: AsyncSession, settings: Settings) -> InventoryService:
+    return InventoryService(db_session, settings.tag_prefixes)
+
+
+def sees_vouchers(user: User) -> bool:
+    """SIM voucher codes are for staff and admin only: never in what volunteers see or export."""
+    return user.role in (Role.admin.value, Role.staff.value)
+
+
+def present(asset: Asset, user: User) -> AssetOut:
+    return (AssetStaffOut if sees_vouchers(user) else AssetOut).model_validate(asset)
+
+
+def _enum_list(raw: str | None, enum: type, field: str) -> list[Any]:
+    if not raw:
+        return []
+    values = []
+    for part in raw.split(","):
+        try:
+            values.append(enum(part.strip()))
+        except ValueError:
+            choices = ", ".join(e.value for e in enum)
+            raise Invalid.field(field, f"unknown value '{part.strip()}'; choose from: {choices}") from None
+    return values
+
+
+async def provide_asset_filters(
+    kind: str | None = Parameter(None, description="Comma-separated kinds."),
+    status: str | None = Parameter(None, description="Comma-separated statuses."),
+    centre_id: int | None = None,
+    donation_id: int | None = None,
+    q: str | None = Parameter(None, max_length=100,
+                              description="Matches tag, serial, make, model, ICCID, MSISDN, IMEI."),
+    sim_expiring_within_days: int | None = Parameter(None, ge=0, le=3660),
+) -> AssetFilters:
+    return AssetFilters(kinds=_enum_list(kind, AssetKind, "kind"), statuses=_enum_list(status, Status, "status"),
+                        centre_id=centre_id, donation_id=donation_id, q=q,
+                        sim_expiring_within_days=sim_expiring_within_days)
+
+
+class DonorController(Controller):
+    path = "/api/v1/donors"
+    tags = ["inventory"]
+    guards = [requires(*STAFF_OR_ADMIN)]
+    dependencies = {"inventory": Provide(provide_inventory)}
+
+    @get("/", summary="List donors (search by name with q)")
+    async def list_donors(self, inventory: InventoryService, list_params: ListParams,
+                          q: str | None = Parameter(None, max_length=200)) -> OffsetPagination[DonorOut]:
+        donors, total = await inventory.list_donors(list_params, q=q)
+        return page([DonorOut.model_validate(d) for d in donors], total, list_params)
+
+    @post("/", summary="Create a donor")
+    async def create_donor(self, data: DonorCreate, inventory: InventoryService) -> DonorOut:
+        return DonorOut.model_validate(await inventory.create_donor(data))
+
+    @get("/{donor_id:int}", summary="Get a donor")
+    async def get_donor(self, donor_id: int, inventory: InventoryService) -> DonorOut:
+        return DonorOut.model_validate(await inventory.get_donor(donor_id))
+
+    @patch("/{donor_id:int}", summary="Update a donor")
+    async def update_donor(self, donor_id: int, data: DonorUpdate, inventory: InventoryService) -> DonorOut:
+        donor = await inventory.update_donor(donor_id, data.model_dump(exclude_unset=True))
+        return DonorOut.model_validate(donor)
+
+
+class DonationController(Controller):
+    path = "/api/v1/donations"
+    tags = ["inventory"]
+    guards = [requires(*STAFF_OR_ADMIN)]
+    dependencies = {"inventory": Provide(provide_inventory)}
+
+    @post("/", summary="Record a donation and all its assets (all or nothing)")
+    async def create_donation(self, data: DonationCreate, inventory: InventoryService) -> DonationStaffDetail:
+        donation, assets = await inventory.create_donation(data)
+        return DonationStaffDetail.model_validate(
+            {**DonationOut.model_validate(donation).model_dump(),
+             "assets": [AssetStaffOut.model_validate(a) for a in assets]})
+
+    @get("/", summary="List donations")
+    async def list_donations(self, inventory: InventoryService, list_params: ListParams,
+                             donor_id: int | None = None, centre_id: int | None = None
+                             ) -> OffsetPagination[DonationOut]:
+        items, total = await inventory.list_donations(list_params, donor_id=donor_id, centre_id=centre_id)
+        return page([DonationOut.model_validate(d) for d in items], total, list_params)
+
+    @get("/{donation_id:int}", summary="A donation with its assets")
+    async def get_donation(self, donation_id: int, inventory: InventoryService) -> DonationStaffDetail:
+        donation, assets = await inventory.get_donation(donation_id)
+        return DonationStaffDetail.model_validate(
+            {**DonationOut.model_validate(donation).model_dump(),
+             "assets": [AssetStaffOut.model_validate(a) for a in assets]})
+
+
+class AssetController(Controller):
+    path = "/api/v1/assets"
+    tags = ["inventory"]
+    guards = [requires(*DESK)]
+    dependencies = {"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)}
+
+    @get("/", summary="List assets")
+    async def list_assets(self, request: Request[User, Any, Any], inventory: InventoryService,
+                          list_params: ListParams, filters: AssetFilters) -> OffsetPagination[AssetOut]:
+        assets, total = await inventory.list_assets(list_params, filters)
+        return page([present(a, request.user) for a in assets], total, list_params)
+
+    @get("/{tag:str}", summary="Look an asset up by its tag (case and spaces ignored; a wrong check character is 404)")
+    async def get_asset(self, request: Request[User, Any, Any], tag: str, inventory: InventoryService
+                        ) -> AssetDetail:
+        asset = await inventory.get_asset(tag)
+        schema = AssetStaffDetail if sees_vouchers(request.user) else AssetDetail
+        return schema.model_validate({
+            **present(asset, request.user).model_dump(),
+            "wipes": [WipeOut.model_validate(w) for w in await inventory.wipes_of(asset)],
+            "wiped_since_intake": await inventory.wiped_since_intake(asset),
+            "allowed_moves": allowed_moves(Status(asset.status)),
+        })
+
+    @patch("/{tag:str}", guards=[requires(*STAFF_OR_ADMIN)], summary="Edit descriptive fields (not status or tag)")
+    async def update_asset(self, request: Request[User, Any, Any], tag: str, data: AssetUpdate,
+                           inventory: InventoryService) -> AssetOut:
+        asset = await inventory.update_asset(tag, data.model_dump(exclude_unset=True))
+        return present(asset, request.user)
+
+    @post("/{tag:str}/transitions", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
+          summary="Move an asset through its lifecycle")
+    async def transition(self, request: Request[User, Any, Any], tag: str, data: TransitionIn,
+                         inventory: InventoryService) -> AssetOut:
+        return present(await inventory.change_status(tag, data), request.user)
+
+    @post("/{tag:str}/wipes", guards=[requires(*STAFF_OR_ADMIN)], summary="Record a wipe certificate")
+    async def record_wipe(self, tag: str, data: WipeIn, inventory: InventoryService) -> WipeOut:
+        return WipeOut.model_validate(await inventory.record_wipe(tag, data))
+
+    @post("/{tag:str}/move", status_code=200, summary="Transfer an asset to another centre")
+    async def move(self, request: Request[User, Any, Any], tag: str, data: MoveIn, inventory: InventoryService
+                   ) -> AssetOut:
+        return present(await inventory.move(tag, data.centre_id, data.reason), request.user)
+
+    @get("/{tag:str}/history", summary="Every transition, wipe, move and edit, oldest first")
+    async def history(self, tag: str, inventory: InventoryService) -> list[AssetEventOut]:
+        return [AssetEventOut.model_validate(e) for e in await inventory.history(tag)]
+
+    @post("/import", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
+          summary="Import assets from CSV (the export's columns); dry_run=true only validates")
+    async def import_assets(
+        self, request: Request[User, Any, Any], inventory: InventoryService,
+        dry_run: bool = False,
+        centre_id: int | None = Parameter(None, description="Centre for rows without one (and the donation)."),
+        donor_id: int | None = Parameter(None, description="Record the rows as one donation from this donor."),
+        received_on: date | None = Parameter(None, description="The donation's date (default today)."),
+    ) -> ImportReport:
+        body = await request.body()
+        if len(body) > MAX_IMPORT_BYTES:
+            raise Invalid.field("body", f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
+        try:
+            text = body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise Invalid.field("body", "not UTF-8 text") from None
+        return await csvio.import_assets(inventory, text, dry_run=dry_run, centre_id=centre_id,
+                                         donor_id=donor_id, received_on=received_on)
+
+
+@get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"],
+     dependencies={"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)},
+     summary="The asset list as CSV (same filters; voucher codes for staff and admin only)")
+async def export_assets(request: Request[User, Any, Any], inventory: InventoryService, filters: AssetFilters,
+                        sort: str | None = None) -> Response[str]:
+    assets = await inventory.all_assets(filters, sort=sort)
+    text = await csvio.export_assets(inventory, assets, include_vouchers=sees_vouchers(request.user))
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="assets.csv"'})

@@ -1,0 +1,79 @@
+"""Asset tags: `LAP-000123-K` = prefix per kind, sequence per prefix, ISO 7064 mod 37,36 check character.
+
+The check character means a mistyped tag is rejected rather than matched to another device.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from stdnum.iso7064 import mod_37_36
+
+from lending.inventory.models import AssetTagSequence
+
+SEQUENCE_DIGITS = 6
+_TAG = re.compile(r"^([A-Z]{2,5})-?(\d{%d,9})-?([0-9A-Z])$" % SEQUENCE_DIGITS)
+
+
+class BadTag(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Tag:
+    prefix: str
+    number: int
+
+    def __str__(self) -> str:
+        body = f"{self.prefix}{self.number:0{SEQUENCE_DIGITS}d}"
+        return f"{self.prefix}-{self.number:0{SEQUENCE_DIGITS}d}-{mod_37_36.calc_check_digit(body)}"
+
+
+def parse_tag(text: str) -> Tag:
+    """Parse a typed or scanned tag: case, surrounding spaces and the hyphens do not matter; the check does."""
+    match = _TAG.match((text or "").strip().upper())
+    if not match:
+        raise BadTag(f"'{text}' is not an asset tag (like LAP-000123-K)")
+    prefix, digits, check = match.groups()
+    if not mod_37_36.is_valid(prefix + digits + check):
+        raise BadTag(f"'{text}' has a wrong check character: it is mistyped")
+    return Tag(prefix, int(digits))
+
+
+def normalise_tag(text: str) -> str:
+    return str(parse_tag(text))
+
+
+async def _lock_sequence(session: AsyncSession, prefix: str) -> AssetTagSequence:
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(AssetTagSequence).values(prefix=prefix, last_value=0).on_conflict_do_nothing(index_elements=["prefix"])
+    )
+    # FOR UPDATE serialises concurrent allocations on PostgreSQL; SQLite already has one writer at a time.
+    return (await session.scalars(
+        select(AssetTagSequence).where(AssetTagSequence.prefix == prefix).with_for_update()
+    )).one()
+
+
+async def allocate_tags(session: AsyncSession, prefix: str, count: int) -> list[str]:
+    """Hand out `count` new tags for `prefix`, in order, inside the caller's transaction."""
+    if count <= 0:
+        return []
+    sequence = await _lock_sequence(session, prefix)
+    first = sequence.last_value + 1
+    sequence.last_value += count
+    await session.flush()
+    return [str(Tag(prefix, n)) for n in range(first, first + count)]
+
+
+async def reserve_tag(session: AsyncSession, tag: Tag) -> None:
+    """An imported tag keeps its number; later allocations continue after it."""
+    sequence = await _lock_sequence(session, tag.prefix)
+    if sequence.last_value < tag.number:
+        sequence.last_value = tag.number
+        await session.flush()
