@@ -113,8 +113,10 @@ def users() -> None:
 @click.option("--name", required=True)
 @click.option("--role", required=True, type=click.Choice(["admin", "staff", "volunteer", "school"]))
 @click.option("--centre-id", type=int, default=None, help="Home centre.")
+@click.option("--school-urn", default=None, help="The school of a school user (its 6-digit URN).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(email: str, name: str, role: str, centre_id: int | None, password_stdin: bool) -> None:
+def users_create(email: str, name: str, role: str, centre_id: int | None, school_urn: str | None,
+                 password_stdin: bool) -> None:
     """Create a user; without --password-stdin a password is generated and printed once."""
     from pydantic import TypeAdapter, ValidationError
     from pydantic import EmailStr
@@ -125,6 +127,7 @@ def users_create(email: str, name: str, role: str, centre_id: int | None, passwo
     from lending.audit.recorder import set_actor
     from lending.core.db import session_maker
     from lending.core.errors import DomainError
+    from lending.schools.service import SchoolService
 
     try:
         TypeAdapter(EmailStr).validate_python(email)
@@ -137,9 +140,16 @@ def users_create(email: str, name: str, role: str, centre_id: int | None, passwo
     async def work(engine: Any) -> tuple[Any, str | None]:
         async with session_maker(engine)() as session, session.begin():
             set_actor(session, user_id=None, label="cli")
-            return await AccountService(session).create(
-                NewUser(email=email, name=name, role=Role(role), password=password, home_centre_id=centre_id)
-            )
+            school_id = None
+            if school_urn is not None:
+                school = await SchoolService(session).by_urn(school_urn)
+                if school is None:
+                    raise click.BadParameter(f"no school with URN {school_urn}", param_hint="--school-urn")
+                school_id = school.id
+            return await AccountService(session).create(NewUser(
+                email=email, name=name, role=Role(role), password=password, home_centre_id=centre_id,
+                school_id=school_id,
+            ))
 
     try:
         user, generated = run_with_engine(work)
@@ -203,6 +213,102 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
         click.echo(f"Dry run: {report.rows} row(s) checked, all valid; nothing written.")
     else:
         click.echo(f"Imported {report.created} asset(s) from {report.rows} row(s).")
+
+
+@import_group.command("imd")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_imd(file: Path) -> None:
+    """Load a postcode → IMD decile table (columns postcode,imd_decile and optionally lsoa)."""
+    import csv
+
+    from rich.progress import Progress
+
+    from lending.core.validators import normalise_postcode
+    from lending.families.service import FamilyService
+
+    settings = get_settings()
+    with file.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = {h.strip().lower() for h in reader.fieldnames or []}
+        if not {"postcode", "imd_decile"} <= header:
+            raise click.ClickException("the header needs postcode and imd_decile columns (lsoa is optional)")
+        rows, problems = [], []
+        for number, raw in enumerate(reader, start=2):
+            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            try:
+                decile = int(cells["imd_decile"])
+                if not 1 <= decile <= 10:
+                    raise ValueError
+                rows.append((normalise_postcode(cells["postcode"]), decile, cells.get("lsoa") or None))
+            except ValueError:
+                problems.append(number)
+    if problems:
+        shown = ", ".join(map(str, problems[:10])) + (" …" if len(problems) > 10 else "")
+        raise click.ClickException(f"{len(problems)} bad row(s), nothing loaded: rows {shown}")
+
+    async def work(engine: Any) -> int:
+        from lending.core.db import session_maker
+
+        loaded = 0
+        with Progress(console=console) as progress:
+            task = progress.add_task(f"Loading {file.name}", total=len(rows))
+            async with session_maker(engine)() as session, session.begin():
+                service = FamilyService(session, settings.priority_weights)
+                for start in range(0, len(rows), 1000):
+                    loaded += await service.load_imd(rows[start:start + 1000])
+                    progress.update(task, completed=loaded)
+        return loaded
+
+    click.echo(f"Loaded {run_with_engine(work)} postcode(s).")
+
+
+@main.command()
+@click.option("--older-than-months", type=click.IntRange(min=1), required=True,
+              help="Anonymise families with no activity for this many months.")
+@click.option("--dry-run", is_flag=True, help="List who would be anonymised; change nothing.")
+def retention(older_than_months: int, dry_run: bool) -> None:
+    """Anonymise families with no activity (edits, nominations, decisions, loans) for N months."""
+    from lending.accounts.models import Role, User
+    from lending.audit.recorder import set_actor
+    from lending.core.db import session_maker
+    from lending.core.errors import Conflict
+    from lending.families.service import FamilyService
+
+    settings = get_settings()
+    system = User(id=0, email="retention", name="retention", role=Role.admin.value)
+
+    async def work(engine: Any) -> tuple[list[int], list[int]]:
+        async with session_maker(engine)() as session, session.begin():
+            set_actor(session, user_id=None, label=f"cli:retention {older_than_months} months")
+            service = FamilyService(session, settings.priority_weights)
+            stale = await service.stale_families(older_than_months)
+            erased, kept = [], []
+            for family in stale:
+                if dry_run:
+                    erased.append(family.id)
+                    continue
+                try:
+                    async with session.begin_nested():
+                        await service.erase(family.id, system, has_active_loan=active_loan_check(session))
+                    erased.append(family.id)
+                except Conflict:
+                    kept.append(family.id)
+            return erased, kept
+
+    erased, kept = run_with_engine(work)
+    verb = "Would anonymise" if dry_run else "Anonymised"
+    click.echo(f"{verb} {len(erased)} family(ies) with no activity for {older_than_months} month(s)"
+               + (f": {', '.join(map(str, erased))}" if erased else "."))
+    if kept:
+        click.echo(f"Kept {len(kept)} with a device on loan: {', '.join(map(str, kept))}")
+
+
+def active_loan_check(session: Any) -> Any:
+    """Whether a family has a device on loan (none can, until loans exist)."""
+    async def check(_family_id: int) -> bool:
+        return False
+
+    return check
 
 
 if __name__ == "__main__":

@@ -46,6 +46,21 @@ class Settings(BaseSettings):
         description="Asset tag prefix per kind, as JSON; kinds left out keep their default.",
     )
 
+    priority_weights: dict[str, int] = Field(
+        default_factory=dict,
+        description="Priority weights as JSON, e.g. {\"free_school_meals\": 4}; factors left out keep their default.",
+    )
+
+    @field_validator("priority_weights")
+    @classmethod
+    def _weights(cls, value: dict[str, int]) -> dict[str, int]:
+        from lending.families.priority import DEFAULT_WEIGHTS
+
+        unknown = set(value) - set(DEFAULT_WEIGHTS)
+        if unknown:
+            raise ValueError(f"unknown priority factors: {', '.join(sorted(unknown))}")
+        return {**DEFAULT_WEIGHTS, **value}
+
     @field_validator("tag_prefixes")
     @classmethod
     def _prefixes(cls, value: dict[str, str]) -> dict[str, str]:

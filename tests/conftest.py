@@ -26,6 +26,7 @@ from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core import migrations
 from lending.core.db import Base
+from lending.schools.models import School
 from tests.support import PASSWORD, Actor
 
 # One line per test request is noise in a failure report.
@@ -104,12 +105,17 @@ def make_user(app: Litestar, sessions: async_sessionmaker[AsyncSession]) -> Make
         email = email or f"{role.value}{counter['n']}@example.org"
         async with sessions() as session, session.begin():
             set_actor(session, user_id=None, label="test-setup")
+            if role is Role.school and "school_id" not in extra:
+                school = School(name=f"School {counter['n']}", urn=f"{100000 + counter['n']}", address="")
+                session.add(school)
+                await session.flush()
+                extra["school_id"] = school.id
             user, _ = await AccountService(session).create(
                 NewUser(email=email, name=f"{role.value.title()} {counter['n']}", role=role, password=password,
                         **extra)
             )
         token = app.state.jwt_auth.create_token(identifier=str(user.id), token_expiration=timedelta(hours=1))
-        return Actor(id=user.id, email=user.email, role=role.value, token=token)
+        return Actor(id=user.id, email=user.email, role=role.value, token=token, school_id=user.school_id)
 
     return make
 

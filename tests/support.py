@@ -16,6 +16,7 @@ class Actor:
     email: str
     role: str
     token: str
+    school_id: int | None = None
 
     @property
     def headers(self) -> dict[str, str]:

@@ -29,6 +29,8 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('admin', 'staff', 'volunteer', 'school')", name="role_known"),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # A school user belongs to exactly one school; nobody else belongs to one.
+        CheckConstraint("(role = 'school') = (school_id IS NOT NULL)", name="school_role_has_school"),
     )
 
     # Stored lower-cased (the check above) so the unique index is case-insensitive on every database.
@@ -36,6 +38,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(20))
     home_centre_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("school.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     # Tokens issued before this moment stop working: a password reset signs everyone out.

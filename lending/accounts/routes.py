@@ -76,6 +76,7 @@ class UserController(Controller):
         password = data.password.get_secret_value() if data.password else None
         user, generated = await accounts.create(NewUser(
             email=data.email, name=data.name, role=data.role, password=password, home_centre_id=data.home_centre_id,
+            school_id=data.school_id,
         ))
         return UserCreated.model_validate({**UserOut.model_validate(user).model_dump(),
                                            "generated_password": generated})

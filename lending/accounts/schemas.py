@@ -33,6 +33,7 @@ class UserCreate(Schema):
     name: Name
     role: Role
     home_centre_id: int | None = None
+    school_id: int | None = Field(None, description="Required for (and only for) the school role.")
     password: SecretStr | None = Field(
         None, description=f"At least {MIN_LENGTH} characters; omit to generate one (returned once)."
     )
@@ -44,6 +45,7 @@ class UserUpdate(Schema):
     name: Name | None = None
     role: Role | None = None
     home_centre_id: int | None = None
+    school_id: int | None = None
     is_active: bool | None = None
 
 
@@ -59,6 +61,7 @@ class UserOut(OutSchema):
     name: str
     role: Role
     home_centre_id: int | None
+    school_id: int | None
     is_active: bool
     created_at: datetime
     updated_at: datetime

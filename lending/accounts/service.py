@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.models import Role, User
 from lending.accounts.passwords import generate_password, hash_password, verify_password
 from lending.centres.models import Centre
+from lending.schools.models import School
 from lending.core.errors import Conflict, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page
 
@@ -29,6 +30,7 @@ class NewUser:
     role: Role
     password: str | None = None
     home_centre_id: int | None = None
+    school_id: int | None = None
 
 
 class AccountService:
@@ -65,6 +67,14 @@ class AccountService:
         if centre_id is not None and await self.session.get(Centre, centre_id) is None:
             raise Invalid.field("home_centre_id", f"no centre with id {centre_id}")
 
+    async def _check_school(self, role: Role, school_id: int | None) -> None:
+        if role is Role.school and school_id is None:
+            raise Invalid.field("school_id", "required for the school role")
+        if role is not Role.school and school_id is not None:
+            raise Invalid.field("school_id", "only school users belong to a school")
+        if school_id is not None and await self.session.get(School, school_id) is None:
+            raise Invalid.field("school_id", f"no school with id {school_id}")
+
     async def create(self, new: NewUser) -> tuple[User, str | None]:
         """Create a user; returns the generated password when none was given."""
         email = new.email.strip().lower()
@@ -72,12 +82,14 @@ class AccountService:
         if existing is not None:
             raise Conflict(f"A user with email {email} already exists (id {existing.id}).", existing_id=existing.id)
         await self._check_centre(new.home_centre_id)
+        await self._check_school(new.role, new.school_id)
         generated = None if new.password else generate_password()
         user = User(
             email=email,
             name=new.name,
             role=new.role.value,
             home_centre_id=new.home_centre_id,
+            school_id=new.school_id,
             is_active=True,
             password_hash=hash_password(new.password or generated or ""),
             password_changed_at=datetime.now(timezone.utc),
@@ -102,10 +114,14 @@ class AccountService:
         if "home_centre_id" in changes:
             await self._check_centre(changes["home_centre_id"])
             user.home_centre_id = changes["home_centre_id"]
+        if changes.get("role") is not None or "school_id" in changes:
+            role = Role(changes.get("role") or user.role)
+            school_id = changes["school_id"] if "school_id" in changes else (
+                user.school_id if role is Role.school else None)
+            await self._check_school(role, school_id)
+            user.role, user.school_id = role.value, school_id
         if changes.get("name") is not None:
             user.name = changes["name"]
-        if changes.get("role") is not None:
-            user.role = Role(changes["role"]).value
         if changes.get("is_active") is not None:
             user.is_active = changes["is_active"]
         await self.session.flush()

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lending.core.db import Base
+
+# Personal data: never copied into the audit log, and blanked by erasure.
+FAMILY_PERSONAL = frozenset({
+    "lead_name", "phone", "email", "address", "postcode", "notes", "free_school_meals", "pupil_premium",
+    "on_benefits", "imd_decile",
+})
+
+
+class Family(Base):
+    """A household that needs a device. Its lead contact never signs in."""
+
+    __tablename__ = "family"
+    __audit_redact__ = FAMILY_PERSONAL
+    __table_args__ = (
+        CheckConstraint("imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile_range"),
+        CheckConstraint("children >= 0 AND school_age_children >= 0 AND school_age_children <= children",
+                        name="children_counts"),
+    )
+
+    lead_name: Mapped[str] = mapped_column(String(200))
+    # Lower-cased copy of the name, for the duplicate check (postcode + name).
+    name_key: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(16), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    address: Mapped[str] = mapped_column(Text, default="")
+    postcode: Mapped[str | None] = mapped_column(String(8), index=True)
+    # Kept after erasure so reports can still count by area.
+    postcode_district: Mapped[str | None] = mapped_column(String(4), index=True)
+    preferred_language: Mapped[str] = mapped_column(String(12), default="en")
+    children: Mapped[int] = mapped_column(Integer)
+    school_age_children: Mapped[int] = mapped_column(Integer)
+    devices_at_home: Mapped[int] = mapped_column(Integer, default=0)
+    has_broadband: Mapped[bool] = mapped_column(Boolean, default=False)
+    free_school_meals: Mapped[bool | None] = mapped_column(Boolean)
+    pupil_premium: Mapped[bool | None] = mapped_column(Boolean)
+    on_benefits: Mapped[bool | None] = mapped_column(Boolean)
+    imd_decile: Mapped[int | None] = mapped_column(Integer)
+    imd_from_lookup: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    consent_given_on: Mapped[date | None] = mapped_column(Date)
+    consent_recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    last_activity_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Urgency(str, enum.Enum):
+    normal = "normal"
+    urgent = "urgent"
+
+
+class NominationStatus(str, enum.Enum):
+    submitted = "submitted"
+    approved = "approved"
+    waitlisted = "waitlisted"
+    declined = "declined"
+    fulfilled = "fulfilled"
+    withdrawn = "withdrawn"
+
+
+class Nomination(Base):
+    """A school's request for a family: what is needed, why, and how urgently."""
+
+    __tablename__ = "nomination"
+    __audit_redact__ = frozenset({"reason"})
+    __table_args__ = (
+        CheckConstraint("laptops >= 0 AND tablets >= 0 AND sims >= 0 AND laptops + tablets + sims > 0",
+                        name="something_needed"),
+        CheckConstraint(
+            "status IN ('submitted', 'approved', 'waitlisted', 'declined', 'fulfilled', 'withdrawn')",
+            name="status_known",
+        ),
+    )
+
+    family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
+    school_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("school.id"), index=True)
+    laptops: Mapped[int] = mapped_column(Integer, default=0)
+    tablets: Mapped[int] = mapped_column(Integer, default=0)
+    sims: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    urgency: Mapped[str] = mapped_column(String(10), default=Urgency.normal.value)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    submitted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    submitted_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+
+
+class NominationEvent(Base):
+    """The nomination's timeline: submitted, each decision, fulfilment or withdrawal."""
+
+    __tablename__ = "nomination_event"
+    __audit_redact__ = frozenset({"note"})
+
+    nomination_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_label: Mapped[str] = mapped_column(String(320))
+    action: Mapped[str] = mapped_column(String(20))
+    from_status: Mapped[str | None] = mapped_column(String(12))
+    to_status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class ImdPostcode(Base):
+    """Postcode → Index of Multiple Deprivation decile (1 = most deprived 10% of areas)."""
+
+    __tablename__ = "imd_postcode"
+    __audit__ = False  # reference data loaded in bulk by `lending import imd`, not edited
+    __table_args__ = (CheckConstraint("imd_decile BETWEEN 1 AND 10", name="decile_range"),)
+
+    postcode: Mapped[str] = mapped_column(String(8), unique=True)
+    imd_decile: Mapped[int] = mapped_column(Integer)
+    lsoa: Mapped[str | None] = mapped_column(String(12))

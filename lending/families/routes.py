@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.service import OffsetPagination
+from litestar import Controller, Request, get, patch, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.auth import requires
+from lending.accounts.models import STAFF_OR_ADMIN, Role, User
+from lending.config import Settings
+from lending.core.errors import Invalid
+from lending.core.pagination import ListParams, page
+from lending.families.models import Family, NominationStatus
+from lending.families.schemas import (
+    DecisionIn,
+    FamilyDeskOut,
+    FamilyIn,
+    FamilyOut,
+    FamilyUpdate,
+    NominationDetail,
+    NominationEventOut,
+    NominationIn,
+    NominationOut,
+    NominationStaffDetail,
+    NominationStaffOut,
+    PriorityFactorOut,
+    WithdrawIn,
+)
+from lending.families.service import FamilyService, Scored, is_school, require_school_scope
+
+
+async def provide_families(db_session: AsyncSession, settings: Settings) -> FamilyService:
+    return FamilyService(db_session, settings.priority_weights)
+
+
+def present_family(family: Family, user: User) -> FamilyDeskOut:
+    """Volunteers see who to hand a device to, not why the family qualifies."""
+    schema = FamilyDeskOut if user.role == Role.volunteer.value else FamilyOut
+    return schema.model_validate({**schema.model_validate(family).model_dump(), "erased": family.erased_at is not None})
+
+
+def present_nomination(scored: Scored, user: User, timeline: list | None = None) -> NominationOut:
+    base = {**NominationOut.model_validate(scored.nomination).model_dump(),
+            "linked_to_existing_family": scored.linked_to_existing_family}
+    events = [NominationEventOut.model_validate(e) for e in timeline] if timeline is not None else None
+    if is_school(user):
+        # Schools follow their nominations' status; they never see scores.
+        return NominationDetail(**base, timeline=events) if events is not None else NominationOut(**base)
+    staff = {**base, "priority": scored.priority,
+             "priority_breakdown": [PriorityFactorOut.model_validate(f, from_attributes=True)
+                                    for f in scored.breakdown]}
+    return NominationStaffDetail(**staff, timeline=events) if events is not None else NominationStaffOut(**staff)
+
+
+def _statuses(raw: str | None) -> list[NominationStatus]:
+    if not raw:
+        return []
+    try:
+        return [NominationStatus(part.strip()) for part in raw.split(",")]
+    except ValueError:
+        choices = ", ".join(s.value for s in NominationStatus)
+        raise Invalid.field("status", f"unknown status in '{raw}'; choose from: {choices}") from None
+
+
+class FamilyController(Controller):
+    path = "/api/v1/families"
+    tags = ["families"]
+    dependencies = {"families": Provide(provide_families)}
+
+    @get("/", guards=[requires(Role.admin, Role.staff, Role.volunteer, Role.school)],
+         summary="List families (a school sees only those it nominated)")
+    async def list_families(self, request: Request[User, Any, Any], families: FamilyService,
+                            list_params: ListParams,
+                            q: str | None = Parameter(None, max_length=100, description="Name, phone or postcode."),
+                            postcode_district: str | None = Parameter(None, max_length=4)
+                            ) -> OffsetPagination[FamilyDeskOut]:
+        require_school_scope(request.user)
+        items, total = await families.list_families(list_params, request.user, q=q,
+                                                    postcode_district=postcode_district)
+        return page([present_family(f, request.user) for f in items], total, list_params)
+
+    @post("/", guards=[requires(*STAFF_OR_ADMIN)],
+          summary="Add a family (schools add one by nominating it)")
+    async def create_family(self, request: Request[User, Any, Any], data: FamilyIn, families: FamilyService
+                            ) -> FamilyOut:
+        return present_family(await families.create_family(data), request.user)
+
+    @get("/{family_id:int}", summary="Get a family (another school's family is 404)")
+    async def get_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService
+                         ) -> FamilyDeskOut:
+        require_school_scope(request.user)
+        return present_family(await families.get_family(family_id, request.user), request.user)
+
+    @patch("/{family_id:int}", guards=[requires(Role.admin, Role.staff, Role.school)], summary="Update a family")
+    async def update_family(self, request: Request[User, Any, Any], family_id: int, data: FamilyUpdate,
+                            families: FamilyService) -> FamilyOut:
+        require_school_scope(request.user)
+        family = await families.update_family(family_id, request.user, data.model_dump(exclude_unset=True))
+        return present_family(family, request.user)
+
+    @get("/{family_id:int}/export", guards=[requires(Role.admin)],
+         summary="Subject access: everything held about the family, as JSON")
+    async def export_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService
+                            ) -> dict[str, Any]:
+        return await families.subject_access(family_id, request.user)
+
+    @post("/{family_id:int}/erase", status_code=200, guards=[requires(Role.admin)],
+          summary="Erase the family's personal data, keeping what reports count")
+    async def erase_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService
+                           ) -> FamilyOut:
+        return present_family(await families.erase(family_id, request.user), request.user)
+
+
+class NominationController(Controller):
+    path = "/api/v1/nominations"
+    tags = ["families"]
+    dependencies = {"families": Provide(provide_families)}
+
+    @post("/", guards=[requires(Role.admin, Role.staff, Role.school)],
+          summary="Nominate a family (by id, or a new family inline)")
+    async def nominate(self, request: Request[User, Any, Any], data: NominationIn, families: FamilyService
+                       ) -> NominationOut:
+        require_school_scope(request.user)
+        scored = await families.nominate(data, request.user)
+        return present_nomination(scored, request.user)
+
+    @get("/", guards=[requires(Role.admin, Role.staff, Role.school)],
+         summary="List nominations; ?status=approved,waitlisted&sort=-priority is the waiting list")
+    async def list_nominations(self, request: Request[User, Any, Any], families: FamilyService,
+                               list_params: ListParams, status: str | None = None, school_id: int | None = None,
+                               family_id: int | None = None,
+                               urgency: str | None = Parameter(None, pattern="^(normal|urgent)$")
+                               ) -> OffsetPagination[NominationOut]:
+        require_school_scope(request.user)
+        items, total = await families.list_nominations(list_params, request.user, statuses=_statuses(status),
+                                                       school_id=school_id, family_id=family_id, urgency=urgency)
+        return page([present_nomination(s, request.user) for s in items], total, list_params)
+
+    @get("/{nomination_id:int}", guards=[requires(Role.admin, Role.staff, Role.school)],
+         summary="A nomination with its priority breakdown (staff) and timeline")
+    async def get_nomination(self, request: Request[User, Any, Any], nomination_id: int, families: FamilyService
+                             ) -> NominationDetail:
+        require_school_scope(request.user)
+        nomination, family = await families.get_nomination(nomination_id, request.user)
+        scored = Scored(nomination, *families.score(nomination, family))
+        return present_nomination(scored, request.user, await families.timeline(nomination))
+
+    @post("/{nomination_id:int}/decision", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
+          summary="Approve, waitlist or decline")
+    async def decide(self, request: Request[User, Any, Any], nomination_id: int, data: DecisionIn,
+                     families: FamilyService) -> NominationStaffOut:
+        nomination = await families.decide(nomination_id, data, request.user)
+        _, family = await families.get_nomination(nomination.id, request.user)
+        return present_nomination(Scored(nomination, *families.score(nomination, family)), request.user)
+
+    @post("/{nomination_id:int}/withdraw", status_code=200, guards=[requires(Role.admin, Role.staff, Role.school)],
+          summary="Withdraw a nomination (the school that made it, or staff)")
+    async def withdraw(self, request: Request[User, Any, Any], nomination_id: int, data: WithdrawIn,
+                       families: FamilyService) -> NominationOut:
+        require_school_scope(request.user)
+        nomination = await families.withdraw(nomination_id, data.note, request.user)
+        _, family = await families.get_nomination(nomination.id, request.user)
+        return present_nomination(Scored(nomination, *families.score(nomination, family)), request.user)

@@ -1,0 +1,408 @@
+"""Families and nominations: who needs a device, scoped to who may see them, in priority order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.models import Role, User
+from lending.audit.models import AuditEntry
+from lending.audit.recorder import actor_of, json_safe
+from lending.core.errors import Conflict, Forbidden, Invalid, NotFound
+from lending.core.pagination import ListParams, list_page, order_by
+from lending.core.validators import postcode_district
+from lending.families.models import (
+    FAMILY_PERSONAL,
+    Family,
+    ImdPostcode,
+    Nomination,
+    NominationEvent,
+    NominationStatus,
+)
+from lending.families.priority import Factor, priority
+from lending.families.schemas import DecisionIn, FamilyIn, NominationIn
+from lending.schools.models import School
+
+NS = NominationStatus
+OPEN = frozenset({NS.submitted, NS.approved, NS.waitlisted})
+# Staff decisions, and which statuses each may be taken from.
+DECISIONS: dict[str, tuple[NominationStatus, frozenset[NominationStatus]]] = {
+    "approve": (NS.approved, frozenset({NS.submitted, NS.waitlisted})),
+    "waitlist": (NS.waitlisted, frozenset({NS.submitted, NS.approved})),
+    "decline": (NS.declined, frozenset({NS.submitted, NS.waitlisted, NS.approved})),
+}
+
+FAMILY_SORTABLE = {"lead_name": Family.lead_name, "created_at": Family.created_at,
+                   "last_activity_at": Family.last_activity_at}
+NOMINATION_SORTABLE = {"submitted_at": Nomination.submitted_at, "status": Nomination.status,
+                       "urgency": Nomination.urgency}
+
+
+class FamilyRepository(SQLAlchemyAsyncRepository[Family]):
+    model_type = Family
+
+
+class NominationRepository(SQLAlchemyAsyncRepository[Nomination]):
+    model_type = Nomination
+
+
+def is_school(user: User) -> bool:
+    return user.role == Role.school.value
+
+
+@dataclass
+class Scored:
+    nomination: Nomination
+    priority: int
+    breakdown: list[Factor]
+    linked_to_existing_family: bool = False
+
+
+class FamilyService:
+    def __init__(self, session: AsyncSession, weights: dict[str, int]) -> None:
+        self.session = session
+        self.weights = weights
+        self.families = FamilyRepository(session=session)
+        self.nominations = NominationRepository(session=session)
+
+    # --- visibility ----------------------------------------------------------------------------------------
+
+    def visible_to(self, user: User) -> list[Any]:
+        """Where-clauses limiting families to what `user` may see: a school sees only those it nominated."""
+        if not is_school(user):
+            return []
+        return [exists().where(Nomination.family_id == Family.id, Nomination.school_id == user.school_id)]
+
+    async def get_family(self, family_id: int, user: User) -> Family:
+        family = (await self.session.scalars(
+            select(Family).where(Family.id == family_id, *self.visible_to(user)))).one_or_none()
+        if family is None:
+            # The same answer whether it does not exist or belongs to another school.
+            raise NotFound(f"No family with id {family_id}.")
+        return family
+
+    async def list_families(self, params: ListParams, user: User, *, q: str | None = None,
+                            postcode_district: str | None = None) -> tuple[list[Family], int]:
+        where = self.visible_to(user)
+        if q:
+            like = f"%{q.strip().lower()}%"
+            digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
+            clauses = [Family.name_key.like(like), func.lower(Family.postcode).like(like)]
+            if len(digits) >= 4:
+                clauses.append(Family.phone.like(f"%{digits}%"))
+            where.append(or_(*clauses))
+        if postcode_district:
+            where.append(Family.postcode_district == postcode_district.strip().upper())
+        return await list_page(self.families, params, *where, sortable=FAMILY_SORTABLE, default_sort="lead_name")
+
+    # --- families ------------------------------------------------------------------------------------------
+
+    async def find_duplicate(self, phone: str | None, postcode: str, name: str, *, except_id: int | None = None
+                             ) -> Family | None:
+        match = [and_(Family.postcode == postcode, Family.name_key == name.strip().lower())]
+        if phone:
+            match.append(Family.phone == phone)
+        stmt = select(Family).where(or_(*match), Family.erased_at.is_(None)).order_by(Family.id).limit(1)
+        if except_id is not None:
+            stmt = stmt.where(Family.id != except_id)
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def imd_for(self, postcode: str | None) -> int | None:
+        if not postcode:
+            return None
+        return await self.session.scalar(select(ImdPostcode.imd_decile).where(ImdPostcode.postcode == postcode))
+
+    async def _new_family(self, data: FamilyIn) -> Family:
+        if data.consent_given_on > date.today():
+            raise Invalid.field("consent_given_on", "cannot be in the future")
+        if data.school_age_children > data.children:
+            raise Invalid.field("school_age_children", "cannot be more than children")
+        actor_id, _ = actor_of(self.session)
+        now = datetime.now(timezone.utc)
+        values = data.model_dump()
+        imd, from_lookup = values.pop("imd_decile"), False
+        if imd is None:
+            imd = await self.imd_for(data.postcode)
+            from_lookup = imd is not None
+        family = Family(**values, name_key=data.lead_name.lower(), postcode_district=postcode_district(data.postcode),
+                        imd_decile=imd, imd_from_lookup=from_lookup, consent_recorded_by_id=actor_id,
+                        consent_recorded_at=now, last_activity_at=now)
+        self.session.add(family)
+        await self.session.flush()
+        return family
+
+    async def create_family(self, data: FamilyIn) -> Family:
+        """Staff add a family directly; a likely duplicate is a 409 pointing at the one held."""
+        existing = await self.find_duplicate(data.phone, data.postcode, data.lead_name)
+        if existing is not None:
+            raise Conflict(f"This family looks like one already held (id {existing.id}): same phone, or same "
+                           "postcode and name.", existing_id=existing.id)
+        return await self._new_family(data)
+
+    async def update_family(self, family_id: int, user: User, changes: dict[str, Any]) -> Family:
+        family = await self.get_family(family_id, user)
+        if family.erased_at is not None:
+            raise Conflict(f"Family {family_id} has been erased.")
+        merged_children = changes.get("children") or family.children
+        merged_school_age = changes.get("school_age_children")
+        if merged_school_age is None:
+            merged_school_age = family.school_age_children
+        if merged_school_age > merged_children:
+            raise Invalid.field("school_age_children", "cannot be more than children")
+        if "phone" in changes or "postcode" in changes or "lead_name" in changes:
+            duplicate = await self.find_duplicate(changes.get("phone", family.phone),
+                                                  changes.get("postcode") or family.postcode or "",
+                                                  changes.get("lead_name") or family.lead_name, except_id=family.id)
+            if duplicate is not None:
+                raise Conflict(f"That would make this family a duplicate of family {duplicate.id}.",
+                               existing_id=duplicate.id)
+        for key, value in changes.items():
+            if value is None and key not in {"phone", "email", "imd_decile"}:
+                continue
+            setattr(family, key, value)
+        if changes.get("lead_name"):
+            family.name_key = family.lead_name.lower()
+        if changes.get("postcode"):
+            family.postcode_district = postcode_district(family.postcode)
+            if "imd_decile" not in changes:
+                looked_up = await self.imd_for(family.postcode)
+                family.imd_decile, family.imd_from_lookup = looked_up, looked_up is not None
+        if "imd_decile" in changes:
+            family.imd_from_lookup = False
+        family.last_activity_at = datetime.now(timezone.utc)
+        await self.session.flush()
+        return family
+
+    # --- nominations ---------------------------------------------------------------------------------------
+
+    def score(self, nomination: Nomination, family: Family, now: datetime | None = None) -> tuple[int, list[Factor]]:
+        end = nomination.closed_at or now or datetime.now(timezone.utc)
+        return priority(family, nomination.submitted_at, end, self.weights)
+
+    def _event(self, nomination: Nomination, action: str, before: str | None, note: str = "") -> None:
+        actor_id, label = actor_of(self.session)
+        self.session.add(NominationEvent(
+            nomination_id=nomination.id, occurred_at=datetime.now(timezone.utc), actor_id=actor_id,
+            actor_label=label, action=action, from_status=before, to_status=nomination.status, note=note))
+
+    async def nominate(self, data: NominationIn, user: User) -> Scored:
+        if data.laptops + data.tablets + data.sims == 0:
+            raise Invalid.field("laptops", "ask for at least one laptop, tablet or SIM")
+        if (data.family_id is None) == (data.family is None):
+            raise Invalid.field("family_id", "give either family_id or a new family, not both or neither")
+        if is_school(user):
+            if data.school_id not in (None, user.school_id):
+                raise Invalid.field("school_id", "a school user nominates for its own school only")
+            school_id = user.school_id
+        else:
+            if data.school_id is None:
+                raise Invalid.field("school_id", "which school is nominating this family?")
+            school_id = data.school_id
+        school = await self.session.get(School, school_id)
+        if school is None or not school.is_active:
+            raise Invalid.field("school_id", f"no active school with id {school_id}")
+
+        linked = False
+        if data.family_id is not None:
+            family = await self.get_family(data.family_id, user)
+        else:
+            assert data.family is not None
+            existing = await self.find_duplicate(data.family.phone, data.family.postcode, data.family.lead_name)
+            if existing is not None and not is_school(user):
+                raise Conflict(f"This family looks like one already held (id {existing.id}); nominate it by "
+                               "family_id.", existing_id=existing.id)
+            if existing is not None:
+                # Siblings at different schools stay one family: the school's nomination joins it.
+                family, linked = existing, True
+            else:
+                family = await self._new_family(data.family)
+        if family.erased_at is not None:
+            raise Conflict(f"Family {family.id} has been erased; it cannot be nominated.")
+        open_one = await self.session.scalar(select(Nomination.id).where(
+            Nomination.family_id == family.id, Nomination.school_id == school_id,
+            Nomination.status.in_([s.value for s in OPEN])))
+        if open_one is not None:
+            raise Conflict(f"This school already has an open nomination for this family (id {open_one}).",
+                           existing_id=open_one)
+        actor_id, _ = actor_of(self.session)
+        now = datetime.now(timezone.utc)
+        nomination = Nomination(family_id=family.id, school_id=school_id, laptops=data.laptops,
+                                tablets=data.tablets, sims=data.sims, reason=data.reason,
+                                urgency=data.urgency.value, status=NS.submitted.value, submitted_at=now,
+                                submitted_by_id=actor_id)
+        self.session.add(nomination)
+        await self.session.flush()
+        self._event(nomination, "submitted", None, data.reason)
+        family.last_activity_at = now
+        await self.session.flush()
+        points, breakdown = self.score(nomination, family, now)
+        return Scored(nomination, points, breakdown, linked)
+
+    async def get_nomination(self, nomination_id: int, user: User) -> tuple[Nomination, Family]:
+        where = [Nomination.id == nomination_id]
+        if is_school(user):
+            where.append(Nomination.school_id == user.school_id)
+        row = (await self.session.execute(
+            select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where))).one_or_none()
+        if row is None:
+            raise NotFound(f"No nomination with id {nomination_id}.")
+        return row[0], row[1]
+
+    async def timeline(self, nomination: Nomination) -> list[NominationEvent]:
+        return list((await self.session.scalars(select(NominationEvent).where(
+            NominationEvent.nomination_id == nomination.id).order_by(NominationEvent.occurred_at,
+                                                                     NominationEvent.id))).all())
+
+    async def decide(self, nomination_id: int, data: DecisionIn, user: User) -> Nomination:
+        nomination, family = await self.get_nomination(nomination_id, user)
+        to, allowed_from = DECISIONS[data.decision]
+        current = NS(nomination.status)
+        if current not in allowed_from:
+            allowed = sorted(d for d, (_, froms) in DECISIONS.items() if current in froms)
+            raise Conflict(f"A {current.value} nomination cannot be given '{data.decision}'. Possible now: "
+                           f"{', '.join(allowed) or 'nothing'}.", allowed=allowed)
+        now = datetime.now(timezone.utc)
+        nomination.status = to.value
+        nomination.decided_at = now
+        if to is NS.declined:
+            nomination.closed_at = now
+        self._event(nomination, data.decision, current.value, data.note)
+        family.last_activity_at = now
+        await self.session.flush()
+        return nomination
+
+    async def withdraw(self, nomination_id: int, note: str, user: User) -> Nomination:
+        nomination, family = await self.get_nomination(nomination_id, user)
+        current = NS(nomination.status)
+        if current not in OPEN:
+            raise Conflict(f"A {current.value} nomination cannot be withdrawn.")
+        now = datetime.now(timezone.utc)
+        nomination.status, nomination.closed_at = NS.withdrawn.value, now
+        self._event(nomination, "withdrawn", current.value, note)
+        family.last_activity_at = now
+        await self.session.flush()
+        return nomination
+
+    async def mark_fulfilled(self, nomination: Nomination, note: str = "") -> None:
+        """Called by a loan that covers what the nomination asked for."""
+        current = NS(nomination.status)
+        nomination.status, nomination.closed_at = NS.fulfilled.value, datetime.now(timezone.utc)
+        self._event(nomination, "fulfilled", current.value, note)
+
+    async def list_nominations(self, params: ListParams, user: User, *, statuses: Sequence[NominationStatus] = (),
+                               school_id: int | None = None, family_id: int | None = None,
+                               urgency: str | None = None) -> tuple[list[Scored], int]:
+        where: list[Any] = []
+        if is_school(user):
+            where.append(Nomination.school_id == user.school_id)
+        if statuses:
+            where.append(Nomination.status.in_([s.value for s in statuses]))
+        if school_id is not None:
+            where.append(Nomination.school_id == school_id)
+        if family_id is not None:
+            where.append(Nomination.family_id == family_id)
+        if urgency:
+            where.append(Nomination.urgency == urgency)
+        stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where)
+        sort = params.sort or "-submitted_at"
+        if sort.lstrip("+-") == "priority":
+            if is_school(user):
+                raise Invalid.field("sort", "schools cannot sort by priority")
+            # Priority moves with waiting time, so it is computed (by the one function) rather than stored.
+            now = datetime.now(timezone.utc)
+            rows = [Scored(n, *self.score(n, f, now)) for n, f in (await self.session.execute(stmt)).all()]
+            rows.sort(key=lambda s: (s.priority, -s.nomination.submitted_at.timestamp(), -s.nomination.id),
+                      reverse=sort.startswith("-"))
+            return rows[params.offset:params.offset + params.limit], len(rows)
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        ordered = stmt.order_by(*order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id)
+        page = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
+        return [Scored(n, *self.score(n, f)) for n, f in page], int(total or 0)
+
+    # --- data protection -----------------------------------------------------------------------------------
+
+    async def subject_access(self, family_id: int, user: User,
+                             extra_sections: Sequence[Callable[[Family], Any]] = ()) -> dict[str, Any]:
+        """Everything held about a family, as plain JSON."""
+        family = await self.get_family(family_id, user)
+        from lending.families.schemas import FamilyOut
+
+        nominations = (await self.session.scalars(
+            select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all()
+        out_nominations = []
+        for nomination in nominations:
+            events = await self.timeline(nomination)
+            out_nominations.append({
+                **{c: json_safe(getattr(nomination, c)) for c in nomination.__table__.columns.keys()},
+                "timeline": [{c: json_safe(getattr(e, c)) for c in e.__table__.columns.keys()} for e in events],
+            })
+        nomination_ids = [str(n.id) for n in nominations]
+        audit = (await self.session.scalars(select(AuditEntry).where(or_(
+            and_(AuditEntry.entity_type == "family", AuditEntry.entity_id == str(family.id)),
+            and_(AuditEntry.entity_type == "nomination", AuditEntry.entity_id.in_(nomination_ids)),
+        )).order_by(AuditEntry.id))).all()
+        document: dict[str, Any] = {
+            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "family": json_safe(FamilyOut.model_validate(family).model_dump()),
+            "nominations": out_nominations,
+            "audit": [{c: json_safe(getattr(a, c)) for c in ("occurred_at", "actor_label", "action", "entity_type",
+                                                              "entity_id", "before", "after")} for a in audit],
+        }
+        for section in extra_sections:
+            document.update(await section(family))
+        return document
+
+    async def erase(self, family_id: int, user: User, *, has_active_loan: Callable[[int], Any] | None = None
+                    ) -> Family:
+        """Replace personal data with anonymised values; keep what reports count."""
+        family = await self.get_family(family_id, user)
+        if family.erased_at is not None:
+            raise Conflict(f"Family {family_id} was already erased on {family.erased_at:%Y-%m-%d}.")
+        if has_active_loan is not None and await has_active_loan(family.id):
+            raise Conflict(f"Family {family_id} has a device on loan: end the loan before erasing.")
+        for name in FAMILY_PERSONAL:
+            setattr(family, name, {"lead_name": f"Erased family {family.id}", "address": "", "notes": ""}.get(name))
+        family.name_key = None
+        family.imd_from_lookup = False
+        family.erased_at = datetime.now(timezone.utc)
+        nominations = (await self.session.scalars(select(Nomination).where(Nomination.family_id == family.id))).all()
+        for nomination in nominations:
+            nomination.reason = ""
+            for event in await self.timeline(nomination):
+                event.note = ""
+        await self.session.flush()
+        return family
+
+    async def stale_families(self, older_than_months: int, now: datetime | None = None) -> list[Family]:
+        cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=round(older_than_months * 30.44))
+        return list((await self.session.scalars(select(Family).where(
+            Family.erased_at.is_(None), Family.last_activity_at < cutoff).order_by(Family.id))).all())
+
+    # --- IMD reference data --------------------------------------------------------------------------------
+
+    async def load_imd(self, rows: Sequence[tuple[str, int, str | None]]) -> int:
+        """Insert or replace postcode → decile rows (already validated)."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        now = datetime.now(timezone.utc)
+        values = [{"postcode": p, "imd_decile": d, "lsoa": lsoa, "created_at": now, "updated_at": now}
+                  for p, d, lsoa in rows]
+        if values:
+            stmt = insert(ImdPostcode).values(values)
+            stmt = stmt.on_conflict_do_update(index_elements=["postcode"], set_={
+                "imd_decile": stmt.excluded.imd_decile, "lsoa": stmt.excluded.lsoa, "updated_at": now})
+            await self.session.execute(stmt)
+        return len(values)
+
+
+def require_school_scope(user: User) -> None:
+    if is_school(user) and user.school_id is None:
+        raise Forbidden("This school account is not linked to a school.")
