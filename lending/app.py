@@ -19,6 +19,7 @@ from lending.audit.routes import AuditController
 from lending.centres.routes import CentreController
 from lending.families.routes import FamilyController, NominationController
 from lending.schools.routes import SchoolController
+from lending.loans.routes import LoanController, export_loans
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.config import Settings, get_settings
 from lending.core.db import alchemy_config
@@ -32,13 +33,14 @@ TAGS = [
     Tag(name="centres", description="Hyperlocal centres where devices are kept and lent"),
     Tag(name="inventory", description="Donors, donations, assets, wipes and the asset lifecycle"),
     Tag(name="families", description="Schools, families and nominations; the waiting list"),
+    Tag(name="loans", description="Issue, sign, return, extend; lost, stolen, gifted"),
     Tag(name="audit", description="Who changed what, when"),
     Tag(name="system", description="Health"),
 ]
 
 ROUTE_HANDLERS = [AuthController, MeController, UserController, CentreController, DonorController,
                   DonationController, AssetController, export_assets, SchoolController, FamilyController,
-                  NominationController, AuditController]
+                  NominationController, LoanController, export_loans, AuditController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -273,6 +273,8 @@ def retention(older_than_months: int, dry_run: bool) -> None:
     from lending.core.db import session_maker
     from lending.core.errors import Conflict
     from lending.families.service import FamilyService
+    from lending.inventory.service import InventoryService
+    from lending.loans.service import LoanService
 
     settings = get_settings()
     system = User(id=0, email="retention", name="retention", role=Role.admin.value)
@@ -281,6 +283,8 @@ def retention(older_than_months: int, dry_run: bool) -> None:
         async with session_maker(engine)() as session, session.begin():
             set_actor(session, user_id=None, label=f"cli:retention {older_than_months} months")
             service = FamilyService(session, settings.priority_weights)
+            loans = LoanService(session, InventoryService(session, settings.tag_prefixes), service,
+                                settings.loan_days)
             stale = await service.stale_families(older_than_months)
             erased, kept = [], []
             for family in stale:
@@ -289,7 +293,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
                     continue
                 try:
                     async with session.begin_nested():
-                        await service.erase(family.id, system, has_active_loan=active_loan_check(session))
+                        await service.erase(family.id, system, has_active_loan=loans.has_active_loan)
                     erased.append(family.id)
                 except Conflict:
                     kept.append(family.id)
@@ -301,14 +305,6 @@ def retention(older_than_months: int, dry_run: bool) -> None:
                + (f": {', '.join(map(str, erased))}" if erased else "."))
     if kept:
         click.echo(f"Kept {len(kept)} with a device on loan: {', '.join(map(str, kept))}")
-
-
-def active_loan_check(session: Any) -> Any:
-    """Whether a family has a device on loan (none can, until loans exist)."""
-    async def check(_family_id: int) -> bool:
-        return False
-
-    return check
 
 
 if __name__ == "__main__":

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
         description="Priority weights as JSON, e.g. {\"free_school_meals\": 4}; factors left out keep their default.",
     )
 
+    loan_days: int = Field(365, ge=1, le=3660, description="Default loan length in days.")
+
     @field_validator("priority_weights")
     @classmethod
     def _weights(cls, value: dict[str, int]) -> dict[str, int]:

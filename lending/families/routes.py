@@ -30,6 +30,8 @@ from lending.families.schemas import (
     WithdrawIn,
 )
 from lending.families.service import FamilyService, Scored, is_school, require_school_scope
+from lending.loans.routes import provide_loans
+from lending.loans.service import LoanService
 
 
 async def provide_families(db_session: AsyncSession, settings: Settings) -> FamilyService:
@@ -68,7 +70,7 @@ def _statuses(raw: str | None) -> list[NominationStatus]:
 class FamilyController(Controller):
     path = "/api/v1/families"
     tags = ["families"]
-    dependencies = {"families": Provide(provide_families)}
+    dependencies = {"families": Provide(provide_families), "loans": Provide(provide_loans)}
 
     @get("/", guards=[requires(Role.admin, Role.staff, Role.volunteer, Role.school)],
          summary="List families (a school sees only those it nominated)")
@@ -103,15 +105,16 @@ class FamilyController(Controller):
 
     @get("/{family_id:int}/export", guards=[requires(Role.admin)],
          summary="Subject access: everything held about the family, as JSON")
-    async def export_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService
-                            ) -> dict[str, Any]:
-        return await families.subject_access(family_id, request.user)
+    async def export_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService,
+                            loans: LoanService) -> dict[str, Any]:
+        return await families.subject_access(family_id, request.user, extra_sections=[loans.family_loans])
 
     @post("/{family_id:int}/erase", status_code=200, guards=[requires(Role.admin)],
           summary="Erase the family's personal data, keeping what reports count")
-    async def erase_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService
-                           ) -> FamilyOut:
-        return present_family(await families.erase(family_id, request.user), request.user)
+    async def erase_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService,
+                           loans: LoanService) -> FamilyOut:
+        family = await families.erase(family_id, request.user, has_active_loan=loans.has_active_loan)
+        return present_family(family, request.user)
 
 
 class NominationController(Controller):

@@ -19,7 +19,7 @@ from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import Asset, AssetKind, Donation, RetirementReason
 from lending.inventory.schemas import AssetIn, ImportReport, ImportRowError, WipeIn
-from lending.inventory.service import InventoryService, NewAsset, derive_expiry, kind_rule_errors
+from lending.inventory.service import InventoryService, NewAsset, derive_expiry, kind_rule_errors, wipe_rule_errors
 from lending.inventory.tags import BadTag, parse_tag
 
 ASSET_COLUMNS = [
@@ -206,8 +206,11 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
                 "certificate_reference": cells.get("wipe_certificate_reference") or None,
             })
         except ValidationError as exc:
-            errors += [ImportRowError(row=row, field=f"wipe_{e.field}" if not e.field.startswith("wipe") else e.field,
-                                      message=e.message) for e in _pydantic_errors(exc, row)]
+            errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
+                       for e in _pydantic_errors(exc, row)]
+        else:
+            errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
+                       for e in wipe_rule_errors(wipe)]
     # The lifecycle's own guards decide whether the row may start in its status.
     probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
     try:

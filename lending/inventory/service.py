@@ -82,6 +82,16 @@ def kind_rule_errors(kind: AssetKind, values: dict[str, Any], path: str = "") ->
     return errors
 
 
+def wipe_rule_errors(data: WipeIn) -> list[FieldError]:
+    """What a wipe record needs beyond its field formats."""
+    errors = []
+    if data.method in CERTIFIED_METHODS and not data.certificate_reference:
+        errors.append(FieldError("certificate_reference", f"required for a {data.method.value} wipe"))
+    if data.performed_on > date.today():
+        errors.append(FieldError("performed_on", "cannot be in the future"))
+    return errors
+
+
 def derive_expiry(values: dict[str, Any]) -> None:
     if values.get("expires_on") is None and values.get("activated_on") and values.get("plan_months"):
         values["expires_on"] = add_months(values["activated_on"], values["plan_months"])
@@ -427,10 +437,9 @@ class InventoryService:
             raise Invalid.field("method", f"a {kind.value} holds no data to wipe")
         if asset.status in {Status.on_loan.value, Status.gifted.value, Status.lost.value, Status.stolen.value}:
             raise Conflict(f"{asset.tag} is {asset.status}: it is not here to be wiped.")
-        if data.method in CERTIFIED_METHODS and not data.certificate_reference:
-            raise Invalid.field("certificate_reference", f"required for a {data.method.value} wipe")
-        if data.performed_on > date.today():
-            raise Invalid.field("performed_on", "cannot be in the future")
+        errors = wipe_rule_errors(data)
+        if errors:
+            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
         actor_id, _ = actor_of(self.session)
         wipe = WipeCertificate(asset_id=asset.id, method=WipeMethod(data.method).value,
                                performed_on=data.performed_on, performed_by=data.performed_by,
@@ -444,15 +453,23 @@ class InventoryService:
         await self.session.flush()
         return wipe
 
+    async def transition(self, asset: Asset, to: Status, *, reason: str | None = None, via_loan: bool = False,
+                         details: dict[str, Any] | None = None, **guards: Any) -> lifecycle.Change:
+        """Every status change goes through here: the state machine decides, the history records."""
+        wiped = await self.wiped_since_intake(asset) if to is Status.ready else False
+        change = lifecycle.transition(asset, to, reason=reason, via_loan=via_loan, wiped_since_intake=wiped,
+                                      **guards)
+        if change.after is Status.retired:
+            details = {**(details or {}), "retired_reason": asset.retired_reason,
+                       "weee_reference": asset.weee_reference}
+        self._event(asset, AssetEventKind.transition, from_status=change.before.value,
+                    to_status=change.after.value, reason=reason, details=details)
+        return change
+
     async def change_status(self, tag: str, data: TransitionIn) -> Asset:
         asset = await self.get_asset(tag)
-        wiped = await self.wiped_since_intake(asset)
-        change = lifecycle.transition(asset, data.to, reason=data.reason, wiped_since_intake=wiped,
-                                      retired_reason=data.retired_reason, weee_reference=data.weee_reference)
-        details = {"retired_reason": asset.retired_reason, "weee_reference": asset.weee_reference} \
-            if change.after is Status.retired else None
-        self._event(asset, AssetEventKind.transition, from_status=change.before.value,
-                    to_status=change.after.value, reason=data.reason, details=details)
+        await self.transition(asset, data.to, reason=data.reason, retired_reason=data.retired_reason,
+                              weee_reference=data.weee_reference)
         await self.session.flush()
         return asset
 

@@ -78,14 +78,17 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(client, staff, c
         "laptop,HP,ProBook,HP-3,,,,Sparkbrook Hub,on_loan,",
         "tablet,Apple,iPad,IP-1,,,,Sparkbrook Hub,,LAP-000001-X",
     ]
+    lines[0] += ",wipe_method,wipe_performed_on,wipe_performed_by"
+    lines[1:] = [line + ",,," for line in lines[1:]]
+    lines.append("laptop,HP,ProBook,HP-4,,,,Sparkbrook Hub,ready,,nwipe,2026-11-20,Workshop")
     body = "\n".join(lines) + "\n"
     response = await import_csv(client, staff, body, "?dry_run=true")
     assert response.status_code == 200, response.text
     report = response.json()
-    assert report["valid"] is False and report["dry_run"] is True and report["rows"] == 8 and report["created"] == 0
+    assert report["valid"] is False and report["dry_run"] is True and report["rows"] == 9 and report["created"] == 0
     found = {(e["row"], e["field"]) for e in report["errors"]}
     assert {(3, "iccid"), (4, "msisdn"), (5, "serial_number"), (6, "centre"), (7, "status"), (8, "status"),
-            (9, "tag")} <= found
+            (9, "tag"), (10, "wipe_certificate_reference")} <= found
     assert not any(e["row"] == 2 for e in report["errors"])
     for table in INVENTORY_TABLES:
         assert await count_rows(sessions, table) == 0

@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC, JsonB
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from lending.core.db import Base
+
+
+class LoanStatus(str, enum.Enum):
+    active = "active"
+    returned = "returned"  # nothing left out: every item came back (or was reported lost/stolen)
+    gifted = "gifted"
+
+
+class ItemOutcome(str, enum.Enum):
+    returned = "returned"
+    lost = "lost"
+    stolen = "stolen"
+    gifted = "gifted"
+
+
+class ReturnCondition(str, enum.Enum):
+    good = "good"
+    damaged = "damaged"
+    faulty = "faulty"
+
+
+class Relationship(str, enum.Enum):
+    parent = "parent"
+    guardian = "guardian"
+    carer = "carer"
+    self = "self"
+    other = "other"
+
+
+class Loan(Base):
+    """A bundle of assets lent to a family from a centre until a due date, under one agreement."""
+
+    __tablename__ = "loan"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'returned', 'gifted')", name="status_known"),
+        Index("ix_loan_status_due_on", "status", "due_on"),
+    )
+
+    family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
+    nomination_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
+    centre_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))
+    issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    issued_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    due_on: Mapped[date] = mapped_column(Date)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    gift_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def reference(self) -> str:
+        return f"LN-{self.id:06d}"
+
+
+class LoanItem(Base):
+    """One asset on a loan, from issue until it comes back (or is lost, stolen or gifted)."""
+
+    __tablename__ = "loan_item"
+    __table_args__ = (
+        # The database itself allows one active loan per asset: racing issues of one device cannot both win.
+        Index("uq_loan_item_active_asset", "asset_id", unique=True,
+              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        UniqueConstraint("loan_id", "asset_id", name="uq_loan_item_loan_asset"),
+        CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="ended_has_outcome"),
+    )
+
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), index=True)
+    asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    outcome: Mapped[str | None] = mapped_column(String(10))
+    return_condition: Mapped[str | None] = mapped_column(String(10))
+    charger_returned: Mapped[bool | None] = mapped_column(Boolean)
+    return_notes: Mapped[str | None] = mapped_column(Text)
+    police_reference: Mapped[str | None] = mapped_column(String(100))
+    # A lost or stolen SIM must be barred with its network; staff clear this once they have.
+    sim_barring_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+
+
+class LoanExtension(Base):
+    __tablename__ = "loan_extension"
+
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), index=True)
+    previous_due_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    extended_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+
+
+class LoanAcceptance(Base):
+    """The borrower's one signature covering every item of the loan."""
+
+    __tablename__ = "loan_acceptance"
+    __audit_redact__ = frozenset({"signer_name", "signature_png"})
+
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), unique=True)
+    signer_name: Mapped[str] = mapped_column(String(200))
+    relationship_to_family: Mapped[str] = mapped_column(String(20))
+    signed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    witnessed_by_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Filled by the documents issue: the signed agreement, rendered once and kept byte for byte.
+    signed_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class IdempotencyKey(Base):
+    """The first answer to a request made with an Idempotency-Key, replayed for a retry of the same request."""
+
+    __tablename__ = "idempotency_key"
+    __audit__ = False  # bookkeeping of requests, not data anyone edits
+    __table_args__ = (UniqueConstraint("user_id", "scope", "key", name="uq_idempotency_key_user_scope_key"),)
+
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    scope: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JsonB)

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+from lending.core.schemas import Name, OutSchema, Schema, ShortText
+from lending.loans.models import ItemOutcome, LoanStatus, Relationship, ReturnCondition
+
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
+
+MAX_SIGNATURE_BYTES = 200 * 1024
+
+
+class LoanIn(Schema):
+    family_id: int
+    nomination_id: int | None = None
+    centre_id: int
+    items: list[Tag] = Field(min_length=1, max_length=20, description="Asset tags, as scanned.")
+    due_on: date | None = Field(None, description="Default: today + LENDING_LOAN_DAYS.")
+    notes: ShortText = ""
+
+
+class ReturnItemIn(Schema):
+    tag: Tag
+    condition: ReturnCondition
+    charger_returned: bool | None = None
+    notes: ShortText = ""
+
+
+class ReturnIn(Schema):
+    items: list[ReturnItemIn] = Field(min_length=1, max_length=20)
+
+
+class ExtensionIn(Schema):
+    due_on: date
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class OutcomeIn(Schema):
+    outcome: Annotated[str, StringConstraints(pattern="^(lost|stolen)$")]
+    police_reference: Annotated[str, StringConstraints(max_length=100, strip_whitespace=True)] | None = None
+    notes: ShortText = ""
+
+
+class GiftIn(Schema):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
+
+
+class AcceptanceIn(Schema):
+    signer_name: Name
+    relationship: Relationship
+    signed_at: datetime | None = Field(None, description="Default: now.")
+    witnessed_by_id: int | None = Field(None, description="The volunteer who witnessed; default: you.")
+    signature_png: str | None = Field(
+        None, max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 8,
+        description=f"Base64 PNG from a signature pad, at most {MAX_SIGNATURE_BYTES // 1024} KB.")
+
+
+class LoanItemOut(OutSchema):
+    asset_id: int
+    tag: str
+    kind: str
+    make: str | None
+    model: str | None
+    serial_number: str | None
+    iccid: str | None
+    network: str | None
+    ended_at: datetime | None
+    outcome: ItemOutcome | None
+    return_condition: ReturnCondition | None
+    charger_returned: bool | None
+    return_notes: str | None
+    police_reference: str | None
+    sim_barring_required: bool
+
+
+class ExtensionOut(OutSchema):
+    previous_due_on: date
+    due_on: date
+    reason: str
+    extended_by_id: int | None
+    created_at: datetime
+
+
+class AcceptanceOut(OutSchema):
+    signer_name: str
+    relationship: Relationship
+    signed_at: datetime
+    witnessed_by_id: int
+    has_signature_image: bool
+    signed_pdf_sha256: str | None
+
+
+class LoanOut(OutSchema):
+    id: int
+    reference: str
+    family_id: int
+    nomination_id: int | None
+    centre_id: int
+    status: LoanStatus
+    overdue: bool
+    issued_at: datetime
+    issued_by_id: int | None
+    due_on: date
+    closed_at: datetime | None
+    notes: str
+    gift_reason: str | None
+    agreement: str = Field(description="unsigned or signed")
+    items: list[LoanItemOut]
+    extensions: list[ExtensionOut]
+    acceptance: AcceptanceOut | None

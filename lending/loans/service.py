@@ -1,0 +1,419 @@
+"""Loans: issue a bundle under one signature, take it back, extend, and close as lost, stolen or gifted."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+from advanced_alchemy.repository import SQLAlchemyAsyncRepository
+from sqlalchemy import exists, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.models import DESK, User
+from lending.audit.recorder import actor_of
+from lending.centres.models import Centre
+from lending.core.errors import Conflict, FieldError, Invalid, NotFound
+from lending.core.pagination import ListParams, list_page
+from lending.families.models import Family, Nomination, NominationStatus
+from lending.families.service import FamilyService
+from lending.inventory.lifecycle import Status
+from lending.inventory.models import Asset, AssetKind
+from lending.inventory.service import InventoryService
+from lending.inventory.tags import BadTag, normalise_tag
+from lending.loans.models import (
+    ItemOutcome,
+    Loan,
+    LoanAcceptance,
+    LoanExtension,
+    LoanItem,
+    LoanStatus,
+)
+from lending.loans.schemas import MAX_SIGNATURE_BYTES, AcceptanceIn, LoanIn, OutcomeIn, ReturnIn
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# What a nomination's counts are met by.
+COUNTS_AS = {"laptops": {AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop},
+             "tablets": {AssetKind.tablet}, "sims": {AssetKind.sim}}
+LOAN_SORTABLE = {"issued_at": Loan.issued_at, "due_on": Loan.due_on, "status": Loan.status}
+
+
+class LoanRepository(SQLAlchemyAsyncRepository[Loan]):
+    model_type = Loan
+
+
+@dataclass
+class LoanFilters:
+    family_id: int | None = None
+    centre_id: int | None = None
+    nomination_id: int | None = None
+    statuses: Sequence[LoanStatus] = ()
+    overdue: bool | None = None
+    due_within_days: int | None = None
+    asset_tag: str | None = None
+    sim_expiring_within_days: int | None = None
+
+
+@dataclass
+class LoanView:
+    loan: Loan
+    items: list[tuple[LoanItem, Asset]]
+    extensions: list[LoanExtension] = field(default_factory=list)
+    acceptance: LoanAcceptance | None = None
+
+    @property
+    def overdue(self) -> bool:
+        return self.loan.status == LoanStatus.active.value and self.loan.due_on < date.today()
+
+
+class LoanService:
+    def __init__(self, session: AsyncSession, inventory: InventoryService, families: FamilyService,
+                 loan_days: int) -> None:
+        self.session = session
+        self.inventory = inventory
+        self.families = families
+        self.loan_days = loan_days
+        self.repo = LoanRepository(session=session)
+
+    # --- issue ---------------------------------------------------------------------------------------------
+
+    async def holder_of(self, asset_id: int) -> int | None:
+        return await self.session.scalar(select(LoanItem.loan_id).where(
+            LoanItem.asset_id == asset_id, LoanItem.ended_at.is_(None)))
+
+    async def _not_available(self, asset: Asset, index: int) -> Conflict:
+        holder = await self.holder_of(asset.id)
+        where = f" on loan {holder} (LN-{holder:06d})" if holder else ""
+        return Conflict(f"{asset.tag} is {asset.status}{where}, not ready to lend.",
+                        errors=[FieldError(f"items[{index}]", f"{asset.tag} is {asset.status}{where}")],
+                        asset=asset.tag, loan_id=holder)
+
+    async def issue(self, data: LoanIn, user: User) -> Loan:
+        centre = await self.session.get(Centre, data.centre_id)
+        if centre is None or not centre.is_active:
+            raise Invalid.field("centre_id", f"no active centre with id {data.centre_id}")
+        family = await self.session.get(Family, data.family_id)
+        if family is None:
+            raise Invalid.field("family_id", f"no family with id {data.family_id}")
+        if family.erased_at is not None:
+            raise Conflict(f"Family {family.id} has been erased; it cannot borrow.")
+        nomination = None
+        if data.nomination_id is not None:
+            nomination = await self.session.get(Nomination, data.nomination_id)
+            if nomination is None:
+                raise Invalid.field("nomination_id", f"no nomination with id {data.nomination_id}")
+            if nomination.family_id != family.id:
+                raise Invalid.field("nomination_id", "that nomination is for another family")
+            if nomination.status != NominationStatus.approved.value:
+                raise Conflict(f"Nomination {nomination.id} is {nomination.status}; only an approved nomination is "
+                               "lent against.")
+        due_on = data.due_on or date.today() + timedelta(days=self.loan_days)
+        if due_on <= date.today():
+            raise Invalid.field("due_on", "must be after today")
+
+        tags: list[str] = []
+        errors: list[FieldError] = []
+        for index, raw in enumerate(data.items):
+            try:
+                tag = normalise_tag(raw)
+            except BadTag as exc:
+                errors.append(FieldError(f"items[{index}]", str(exc)))
+                continue
+            if tag in tags:
+                errors.append(FieldError(f"items[{index}]", f"{tag} is listed twice"))
+            tags.append(tag)
+        if errors:
+            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        # Lock the assets (in id order, so two desks never deadlock); a racing issue waits here, then sees on_loan.
+        assets = {a.tag: a for a in (await self.session.scalars(
+            select(Asset).where(Asset.tag.in_(tags)).order_by(Asset.id).with_for_update())).all()}
+        missing = [FieldError(f"items[{i}]", f"no asset tagged {t}") for i, t in enumerate(tags) if t not in assets]
+        if missing:
+            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in missing), errors=missing)
+        for index, tag in enumerate(tags):
+            asset = assets[tag]
+            if asset.status != Status.ready.value:
+                raise await self._not_available(asset, index)
+            if asset.centre_id != centre.id:
+                raise Conflict(f"{asset.tag} is at another centre (id {asset.centre_id}); move it here first.",
+                               errors=[FieldError(f"items[{index}]", "at another centre")], asset=asset.tag)
+
+        actor_id, _ = actor_of(self.session)
+        now = datetime.now(timezone.utc)
+        loan = Loan(family_id=family.id, nomination_id=data.nomination_id, centre_id=centre.id,
+                    status=LoanStatus.active.value, issued_at=now, issued_by_id=actor_id, due_on=due_on,
+                    notes=data.notes)
+        self.session.add(loan)
+        await self.session.flush()
+        for index, tag in enumerate(tags):
+            asset = assets[tag]
+            try:
+                async with self.session.begin_nested():
+                    self.session.add(LoanItem(loan_id=loan.id, asset_id=asset.id))
+            except IntegrityError:
+                # The partial unique index caught what the checks above could not see.
+                raise await self._not_available(asset, index) from None
+            await self.inventory.transition(asset, Status.on_loan, via_loan=True, reason=f"loan {loan.reference}",
+                                            details={"loan_id": loan.id, "family_id": family.id})
+        family.last_activity_at = now
+        await self.session.flush()
+        if nomination is not None and await self._covers(nomination):
+            await self.families.mark_fulfilled(nomination, f"loan {loan.reference}")
+            await self.session.flush()
+        return loan
+
+    async def _covers(self, nomination: Nomination) -> bool:
+        kinds = (await self.session.scalars(
+            select(Asset.kind).join(LoanItem, LoanItem.asset_id == Asset.id).join(Loan, Loan.id == LoanItem.loan_id)
+            .where(Loan.nomination_id == nomination.id))).all()
+        lent = [AssetKind(k) for k in kinds]
+        return all(sum(1 for k in lent if k in COUNTS_AS[need]) >= getattr(nomination, need) for need in COUNTS_AS)
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    async def get(self, loan_id: int) -> Loan:
+        loan = await self.session.get(Loan, loan_id)
+        if loan is None:
+            raise NotFound(f"No loan with id {loan_id}.")
+        return loan
+
+    async def view(self, loan: Loan) -> LoanView:
+        return (await self.views([loan]))[0]
+
+    async def views(self, loans: Sequence[Loan]) -> list[LoanView]:
+        ids = [loan.id for loan in loans]
+        if not ids:
+            return []
+        items: dict[int, list[tuple[LoanItem, Asset]]] = {i: [] for i in ids}
+        for item, asset in (await self.session.execute(
+                select(LoanItem, Asset).join(Asset, Asset.id == LoanItem.asset_id)
+                .where(LoanItem.loan_id.in_(ids)).order_by(LoanItem.id))).all():
+            items[item.loan_id].append((item, asset))
+        extensions: dict[int, list[LoanExtension]] = {i: [] for i in ids}
+        for extension in await self.session.scalars(
+                select(LoanExtension).where(LoanExtension.loan_id.in_(ids)).order_by(LoanExtension.id)):
+            extensions[extension.loan_id].append(extension)
+        acceptances = {a.loan_id: a for a in await self.session.scalars(
+            select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(ids)))}
+        return [LoanView(loan, items[loan.id], extensions[loan.id], acceptances.get(loan.id)) for loan in loans]
+
+    def _where(self, f: LoanFilters) -> list[Any]:
+        today = date.today()
+        where: list[Any] = []
+        if f.family_id is not None:
+            where.append(Loan.family_id == f.family_id)
+        if f.centre_id is not None:
+            where.append(Loan.centre_id == f.centre_id)
+        if f.nomination_id is not None:
+            where.append(Loan.nomination_id == f.nomination_id)
+        if f.statuses:
+            where.append(Loan.status.in_([s.value for s in f.statuses]))
+        if f.overdue is not None:
+            late = (Loan.status == LoanStatus.active.value) & (Loan.due_on < today)
+            where.append(late if f.overdue else ~late)
+        if f.due_within_days is not None:
+            where += [Loan.status == LoanStatus.active.value, Loan.due_on >= today,
+                      Loan.due_on <= today + timedelta(days=f.due_within_days)]
+        if f.asset_tag:
+            try:
+                tag = normalise_tag(f.asset_tag)
+            except BadTag:
+                raise Invalid.field("asset_tag", f"'{f.asset_tag}' is not a valid asset tag") from None
+            where.append(exists().where(LoanItem.loan_id == Loan.id, LoanItem.asset_id == Asset.id, Asset.tag == tag))
+        if f.sim_expiring_within_days is not None:
+            where += [Loan.status == LoanStatus.active.value, exists().where(
+                LoanItem.loan_id == Loan.id, LoanItem.ended_at.is_(None), LoanItem.asset_id == Asset.id,
+                Asset.kind == AssetKind.sim.value, Asset.expires_on.is_not(None),
+                Asset.expires_on <= today + timedelta(days=f.sim_expiring_within_days))]
+        return where
+
+    async def list(self, params: ListParams, filters: LoanFilters) -> tuple[list[Loan], int]:
+        return await list_page(self.repo, params, *self._where(filters), sortable=LOAN_SORTABLE,
+                               default_sort="-issued_at")
+
+    async def all(self, filters: LoanFilters) -> list[Loan]:
+        return list((await self.session.scalars(
+            select(Loan).where(*self._where(filters)).order_by(Loan.due_on, Loan.id))).all())
+
+    async def active_for_tag(self, tag: str) -> Loan:
+        asset = await self.inventory.get_asset(tag)
+        holder = await self.holder_of(asset.id)
+        if holder is None:
+            raise NotFound(f"{asset.tag} is not on loan (it is {asset.status}).")
+        return await self.get(holder)
+
+    async def has_active_loan(self, family_id: int) -> bool:
+        return bool(await self.session.scalar(select(exists().where(
+            Loan.family_id == family_id, Loan.status == LoanStatus.active.value))))
+
+    async def families_contacts(self, family_ids: Sequence[int]) -> dict[int, Family]:
+        if not family_ids:
+            return {}
+        return {f.id: f for f in await self.session.scalars(select(Family).where(Family.id.in_(family_ids)))}
+
+    # --- after issue ---------------------------------------------------------------------------------------
+
+    def _require_active(self, loan: Loan) -> None:
+        if loan.status != LoanStatus.active.value:
+            raise Conflict(f"Loan {loan.reference} is {loan.status}.")
+
+    async def _out_items(self, loan: Loan) -> dict[str, tuple[LoanItem, Asset]]:
+        rows = (await self.session.execute(
+            select(LoanItem, Asset).join(Asset, Asset.id == LoanItem.asset_id)
+            .where(LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None)).with_for_update())).all()
+        return {asset.tag: (item, asset) for item, asset in rows}
+
+    async def _close_if_done(self, loan: Loan, status: LoanStatus = LoanStatus.returned) -> None:
+        still_out = await self.session.scalar(select(func.count()).select_from(LoanItem).where(
+            LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None)))
+        if not still_out:
+            loan.status = status.value
+            loan.closed_at = datetime.now(timezone.utc)
+        family = await self.session.get(Family, loan.family_id)
+        if family is not None:
+            family.last_activity_at = datetime.now(timezone.utc)
+
+    async def return_items(self, loan_id: int, data: ReturnIn) -> Loan:
+        loan = await self.get(loan_id)
+        self._require_active(loan)
+        out = await self._out_items(loan)
+        errors: list[FieldError] = []
+        chosen: list[tuple[int, str]] = []
+        for index, entry in enumerate(data.items):
+            try:
+                tag = normalise_tag(entry.tag)
+            except BadTag as exc:
+                errors.append(FieldError(f"items[{index}].tag", str(exc)))
+                continue
+            if tag not in out:
+                errors.append(FieldError(f"items[{index}].tag", f"{tag} is not out on loan {loan.reference}"))
+            elif tag in [t for _, t in chosen]:
+                errors.append(FieldError(f"items[{index}].tag", f"{tag} is listed twice"))
+            chosen.append((index, tag))
+        if errors:
+            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        actor_id, _ = actor_of(self.session)
+        now = datetime.now(timezone.utc)
+        for index, tag in chosen:
+            entry = data.items[index]
+            item, asset = out[tag]
+            item.ended_at, item.outcome = now, ItemOutcome.returned.value
+            item.return_condition = entry.condition.value
+            item.charger_returned = entry.charger_returned
+            item.return_notes = entry.notes
+            item.received_by_id = actor_id
+            await self.inventory.transition(asset, Status.returned, via_loan=True,
+                                            reason=f"returned from loan {loan.reference} ({entry.condition.value})",
+                                            details={"loan_id": loan.id, "condition": entry.condition.value,
+                                                     "charger_returned": entry.charger_returned})
+        await self._close_if_done(loan)
+        await self.session.flush()
+        return loan
+
+    async def extend(self, loan_id: int, due_on: date, reason: str) -> Loan:
+        loan = await self.get(loan_id)
+        self._require_active(loan)
+        if due_on <= loan.due_on:
+            raise Invalid.field("due_on", f"must be after the current due date, {loan.due_on.isoformat()}")
+        actor_id, _ = actor_of(self.session)
+        self.session.add(LoanExtension(loan_id=loan.id, previous_due_on=loan.due_on, due_on=due_on, reason=reason,
+                                       extended_by_id=actor_id))
+        loan.due_on = due_on
+        await self.session.flush()
+        return loan
+
+    async def record_outcome(self, loan_id: int, tag: str, data: OutcomeIn) -> Loan:
+        loan = await self.get(loan_id)
+        self._require_active(loan)
+        try:
+            normal = normalise_tag(tag)
+        except BadTag as exc:
+            raise NotFound(str(exc)) from None
+        out = await self._out_items(loan)
+        if normal not in out:
+            raise NotFound(f"{normal} is not out on loan {loan.reference}.")
+        item, asset = out[normal]
+        outcome = ItemOutcome(data.outcome)
+        item.ended_at, item.outcome = datetime.now(timezone.utc), outcome.value
+        item.police_reference = data.police_reference
+        item.return_notes = data.notes
+        item.sim_barring_required = asset.kind == AssetKind.sim.value
+        await self.inventory.transition(asset, Status(outcome.value), via_loan=True,
+                                        reason=f"{outcome.value} on loan {loan.reference}",
+                                        details={"loan_id": loan.id, "police_reference": data.police_reference,
+                                                 "sim_barring_required": item.sim_barring_required})
+        await self._close_if_done(loan)
+        await self.session.flush()
+        return loan
+
+    async def gift(self, loan_id: int, reason: str) -> Loan:
+        loan = await self.get(loan_id)
+        self._require_active(loan)
+        now = datetime.now(timezone.utc)
+        for item, asset in (await self._out_items(loan)).values():
+            item.ended_at, item.outcome = now, ItemOutcome.gifted.value
+            await self.inventory.transition(asset, Status.gifted, via_loan=True,
+                                            reason=f"gifted to the family on loan {loan.reference}",
+                                            details={"loan_id": loan.id})
+        loan.gift_reason = reason
+        await self._close_if_done(loan, LoanStatus.gifted)
+        await self.session.flush()
+        return loan
+
+    async def accept(self, loan_id: int, data: AcceptanceIn, user: User) -> LoanAcceptance:
+        loan = await self.get(loan_id)
+        self._require_active(loan)
+        if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
+            raise Conflict(f"The agreement for loan {loan.reference} is already signed.")
+        witness_id = data.witnessed_by_id or user.id
+        witness = await self.session.get(User, witness_id)
+        if witness is None or not witness.is_active or witness.role not in {r.value for r in DESK}:
+            raise Invalid.field("witnessed_by_id", "the witness must be an active volunteer, staff member or admin")
+        signed_at = data.signed_at or datetime.now(timezone.utc)
+        if signed_at.tzinfo is None:
+            signed_at = signed_at.replace(tzinfo=timezone.utc)
+        if signed_at > datetime.now(timezone.utc) + timedelta(minutes=5):
+            raise Invalid.field("signed_at", "cannot be in the future")
+        if signed_at < loan.issued_at - timedelta(days=1):
+            raise Invalid.field("signed_at", "cannot be before the loan was issued")
+        image = None
+        if data.signature_png:
+            try:
+                image = base64.b64decode(data.signature_png, validate=True)
+            except (binascii.Error, ValueError):
+                raise Invalid.field("signature_png", "not valid base64") from None
+            if len(image) > MAX_SIGNATURE_BYTES:
+                raise Invalid.field("signature_png", f"larger than {MAX_SIGNATURE_BYTES // 1024} KB")
+            if not image.startswith(PNG_MAGIC):
+                raise Invalid.field("signature_png", "not a PNG image")
+        acceptance = LoanAcceptance(loan_id=loan.id, signer_name=data.signer_name,
+                                    relationship_to_family=data.relationship.value, signed_at=signed_at,
+                                    witnessed_by_id=witness.id, signature_png=image)
+        try:
+            async with self.session.begin_nested():
+                self.session.add(acceptance)
+        except IntegrityError:
+            raise Conflict(f"The agreement for loan {loan.reference} is already signed.") from None
+        return acceptance
+
+    async def family_loans(self, family: Family) -> dict[str, Any]:
+        """The loans section of a family's subject-access export."""
+        loans = list((await self.session.scalars(
+            select(Loan).where(Loan.family_id == family.id).order_by(Loan.id))).all())
+        out = []
+        for view in await self.views(loans):
+            out.append({
+                "reference": view.loan.reference, "status": view.loan.status,
+                "issued_at": view.loan.issued_at.isoformat(), "due_on": view.loan.due_on.isoformat(),
+                "closed_at": view.loan.closed_at.isoformat() if view.loan.closed_at else None,
+                "items": [{"tag": a.tag, "kind": a.kind, "outcome": i.outcome} for i, a in view.items],
+                "agreement": {"signer_name": view.acceptance.signer_name,
+                              "signed_at": view.acceptance.signed_at.isoformat()} if view.acceptance else None,
+            })
+        return {"loans": out}
+
+
