@@ -5,6 +5,7 @@ Importing this module never connects; the engine is made when the app (or a CLI 
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from advanced_alchemy.base import IdentityAuditBase
@@ -13,7 +14,8 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-from sqlalchemy import event
+from sqlalchemy import MetaData, event
+from sqlalchemy.util import await_only
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from lending.config import Settings
@@ -44,10 +46,36 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock when the transaction starts: concurrent writers queue (up to the busy timeout) instead of
-    # failing, and a check made at the start of a transaction still holds when it writes.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+class _WriterQueue:
+    """One SQLite transaction at a time per engine, queued in order inside the process.
+
+    SQLite admits one writer; the others retry on a busy handler that sleeps in growing steps (up to 100 ms), which
+    makes waits long and unfair under load. Queueing on an asyncio lock first hands the database over as soon as it
+    is free. Other processes (the CLI) still meet the busy timeout, as before.
+    """
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+
+    def begin(self, conn: Any) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        await_only(self._lock.acquire())
+        conn.info[_WRITER] = True
+        try:
+            # Take the write lock as the transaction starts: a check made at its start still holds when it writes,
+            # and no transaction fails half-way with "database is locked".
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.release(conn.info)
+            raise
+
+    def release(self, info: dict[str, Any]) -> None:
+        if info.pop(_WRITER, False) and self._lock is not None and self._lock.locked():
+            self._lock.release()
+
+
+_WRITER = "lending_sqlite_writer"
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
@@ -55,7 +83,13 @@ def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        queue = _WriterQueue()
+        event.listen(engine.sync_engine, "begin", queue.begin)
+        # The next writer may start as this one commits or rolls back: its BEGIN IMMEDIATE waits the last moment.
+        event.listen(engine.sync_engine, "commit", lambda conn: queue.release(conn.info))
+        event.listen(engine.sync_engine, "rollback", lambda conn: queue.release(conn.info))
+        # A connection handed back in any other way (a cancelled request) must not keep the queue.
+        event.listen(engine.sync_engine.pool, "checkin", lambda _dbapi, record: queue.release(record.info))
         return engine
     return create_async_engine(
         url,
@@ -70,7 +104,8 @@ def session_maker(engine: AsyncEngine) -> async_sessionmaker:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
+def alchemy_config(settings: Settings, *, metadata: MetaData | None = None) -> SQLAlchemyAsyncConfig:
+    """The Litestar plugin's config; `metadata` other than Lending's own is for the benchmark's yardstick app."""
     return SQLAlchemyAsyncConfig(
         connection_string=settings.database_url,
         create_engine_callable=lambda _url: make_engine(settings),
@@ -78,7 +113,8 @@ def alchemy_config(settings: Settings) -> SQLAlchemyAsyncConfig:
         session_config=AsyncSessionConfig(expire_on_commit=False),
         # Commit once per request when the response is 2xx/3xx, roll back otherwise.
         before_send_handler="autocommit",
-        create_all=False,
+        # Lending's schema comes from migrations only; a foreign metadata (the yardstick) is created directly.
+        create_all=metadata is not None,
         set_default_exception_handler=False,
-        metadata=Base.metadata,
+        metadata=metadata if metadata is not None else Base.metadata,
     )

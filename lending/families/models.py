@@ -50,7 +50,6 @@ class Family(Base):
     consent_given_on: Mapped[date | None] = mapped_column(Date)
     consent_recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    last_activity_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
     erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 

@@ -78,7 +78,7 @@ class FamilyOut(FamilyDeskOut):
     consent_given_on: date | None
     consent_recorded_by_id: int | None
     consent_recorded_at: datetime | None
-    last_activity_at: datetime
+    updated_at: datetime
     created_at: datetime
 
 

@@ -39,7 +39,7 @@ DECISIONS: dict[str, tuple[NominationStatus, frozenset[NominationStatus]]] = {
 }
 
 FAMILY_SORTABLE = {"lead_name": Family.lead_name, "created_at": Family.created_at,
-                   "last_activity_at": Family.last_activity_at}
+                   "updated_at": Family.updated_at}
 NOMINATION_SORTABLE = {"submitted_at": Nomination.submitted_at, "status": Nomination.status,
                        "urgency": Nomination.urgency}
 
@@ -132,7 +132,7 @@ class FamilyService:
             from_lookup = imd is not None
         family = Family(**values, name_key=data.lead_name.lower(), postcode_district=postcode_district(data.postcode),
                         imd_decile=imd, imd_from_lookup=from_lookup, consent_recorded_by_id=actor_id,
-                        consent_recorded_at=now, last_activity_at=now)
+                        consent_recorded_at=now)
         self.session.add(family)
         await self.session.flush()
         return family
@@ -175,7 +175,6 @@ class FamilyService:
                 family.imd_decile, family.imd_from_lookup = looked_up, looked_up is not None
         if "imd_decile" in changes:
             family.imd_from_lookup = False
-        family.last_activity_at = datetime.now(timezone.utc)
         await self.session.flush()
         return family
 
@@ -239,7 +238,6 @@ class FamilyService:
         self.session.add(nomination)
         await self.session.flush()
         self._event(nomination, "submitted", None, data.reason)
-        family.last_activity_at = now
         await self.session.flush()
         points, breakdown = self.score(nomination, family, now)
         return Scored(nomination, points, breakdown, linked)
@@ -273,7 +271,6 @@ class FamilyService:
         if to is NS.declined:
             nomination.closed_at = now
         self._event(nomination, data.decision, current.value, data.note)
-        family.last_activity_at = now
         await self.session.flush()
         return nomination
 
@@ -285,7 +282,6 @@ class FamilyService:
         now = datetime.now(timezone.utc)
         nomination.status, nomination.closed_at = NS.withdrawn.value, now
         self._event(nomination, "withdrawn", current.value, note)
-        family.last_activity_at = now
         await self.session.flush()
         return nomination
 
@@ -380,9 +376,23 @@ class FamilyService:
         return family
 
     async def stale_families(self, older_than_months: int, now: datetime | None = None) -> list[Family]:
+        """Families with no activity since the cutoff: no edit, no nomination step, nothing open on the waiting list,
+        no loan out or closed since.
+
+        Activity is read from the records themselves rather than kept in a column of its own.
+        """
+        from lending.loans.models import Loan, LoanStatus
+
         cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=round(older_than_months * 30.44))
+        recent_step = exists().where(NominationEvent.nomination_id == Nomination.id,
+                                     Nomination.family_id == Family.id, NominationEvent.occurred_at >= cutoff)
+        waiting = exists().where(Nomination.family_id == Family.id,
+                                 Nomination.status.in_([s.value for s in OPEN]))
+        recent_loan = exists().where(Loan.family_id == Family.id, or_(
+            Loan.status == LoanStatus.active.value, Loan.issued_at >= cutoff, Loan.closed_at >= cutoff))
         return list((await self.session.scalars(select(Family).where(
-            Family.erased_at.is_(None), Family.last_activity_at < cutoff).order_by(Family.id))).all())
+            Family.erased_at.is_(None), Family.updated_at < cutoff, ~recent_step, ~waiting, ~recent_loan,
+        ).order_by(Family.id))).all())
 
     # --- IMD reference data --------------------------------------------------------------------------------
 

@@ -100,8 +100,7 @@ class LoanController(Controller):
             if isinstance(claimed, Replay):
                 return Response(claimed.body, status_code=claimed.status_code)
             record = claimed
-        loan = await loans.issue(data, request.user)
-        body = present(await loans.view(loan)).model_dump(mode="json")
+        body = present(await loans.issue(data, request.user)).model_dump(mode="json")
         if record is not None:
             Idempotency.remember(record, 201, body)
         return Response(body, status_code=201)

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -92,7 +92,7 @@ class LoanService:
                         errors=[FieldError(f"items[{index}]", f"{asset.tag} is {asset.status}{where}")],
                         asset=asset.tag, loan_id=holder)
 
-    async def issue(self, data: LoanIn, user: User) -> Loan:
+    async def issue(self, data: LoanIn, user: User) -> LoanView:
         centre = await self.session.get(Centre, data.centre_id)
         if centre is None or not centre.is_active:
             raise Invalid.field("centre_id", f"no active centre with id {data.centre_id}")
@@ -149,22 +149,24 @@ class LoanService:
                     notes=data.notes)
         self.session.add(loan)
         await self.session.flush()
-        for index, tag in enumerate(tags):
+        items = []
+        for tag in tags:
             asset = assets[tag]
-            try:
-                async with self.session.begin_nested():
-                    self.session.add(LoanItem(loan_id=loan.id, asset_id=asset.id))
-            except IntegrityError:
-                # The partial unique index caught what the checks above could not see.
-                raise await self._not_available(asset, index) from None
+            item = LoanItem(loan_id=loan.id, asset_id=asset.id, sim_barring_required=False)
+            self.session.add(item)
+            items.append((item, asset))
             await self.inventory.transition(asset, Status.on_loan, via_loan=True, reason=f"loan {loan.reference}",
                                             details={"loan_id": loan.id, "family_id": family.id})
-        family.last_activity_at = now
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # The partial unique index caught what the locked checks above could not see (data changed by hand).
+            raise Conflict(f"One of {', '.join(tags)} is already on an active loan.", asset=tags[0]) from None
         if nomination is not None and await self._covers(nomination):
             await self.families.mark_fulfilled(nomination, f"loan {loan.reference}")
             await self.session.flush()
-        return loan
+        # Just issued: the items are in hand, and there is no extension or acceptance yet.
+        return LoanView(loan, items)
 
     async def _covers(self, nomination: Nomination) -> bool:
         kinds = (await self.session.scalars(
@@ -262,20 +264,18 @@ class LoanService:
             raise Conflict(f"Loan {loan.reference} is {loan.status}.")
 
     async def _out_items(self, loan: Loan) -> dict[str, tuple[LoanItem, Asset]]:
+        """The loan's items still out, locked against a concurrent return or outcome."""
         rows = (await self.session.execute(
             select(LoanItem, Asset).join(Asset, Asset.id == LoanItem.asset_id)
             .where(LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None)).with_for_update())).all()
         return {asset.tag: (item, asset) for item, asset in rows}
 
-    async def _close_if_done(self, loan: Loan, status: LoanStatus = LoanStatus.returned) -> None:
-        still_out = await self.session.scalar(select(func.count()).select_from(LoanItem).where(
-            LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None)))
-        if not still_out:
+    @staticmethod
+    def _close_if_done(loan: Loan, out: dict[str, tuple[LoanItem, Asset]],
+                       status: LoanStatus = LoanStatus.returned) -> None:
+        if all(item.ended_at is not None for item, _ in out.values()):
             loan.status = status.value
             loan.closed_at = datetime.now(timezone.utc)
-        family = await self.session.get(Family, loan.family_id)
-        if family is not None:
-            family.last_activity_at = datetime.now(timezone.utc)
 
     async def return_items(self, loan_id: int, data: ReturnIn) -> Loan:
         loan = await self.get(loan_id)
@@ -310,7 +310,7 @@ class LoanService:
                                             reason=f"returned from loan {loan.reference} ({entry.condition.value})",
                                             details={"loan_id": loan.id, "condition": entry.condition.value,
                                                      "charger_returned": entry.charger_returned})
-        await self._close_if_done(loan)
+        self._close_if_done(loan, out)
         await self.session.flush()
         return loan
 
@@ -346,7 +346,7 @@ class LoanService:
                                         reason=f"{outcome.value} on loan {loan.reference}",
                                         details={"loan_id": loan.id, "police_reference": data.police_reference,
                                                  "sim_barring_required": item.sim_barring_required})
-        await self._close_if_done(loan)
+        self._close_if_done(loan, out)
         await self.session.flush()
         return loan
 
@@ -354,13 +354,14 @@ class LoanService:
         loan = await self.get(loan_id)
         self._require_active(loan)
         now = datetime.now(timezone.utc)
-        for item, asset in (await self._out_items(loan)).values():
+        out = await self._out_items(loan)
+        for item, asset in out.values():
             item.ended_at, item.outcome = now, ItemOutcome.gifted.value
             await self.inventory.transition(asset, Status.gifted, via_loan=True,
                                             reason=f"gifted to the family on loan {loan.reference}",
                                             details={"loan_id": loan.id})
         loan.gift_reason = reason
-        await self._close_if_done(loan, LoanStatus.gifted)
+        self._close_if_done(loan, out, LoanStatus.gifted)
         await self.session.flush()
         return loan
 

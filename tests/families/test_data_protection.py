@@ -86,7 +86,7 @@ async def test_retention_anonymises_only_families_quiet_for_long_enough(client, 
                                 headers=staff.headers)).json()
     async with sessions() as session, session.begin():
         await session.execute(update(Family).where(Family.id == old["id"]).values(
-            last_activity_at=datetime.now(timezone.utc) - timedelta(days=800)))
+            updated_at=datetime.now(timezone.utc) - timedelta(days=800)))
     env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
 
     def run(*args: str) -> subprocess.CompletedProcess:
