@@ -20,6 +20,8 @@ from lending.centres.routes import CentreController
 from lending.families.routes import FamilyController, NominationController
 from lending.schools.routes import SchoolController
 from lending.loans.routes import LoanController, export_loans
+from lending.documents.layouts import load_layouts
+from lending.documents.routes import AssetLabelController, LabelController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.config import Settings, get_settings
 from lending.core.db import alchemy_config
@@ -34,19 +36,23 @@ TAGS = [
     Tag(name="inventory", description="Donors, donations, assets, wipes and the asset lifecycle"),
     Tag(name="families", description="Schools, families and nominations; the waiting list"),
     Tag(name="loans", description="Issue, sign, return, extend; lost, stolen, gifted"),
+    Tag(name="documents", description="Barcode labels and loan agreements"),
     Tag(name="audit", description="Who changed what, when"),
     Tag(name="system", description="Health"),
 ]
 
 ROUTE_HANDLERS = [AuthController, MeController, UserController, CentreController, DonorController,
                   DonationController, AssetController, export_assets, SchoolController, FamilyController,
-                  NominationController, LoanController, export_loans, AuditController]
+                  NominationController, LoanController, export_loans, LabelController, AssetLabelController,
+                  AuditController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     alchemy = alchemy_config(settings)
     jwt_auth = build_jwt_auth(settings, alchemy)
+    # A bad layout file is logged by name and field and left out; it never stops the service.
+    layouts, _problems = load_layouts(settings.labels_dir)
 
     def provide_settings() -> Settings:
         return settings
@@ -65,6 +71,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": settings,
             "jwt_auth": jwt_auth,
             "login_limiter": LoginLimiter(settings.login_max_attempts, settings.login_window_seconds),
+            "layouts": layouts,
         }),
         openapi_config=OpenAPIConfig(
             title="Lending API",

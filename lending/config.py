@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
@@ -34,6 +35,16 @@ class Settings(BaseSettings):
     )
     org_name: str = Field("Lending", description="The organisation's name, on labels and agreements.")
     org_phone: str = Field("", description="The organisation's phone, on labels and agreements.")
+    org_email: str = Field("", description="The organisation's email, on agreements.")
+    org_address: str = Field("", description="The organisation's postal address, on agreements.")
+    org_charity_number: str = Field("", description="Registered charity number, on agreements.")
+    org_logo: Path | None = Field(None, description="A PNG or JPEG logo for the top of agreements.")
+    public_url: str | None = Field(None, description="Public address; when set, labels carry a QR code to "
+                                                       "{public_url}/a/{tag}.")
+    labels_dir: Path | None = Field(None, description="Extra label layouts (*.toml); same names replace shipped ones.")
+    default_roll_layout: str = Field("brother-dk-11209", description="Layout of GET /assets/{tag}/label.pdf.")
+    terms_dir: Path | None = Field(None, description="Agreement terms templates (terms.<language>.md) that "
+                                                     "replace the shipped ones.")
     token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30, description="Lifetime of an access token.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
     login_max_attempts: int = Field(

@@ -210,7 +210,7 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
                        for e in _pydantic_errors(exc, row)]
         else:
             errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
-                       for e in wipe_rule_errors(wipe)]
+                       for e in wipe_rule_errors(wipe, AssetKind(item.kind))]
     # The lifecycle's own guards decide whether the row may start in its status.
     probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
     try:

@@ -20,6 +20,7 @@ from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import (
     DEVICE_KINDS,
+    HOLDS_DATA,
     IMEI_KINDS,
     Asset,
     AssetEvent,
@@ -82,9 +83,11 @@ def kind_rule_errors(kind: AssetKind, values: dict[str, Any], path: str = "") ->
     return errors
 
 
-def wipe_rule_errors(data: WipeIn) -> list[FieldError]:
+def wipe_rule_errors(data: WipeIn, kind: AssetKind) -> list[FieldError]:
     """What a wipe record needs beyond its field formats."""
     errors = []
+    if kind not in HOLDS_DATA and kind is not AssetKind.hotspot:
+        errors.append(FieldError("method", f"a {kind.value} holds no data to wipe"))
     if data.method in CERTIFIED_METHODS and not data.certificate_reference:
         errors.append(FieldError("certificate_reference", f"required for a {data.method.value} wipe"))
     if data.performed_on > date.today():
@@ -432,12 +435,9 @@ class InventoryService:
 
     async def record_wipe(self, tag: str, data: WipeIn) -> WipeCertificate:
         asset = await self.get_asset(tag)
-        kind = AssetKind(asset.kind)
-        if kind not in DEVICE_KINDS or kind is AssetKind.accessory:
-            raise Invalid.field("method", f"a {kind.value} holds no data to wipe")
         if asset.status in {Status.on_loan.value, Status.gifted.value, Status.lost.value, Status.stolen.value}:
             raise Conflict(f"{asset.tag} is {asset.status}: it is not here to be wiped.")
-        errors = wipe_rule_errors(data)
+        errors = wipe_rule_errors(data, AssetKind(asset.kind))
         if errors:
             raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
         actor_id, _ = actor_of(self.session)

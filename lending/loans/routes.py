@@ -16,6 +16,8 @@ from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
 from lending.core.errors import Invalid
 from lending.core.pagination import ListParams, page
+from lending.documents.routes import provide_documents
+from lending.documents.service import DocumentService
 from lending.families.service import FamilyService
 from lending.inventory.service import InventoryService
 from lending.loans.idempotency import HEADER, Idempotency, Replay, fingerprint
@@ -86,7 +88,8 @@ class LoanController(Controller):
     path = "/api/v1/loans"
     tags = ["loans"]
     guards = [requires(*DESK)]
-    dependencies = {"loans": Provide(provide_loans), "filters": Provide(provide_loan_filters)}
+    dependencies = {"loans": Provide(provide_loans), "filters": Provide(provide_loan_filters),
+                    "documents": Provide(provide_documents)}
 
     @post("/", summary="Issue a loan: ready assets at this centre, to a family, under one agreement",
           description=f"Send an `{HEADER}` header to make retries safe: the same key and body replay the first "
@@ -119,11 +122,20 @@ class LoanController(Controller):
     async def by_tag(self, tag: str, loans: LoanService) -> LoanOut:
         return present(await loans.view(await loans.active_for_tag(tag)))
 
-    @post("/{loan_id:int}/acceptance", summary="Record the borrower's signature (once, for every item)")
-    async def accept(self, request: Request[User, Any, Any], loan_id: int, data: AcceptanceIn, loans: LoanService
-                     ) -> LoanOut:
-        await loans.accept(loan_id, data, request.user)
+    @post("/{loan_id:int}/acceptance", summary="Record the borrower's signature (once, for every item)",
+          description="The signed agreement is rendered now, once, and kept byte for byte with its SHA-256.")
+    async def accept(self, request: Request[User, Any, Any], loan_id: int, data: AcceptanceIn, loans: LoanService,
+                     documents: DocumentService) -> LoanOut:
+        acceptance = await loans.accept(loan_id, data, request.user)
+        await documents.freeze_signed(acceptance)
         return present(await loans.view(await loans.get(loan_id)))
+
+    @get("/{loan_id:int}/agreement.pdf", media_type="application/pdf",
+         summary="The loan agreement: unsigned (same bytes every time) until signed, then the signed copy as kept")
+    async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
+        pdf = await documents.agreement_pdf(loan_id)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="agreement-LN-{loan_id:06d}.pdf"'})
 
     @post("/{loan_id:int}/returns", status_code=200, summary="Take items back (partial returns allowed)")
     async def returns(self, loan_id: int, data: ReturnIn, loans: LoanService) -> LoanOut:

@@ -81,14 +81,15 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(client, staff, c
     lines[0] += ",wipe_method,wipe_performed_on,wipe_performed_by"
     lines[1:] = [line + ",,," for line in lines[1:]]
     lines.append("laptop,HP,ProBook,HP-4,,,,Sparkbrook Hub,ready,,nwipe,2026-11-20,Workshop")
+    lines.append(f"sim,,,,{make_iccid(9)},EE,,Sparkbrook Hub,,,manufacturer-reset,2026-11-20,Workshop")
     body = "\n".join(lines) + "\n"
     response = await import_csv(client, staff, body, "?dry_run=true")
     assert response.status_code == 200, response.text
     report = response.json()
-    assert report["valid"] is False and report["dry_run"] is True and report["rows"] == 9 and report["created"] == 0
+    assert report["valid"] is False and report["dry_run"] is True and report["rows"] == 10 and report["created"] == 0
     found = {(e["row"], e["field"]) for e in report["errors"]}
     assert {(3, "iccid"), (4, "msisdn"), (5, "serial_number"), (6, "centre"), (7, "status"), (8, "status"),
-            (9, "tag"), (10, "wipe_certificate_reference")} <= found
+            (9, "tag"), (10, "wipe_certificate_reference"), (11, "wipe_method")} <= found
     assert not any(e["row"] == 2 for e in report["errors"])
     for table in INVENTORY_TABLES:
         assert await count_rows(sessions, table) == 0

@@ -51,6 +51,8 @@ def stock(client, staff, centre):
                 body = f"894410{n:012d}"
                 lines.append(f"sim,ready,{centre_name},,,,{body + luhn.calc_check_digit(body)},EE,12,"
                              f"2026-11-01,,,,")
+            elif kind == "accessory":
+                lines.append(f"accessory,ready,{centre_name},Anker,USB-C charger 65W,,,,,,,,,")
             else:
                 lines.append(f"{kind},ready,{centre_name},Dell,Latitude 5490,SER-{n},,,,,nwipe,2026-11-20,Workshop,NW-{n}")
         response = await client.post("/api/v1/assets/import", content="\n".join(lines).encode(),

@@ -227,13 +227,15 @@ async def test_every_loan_step_is_audited(client, admin, volunteer, staff, stock
 
     assert await trail("loan") == [("create", volunteer.id), ("update", volunteer.id), ("update", volunteer.id)]
     assert await trail("loan_item") == [("create", volunteer.id)] * 2 + [("update", volunteer.id)] * 2
-    assert await trail("loan_acceptance") == [("create", volunteer.id)]
+    # Created, then the signed agreement frozen into it.
+    assert await trail("loan_acceptance") == [("create", volunteer.id), ("update", volunteer.id)]
     assert await trail("loan_extension") == [("create", volunteer.id)]
     # Each asset went ready → on_loan, then one lost and one returned; the stock import's own updates were staff's.
     desk_updates = [a for a in await trail("asset") if a == ("update", volunteer.id)]
     assert len(desk_updates) == 4
     acceptance_audit = (await client.get("/api/v1/audit?entity=loan_acceptance", headers=admin.headers)).json()
     assert acceptance_audit["items"][0]["after"]["signer_name"] == "[redacted]"
+    assert len(acceptance_audit["items"][1]["after"]["signed_pdf_sha256"]) == 64
 
 
 async def test_sims_expiring_on_active_loans(client, staff, stock, issue, sessions):

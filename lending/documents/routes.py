@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from barcode import Code128 as BarcodeCode128
+from barcode.writer import ImageWriter, SVGWriter
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.response import Stream
+from pydantic import Field, model_validator
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.auth import requires
+from lending.accounts.models import DESK
+from lending.config import Settings
+from lending.core.errors import Invalid
+from lending.core.schemas import OutSchema, Schema
+from lending.documents.service import DocumentService
+from lending.inventory.lifecycle import Status
+from lending.inventory.models import AssetKind
+from lending.inventory.routes import provide_inventory
+from lending.inventory.service import AssetFilters, InventoryService
+
+PDF = "application/pdf"
+
+
+async def provide_documents(db_session: AsyncSession, settings: Settings, request: Request) -> DocumentService:
+    return DocumentService(db_session, settings, request.app.state.layouts)
+
+
+class AssetFilterIn(Schema):
+    kind: list[AssetKind] = []
+    status: list[Status] = []
+    centre_id: int | None = None
+    donation_id: int | None = None
+    q: str | None = Field(None, max_length=100)
+    sim_expiring_within_days: int | None = Field(None, ge=0, le=3660)
+
+
+class LabelRequest(Schema):
+    tags: list[str] | None = Field(None, max_length=20_000)
+    filter: AssetFilterIn | None = None
+    layout: str = Field(min_length=1, max_length=100)
+    start_position: int = Field(1, ge=1, description="First free label on a partly used sheet (1 = top left).")
+    copies: int = Field(1, ge=1, le=20)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> LabelRequest:
+        if (self.tags is None) == (self.filter is None):
+            raise ValueError("give either tags or filter")
+        return self
+
+
+class LayoutOut(OutSchema):
+    id: str
+    name: str
+    description: str
+    page_width_mm: float
+    page_height_mm: float
+    label_width_mm: float
+    label_height_mm: float
+    columns: int
+    rows: int
+    per_page: int
+    left_margin_mm: float
+    top_margin_mm: float
+    horizontal_pitch_mm: float
+    vertical_pitch_mm: float
+    corner_radius_mm: float
+    calibration_x_mm: float
+    calibration_y_mm: float
+
+
+class LabelController(Controller):
+    path = "/api/v1/labels"
+    tags = ["documents"]
+    guards = [requires(*DESK)]
+    dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_inventory)}
+
+    @get("/layouts", summary="Label layouts, with their dimensions")
+    async def layouts(self, documents: DocumentService) -> list[LayoutOut]:
+        out = []
+        for layout in sorted(documents.layouts.values(), key=lambda l: l.id):
+            width, height = layout.page_size_mm
+            out.append(LayoutOut(
+                **layout.model_dump(exclude={"page", "page_width_mm", "page_height_mm", "calibration"}),
+                page_width_mm=width, page_height_mm=height, per_page=layout.per_page,
+                calibration_x_mm=layout.calibration.x_mm, calibration_y_mm=layout.calibration.y_mm))
+        return out
+
+    @post("/", status_code=200, media_type=PDF, summary="A PDF of asset labels for a layout (streamed)",
+          description="Give `tags`, or `filter` (the asset list's filters). `start_position` skips used labels on a "
+                      "partly used sheet; `copies` repeats each label.")
+    async def labels(self, data: LabelRequest, documents: DocumentService, inventory: InventoryService) -> Stream:
+        documents.layout(data.layout)  # an unknown layout is named before anything is looked up
+        if data.tags is not None:
+            assets = await documents.assets_by_tags(data.tags)
+        else:
+            assert data.filter is not None
+            f = data.filter
+            assets = await inventory.all_assets(AssetFilters(
+                kinds=f.kind, statuses=f.status, centre_id=f.centre_id, donation_id=f.donation_id, q=f.q,
+                sim_expiring_within_days=f.sim_expiring_within_days))
+        job = documents.label_job(assets, data.layout, data.start_position, data.copies)
+        return Stream(documents.label_pdf(job), media_type=PDF, headers={
+            "Content-Disposition": f'inline; filename="labels-{job.layout.id}.pdf"', "X-Label-Pages": str(job.pages)})
+
+
+def _barcode_file(tag: str, writer: Any) -> bytes:
+    options = {"module_height": 12.0, "font_size": 8, "text_distance": 4.0, "quiet_zone": 4.0}
+    if isinstance(writer, ImageWriter):
+        # The image writer hands back a Pillow image; write it as PNG into memory.
+        buffer = io.BytesIO()
+        BarcodeCode128(tag, writer=writer).write(buffer, options)
+        return buffer.getvalue()
+    return BarcodeCode128(tag, writer=writer).render(options)
+
+
+class AssetLabelController(Controller):
+    path = "/api/v1/assets/{tag:str}"
+    tags = ["documents"]
+    guards = [requires(*DESK)]
+    dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_inventory)}
+
+    @get("/label.svg", media_type="image/svg+xml", summary="The asset's Code128 barcode as SVG")
+    async def svg(self, tag: str, inventory: InventoryService) -> Response[bytes]:
+        asset = await inventory.get_asset(tag)
+        return Response(_barcode_file(asset.tag, SVGWriter()), media_type="image/svg+xml")
+
+    @get("/label.png", media_type="image/png", summary="The asset's Code128 barcode as PNG")
+    async def png(self, tag: str, inventory: InventoryService) -> Response[bytes]:
+        asset = await inventory.get_asset(tag)
+        return Response(_barcode_file(asset.tag, ImageWriter()), media_type="image/png")
+
+    @get("/label.pdf", media_type=PDF, summary="One label on the default roll layout")
+    async def pdf(self, tag: str, inventory: InventoryService, documents: DocumentService,
+                  settings: Settings) -> Response[bytes]:
+        asset = await inventory.get_asset(tag)
+        if settings.default_roll_layout not in documents.layouts:
+            raise Invalid.field("layout", f"the default roll layout '{settings.default_roll_layout}' is not loaded")
+        job = documents.label_job([asset], settings.default_roll_layout, 1, 1)
+        return Response(b"".join(documents.label_pdf(job)), media_type=PDF,
+                        headers={"Content-Disposition": f'inline; filename="{asset.tag}.pdf"'})

@@ -1,0 +1,162 @@
+"""Documents from the data: label sheets for assets, and loan agreements (frozen once signed)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.accounts.models import User
+from lending.centres.models import Centre
+from lending.config import Settings
+from lending.core.errors import FieldError, Invalid, NotFound
+from lending.documents.agreement import (
+    AgreementData,
+    AgreementItem,
+    Organisation,
+    Signature,
+    load_template,
+    render_agreement,
+)
+from lending.documents.labels import Branding, LabelContent, describe, label_pdf
+from lending.documents.layouts import Layout
+from lending.families.models import Family, Nomination
+from lending.inventory.models import Asset
+from lending.inventory.tags import BadTag, normalise_tag
+from lending.loans.models import Loan, LoanAcceptance, LoanItem
+from lending.schools.models import School
+
+MAX_LABELS = 20_000
+
+
+def label_of(asset: Asset) -> LabelContent:
+    return LabelContent(asset.tag, describe(asset.kind, asset.make, asset.model, asset.network, asset.iccid))
+
+
+@dataclass(frozen=True)
+class LabelJob:
+    layout: Layout
+    labels: list[LabelContent]
+    start_position: int
+    copies: int
+
+    @property
+    def pages(self) -> int:
+        slots = self.start_position - 1 + len(self.labels) * self.copies
+        return -(-slots // self.layout.per_page)
+
+
+class DocumentService:
+    def __init__(self, session: AsyncSession, settings: Settings, layouts: dict[str, Layout]) -> None:
+        self.session = session
+        self.settings = settings
+        self.layouts = layouts
+
+    @property
+    def brand(self) -> Branding:
+        return Branding(self.settings.org_name, self.settings.org_phone, self.settings.public_url)
+
+    @property
+    def organisation(self) -> Organisation:
+        s = self.settings
+        return Organisation(s.org_name, s.org_phone, s.org_email, s.org_address, s.org_charity_number, s.org_logo)
+
+    # --- labels --------------------------------------------------------------------------------------------
+
+    def layout(self, layout_id: str, field: str = "layout") -> Layout:
+        layout = self.layouts.get(layout_id)
+        if layout is None:
+            raise Invalid.field(field, f"unknown layout '{layout_id}'; choose from: {', '.join(sorted(self.layouts))}")
+        return layout
+
+    async def assets_by_tags(self, tags: Sequence[str]) -> list[Asset]:
+        normal: list[str] = []
+        errors: list[FieldError] = []
+        for index, raw in enumerate(tags):
+            try:
+                normal.append(normalise_tag(raw))
+            except BadTag as exc:
+                errors.append(FieldError(f"tags[{index}]", str(exc)))
+        found = {a.tag: a for a in (await self.session.scalars(select(Asset).where(Asset.tag.in_(normal)))).all()} \
+            if normal else {}
+        errors += [FieldError(f"tags[{i}]", f"no asset tagged {t}") for i, t in enumerate(normal) if t not in found]
+        if errors:
+            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+        return [found[t] for t in normal]
+
+    def label_job(self, assets: Sequence[Asset], layout_id: str, start_position: int, copies: int) -> LabelJob:
+        layout = self.layout(layout_id)
+        if not 1 <= start_position <= layout.per_page:
+            raise Invalid.field("start_position", f"between 1 and {layout.per_page} on {layout.name}")
+        if not assets:
+            raise Invalid.field("tags", "no assets to label")
+        if len(assets) * copies > MAX_LABELS:
+            raise Invalid.field("copies", f"at most {MAX_LABELS} labels in one document")
+        return LabelJob(layout, [label_of(a) for a in assets], start_position, copies)
+
+    def label_pdf(self, job: LabelJob) -> Iterator[bytes]:
+        return label_pdf(job.labels, job.layout, self.brand, start_position=job.start_position, copies=job.copies)
+
+    # --- agreements ----------------------------------------------------------------------------------------
+
+    async def agreement_data(self, loan: Loan) -> AgreementData:
+        family = await self.session.get(Family, loan.family_id)
+        centre = await self.session.get(Centre, loan.centre_id)
+        assert family is not None and centre is not None
+        school_name = ""
+        if loan.nomination_id is not None:
+            school_name = await self.session.scalar(select(School.name).join(
+                Nomination, Nomination.school_id == School.id).where(Nomination.id == loan.nomination_id)) or ""
+        assets = (await self.session.scalars(select(Asset).join(LoanItem, LoanItem.asset_id == Asset.id)
+                                             .where(LoanItem.loan_id == loan.id).order_by(LoanItem.id))).all()
+        issuer = await self.session.get(User, loan.issued_by_id) if loan.issued_by_id else None
+        items, accessories = [], []
+        for asset in assets:
+            if asset.kind == "accessory":
+                accessories.append(f"{asset.model or 'accessory'} ({asset.tag})")
+                continue
+            allowance = "unlimited data" if asset.data_allowance_gb is None else f"{asset.data_allowance_gb} GB a month"
+            items.append(AgreementItem(asset.tag, asset.kind, " ".join(x for x in (asset.make, asset.model) if x),
+                                       asset.serial_number or "", asset.network or "", asset.iccid or "", allowance))
+            if asset.charger_included:
+                accessories.append(f"charger for {asset.tag}")
+        address = ", ".join(x for x in (family.address, family.postcode) if x)
+        return AgreementData(
+            reference=loan.reference, issued_on=loan.issued_at.date(), due_on=loan.due_on, centre_name=centre.name,
+            centre_address=", ".join(x for x in (centre.address, centre.postcode) if x),
+            family_name=family.lead_name, family_address=address, family_phone=family.phone or "",
+            school_name=school_name, language=family.preferred_language or "en", items=items,
+            accessories=accessories, issued_by=issuer.name if issuer else "")
+
+    async def render(self, loan: Loan, signature: Signature | None = None) -> bytes:
+        data = await self.agreement_data(loan)
+        terms = load_template("terms", data.language, self.settings.terms_dir)
+        privacy = load_template("privacy", data.language, self.settings.terms_dir)
+        return render_agreement(data, self.organisation, terms=terms, privacy=privacy, signature=signature)
+
+    async def agreement_pdf(self, loan_id: int) -> bytes:
+        """The signed agreement exactly as frozen at acceptance; before that, the (deterministic) unsigned one."""
+        loan = await self.session.get(Loan, loan_id)
+        if loan is None:
+            raise NotFound(f"No loan with id {loan_id}.")
+        acceptance = (await self.session.scalars(
+            select(LoanAcceptance).where(LoanAcceptance.loan_id == loan.id))).one_or_none()
+        if acceptance is not None and acceptance.signed_pdf is not None:
+            return acceptance.signed_pdf
+        return await self.render(loan)
+
+    async def freeze_signed(self, acceptance: LoanAcceptance) -> str:
+        """Render the signed agreement once and keep its bytes and SHA-256 with the acceptance."""
+        loan = await self.session.get(Loan, acceptance.loan_id)
+        witness = await self.session.get(User, acceptance.witnessed_by_id)
+        assert loan is not None
+        signature = Signature(acceptance.signer_name, acceptance.relationship_to_family, acceptance.signed_at,
+                              witness.name if witness else "", acceptance.signature_png)
+        pdf = await self.render(loan, signature)
+        acceptance.signed_pdf = pdf
+        acceptance.signed_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        await self.session.flush()
+        return acceptance.signed_pdf_sha256

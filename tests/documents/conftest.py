@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.loans.conftest import centre, family, issue, stock  # noqa: F401  (shared fixtures)
+
+TOOLS = {"zbarimg": "zbar-tools", "pdftoppm": "poppler-utils", "pdftotext": "poppler-utils"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def barcode_and_pdf_tools() -> None:
+    """zbar decodes the barcodes and poppler reads the PDFs back. Both are Debian packages, not Python ones: on a
+    Debian machine where the tests run as root they are installed here when missing (as .ci/run does); anywhere
+    else, install them first (set LENDING_TEST_NO_APT=1 to never try)."""
+    missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
+    if not missing:
+        return
+    if os.environ.get("LENDING_TEST_NO_APT") or os.geteuid() != 0 or shutil.which("apt-get") is None:
+        pytest.fail(f"the documents tests need {' and '.join(missing)}: install them (e.g. apt-get install "
+                    f"{' '.join(missing)})", pytrace=False)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, capture_output=True, timeout=600)
+    installed = subprocess.run(["apt-get", "install", "-y", "-qq", *missing], env=env, capture_output=True,
+                               text=True, timeout=900)
+    if installed.returncode != 0:
+        pytest.fail(f"could not install {' '.join(missing)}: {installed.stderr[-500:]}", pytrace=False)
+
+
+def rasterise(pdf: bytes, tmp_path: Path, dpi: int = 300) -> list[Path]:
+    source = tmp_path / "doc.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(tmp_path / "page")], check=True,
+                   timeout=120)
+    return sorted(tmp_path.glob("page*.png"))
+
+
+def decode(images: list[Path]) -> list[str]:
+    """Every barcode zbar finds on the images, as text (CODE-128 and QR)."""
+    found: list[str] = []
+    for image in images:
+        result = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Scode128.enable", "-Sqrcode.enable",
+                                 str(image)], capture_output=True, text=True, timeout=120)
+        found += [line for line in result.stdout.splitlines() if line]
+    return found
+
+
+def pdf_text(pdf: bytes, tmp_path: Path, *args: str) -> str:
+    source = tmp_path / "text.pdf"
+    source.write_bytes(pdf)
+    return subprocess.run(["pdftotext", *args, str(source), "-"], capture_output=True, text=True, check=True,
+                          timeout=60).stdout
+
+
+@pytest.fixture
+def label_pdf(client, volunteer):
+    async def label_pdf(**body) -> bytes:
+        response = await client.post("/api/v1/labels", json=body, headers=volunteer.headers)
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/pdf"
+        return response.content
+
+    return label_pdf

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+
+from litestar.testing import AsyncTestClient
+from pypdf import PdfReader
+
+from lending.app import create_app
+from tests.documents.conftest import decode, pdf_text, rasterise
+from tests.loans.test_after_issue import png
+from tests.support import assert_problem
+
+
+async def lend(client, staff, stock, issue, family, *kinds, school=True):
+    tags = await stock(*kinds)
+    extra = {}
+    if school:
+        school_row = (await client.post("/api/v1/schools", json={"name": "Anderton Park Primary", "urn": "103245"},
+                                        headers=staff.headers)).json()
+        nomination = (await client.post("/api/v1/nominations", json={
+            "family_id": family["id"], "school_id": school_row["id"], "laptops": 1}, headers=staff.headers)).json()
+        await client.post(f"/api/v1/nominations/{nomination['id']}/decision", json={"decision": "approve"},
+                          headers=staff.headers)
+        extra["nomination_id"] = nomination["id"]
+    response = await issue(*tags, **extra)
+    assert response.status_code == 201, response.text
+    return response.json(), tags
+
+
+async def agreement(client, actor, loan_id):
+    response = await client.get(f"/api/v1/loans/{loan_id}/agreement.pdf", headers=actor.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    return response.content
+
+
+async def test_the_unsigned_agreement_has_everything_and_the_same_bytes_each_time(client, staff, volunteer, stock,
+                                                                                  issue, family, settings, tmp_path):
+    loan, tags = await lend(client, staff, stock, issue, family, "laptop", "sim", "accessory")
+    first = await agreement(client, volunteer, loan["id"])
+    assert await agreement(client, staff, loan["id"]) == first
+    assert len(PdfReader(io.BytesIO(first)).pages) >= 1
+    text = " ".join(pdf_text(first, tmp_path).split())
+    for needle in (settings.org_name, loan["reference"], "Amina Khan", "1 Ladypool Road", "B12 9QT",
+                   "Anderton Park Primary", "Sparkbrook Hub", *tags, "ICCID", "unlimited data",
+                   "Accessories: USB-C charger 65W", "Terms of this loan", "stays Test Lending Network's property",
+                   "Privacy"):
+        assert needle in text, needle
+    for item in loan["items"]:
+        if item["serial_number"]:
+            assert item["serial_number"] in text
+        if item["iccid"]:
+            assert item["iccid"] in text
+    due = loan["due_on"]
+    assert str(int(due[8:])) in text and "{" not in text and "}" not in text  # every placeholder filled
+    assert loan["reference"] in decode(rasterise(first, tmp_path))
+
+
+async def test_signing_freezes_the_signed_agreement_byte_for_byte(client, staff, volunteer, stock, issue, family,
+                                                                 tmp_path):
+    loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)
+    unsigned = await agreement(client, volunteer, loan["id"])
+    accepted = await client.post(f"/api/v1/loans/{loan['id']}/acceptance", json={
+        "signer_name": "Amina Khan", "relationship": "parent", "signature_png": base64.b64encode(png(60, 20)).decode()},
+        headers=volunteer.headers)
+    assert accepted.status_code == 201, accepted.text
+    digest = accepted.json()["acceptance"]["signed_pdf_sha256"]
+    signed = await agreement(client, volunteer, loan["id"])
+    assert signed != unsigned
+    assert hashlib.sha256(signed).hexdigest() == digest
+    text = " ".join(pdf_text(signed, tmp_path).split())
+    assert "Amina Khan (parent)" in text and "Signed" in text and "Witnessed" in text
+    reader = PdfReader(io.BytesIO(signed))
+    assert any("/XObject" in page["/Resources"] for page in reader.pages)  # the signature image
+    # Later changes to the family do not touch the signed copy.
+    await client.patch(f"/api/v1/families/{family['id']}", json={"address": "9 New Street"}, headers=staff.headers)
+    assert await agreement(client, staff, loan["id"]) == signed
+    shown = (await client.get(f"/api/v1/loans/{loan['id']}", headers=staff.headers)).json()
+    assert shown["acceptance"]["signed_pdf_sha256"] == digest
+
+
+async def test_terms_follow_the_family_language_with_english_as_fallback(settings, engine, make_user, client, staff,
+                                                                        stock, issue, family, tmp_path):
+    loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)  # the family prefers "ur"
+    terms = tmp_path / "terms"
+    terms.mkdir()
+    (terms / "terms.ur.md").write_text("## Sharait\n\nYeh samaan {org_name} ka hai. Wapsi: {due_date}.\n")
+    app = create_app(settings.model_copy(update={"terms_dir": terms}))
+    user = await make_user("volunteer")
+    headers = {"Authorization": f"Bearer {app.state.jwt_auth.create_token(identifier=str(user.id))}"}
+    async with AsyncTestClient(app=app) as custom:
+        urdu = (await custom.get(f"/api/v1/loans/{loan['id']}/agreement.pdf", headers=headers)).content
+    text = " ".join(pdf_text(urdu, tmp_path).split())
+    assert "Sharait" in text and f"ka hai" in text and "Terms of this loan" not in text
+    await client.patch(f"/api/v1/families/{family['id']}", json={"preferred_language": "pl"}, headers=staff.headers)
+    english = " ".join(pdf_text(await agreement(client, staff, loan["id"]), tmp_path).split())
+    assert "Terms of this loan" in english
+
+
+async def test_who_may_fetch_an_agreement(client, make_user, stock, issue, family, staff):
+    loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)
+    school = await make_user("school")
+    assert_problem(await client.get(f"/api/v1/loans/{loan['id']}/agreement.pdf", headers=school.headers), 403)
+    assert_problem(await client.get("/api/v1/loans/424242/agreement.pdf", headers=staff.headers), 404)
