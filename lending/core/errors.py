@@ -58,7 +58,12 @@ class Invalid(DomainError):
 
     @classmethod
     def field(cls, name: str, message: str) -> "Invalid":
-        return cls(f"{name}: {message}", errors=[FieldError(name, message)])
+        return cls.of([FieldError(name, message)])
+
+    @classmethod
+    def of(cls, errors: list[FieldError]) -> "Invalid":
+        """One 422 naming every field at fault."""
+        return cls("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 
 
 @dataclass

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+import enum
+from typing import Any, TypeVar
 
 from advanced_alchemy.filters import LimitOffset
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -15,6 +16,7 @@ from sqlalchemy import Select
 from lending.core.errors import Invalid
 
 MAX_LIMIT = 500
+E = TypeVar("E", bound=enum.Enum)
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,20 @@ async def provide_list_params(
     ),
 ) -> ListParams:
     return ListParams(limit=limit, offset=offset, sort=sort)
+
+
+def comma_list(raw: str | None, enum: type[E], field: str) -> list[E]:
+    """`?status=ready,received` → [Status.ready, Status.received]; an unknown value is a 422 naming the field."""
+    values: list[E] = []
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            values.append(enum(part.strip()))
+        except ValueError:
+            choices = ", ".join(str(e.value) for e in enum)
+            raise Invalid.field(field, f"unknown value '{part.strip()}'; choose from: {choices}") from None
+    return values
 
 
 def order_by(sort: str | None, allowed: Mapping[str, Any], default: str) -> list[Any]:

@@ -84,7 +84,7 @@ class DocumentService:
             if normal else {}
         errors += [FieldError(f"tags[{i}]", f"no asset tagged {t}") for i, t in enumerate(normal) if t not in found]
         if errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
         return [found[t] for t in normal]
 
     def label_job(self, assets: Sequence[Asset], layout_id: str, start_position: int, copies: int) -> LabelJob:

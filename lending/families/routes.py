@@ -11,8 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
-from lending.core.errors import Invalid
-from lending.core.pagination import ListParams, page
+from lending.core.pagination import ListParams, comma_list, page
 from lending.families.models import Family, NominationStatus
 from lending.families.schemas import (
     DecisionIn,
@@ -55,16 +54,6 @@ def present_nomination(scored: Scored, user: User, timeline: list | None = None)
              "priority_breakdown": [PriorityFactorOut.model_validate(f, from_attributes=True)
                                     for f in scored.breakdown]}
     return NominationStaffDetail(**staff, timeline=events) if events is not None else NominationStaffOut(**staff)
-
-
-def _statuses(raw: str | None) -> list[NominationStatus]:
-    if not raw:
-        return []
-    try:
-        return [NominationStatus(part.strip()) for part in raw.split(",")]
-    except ValueError:
-        choices = ", ".join(s.value for s in NominationStatus)
-        raise Invalid.field("status", f"unknown status in '{raw}'; choose from: {choices}") from None
 
 
 class FamilyController(Controller):
@@ -138,7 +127,7 @@ class NominationController(Controller):
                                urgency: str | None = Parameter(None, pattern="^(normal|urgent)$")
                                ) -> OffsetPagination[NominationOut]:
         require_school_scope(request.user)
-        items, total = await families.list_nominations(list_params, request.user, statuses=_statuses(status),
+        items, total = await families.list_nominations(list_params, request.user, statuses=comma_list(status, NominationStatus, "status"),
                                                        school_id=school_id, family_id=family_id, urgency=urgency)
         return page([present_nomination(s, request.user) for s in items], total, list_params)
 

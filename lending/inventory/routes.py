@@ -13,10 +13,10 @@ from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
 from lending.core.errors import Invalid
-from lending.core.pagination import ListParams, page
+from lending.core.pagination import ListParams, comma_list, page
 from lending.inventory import csvio
 from lending.inventory.lifecycle import Status, allowed_moves
-from lending.inventory.models import Asset, AssetKind
+from lending.inventory.models import Asset, AssetKind, Donation
 from lending.inventory.schemas import (
     AssetDetail,
     AssetEventOut,
@@ -25,7 +25,6 @@ from lending.inventory.schemas import (
     AssetStaffOut,
     AssetUpdate,
     DonationCreate,
-    DonationDetail,
     DonationOut,
     DonationStaffDetail,
     DonorCreate,
@@ -55,19 +54,6 @@ def present(asset: Asset, user: User) -> AssetOut:
     return (AssetStaffOut if sees_vouchers(user) else AssetOut).model_validate(asset)
 
 
-def _enum_list(raw: str | None, enum: type, field: str) -> list[Any]:
-    if not raw:
-        return []
-    values = []
-    for part in raw.split(","):
-        try:
-            values.append(enum(part.strip()))
-        except ValueError:
-            choices = ", ".join(e.value for e in enum)
-            raise Invalid.field(field, f"unknown value '{part.strip()}'; choose from: {choices}") from None
-    return values
-
-
 async def provide_asset_filters(
     kind: str | None = Parameter(None, description="Comma-separated kinds."),
     status: str | None = Parameter(None, description="Comma-separated statuses."),
@@ -77,9 +63,15 @@ async def provide_asset_filters(
                               description="Matches tag, serial, make, model, ICCID, MSISDN, IMEI."),
     sim_expiring_within_days: int | None = Parameter(None, ge=0, le=3660),
 ) -> AssetFilters:
-    return AssetFilters(kinds=_enum_list(kind, AssetKind, "kind"), statuses=_enum_list(status, Status, "status"),
+    return AssetFilters(kinds=comma_list(kind, AssetKind, "kind"), statuses=comma_list(status, Status, "status"),
                         centre_id=centre_id, donation_id=donation_id, q=q,
                         sim_expiring_within_days=sim_expiring_within_days)
+
+
+def present_donation(donation: Donation, assets: list[Asset]) -> DonationStaffDetail:
+    """Donations are staff business, so their assets are shown with voucher codes."""
+    return DonationStaffDetail.model_validate({**DonationOut.model_validate(donation).model_dump(),
+                                               "assets": [AssetStaffOut.model_validate(a) for a in assets]})
 
 
 class DonorController(Controller):
@@ -116,10 +108,7 @@ class DonationController(Controller):
 
     @post("/", summary="Record a donation and all its assets (all or nothing)")
     async def create_donation(self, data: DonationCreate, inventory: InventoryService) -> DonationStaffDetail:
-        donation, assets = await inventory.create_donation(data)
-        return DonationStaffDetail.model_validate(
-            {**DonationOut.model_validate(donation).model_dump(),
-             "assets": [AssetStaffOut.model_validate(a) for a in assets]})
+        return present_donation(*await inventory.create_donation(data))
 
     @get("/", summary="List donations")
     async def list_donations(self, inventory: InventoryService, list_params: ListParams,
@@ -130,10 +119,7 @@ class DonationController(Controller):
 
     @get("/{donation_id:int}", summary="A donation with its assets")
     async def get_donation(self, donation_id: int, inventory: InventoryService) -> DonationStaffDetail:
-        donation, assets = await inventory.get_donation(donation_id)
-        return DonationStaffDetail.model_validate(
-            {**DonationOut.model_validate(donation).model_dump(),
-             "assets": [AssetStaffOut.model_validate(a) for a in assets]})
+        return present_donation(*await inventory.get_donation(donation_id))
 
 
 class AssetController(Controller):

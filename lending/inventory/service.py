@@ -19,7 +19,6 @@ from lending.core.pagination import ListParams, list_page, order_by
 from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import (
-    DEVICE_KINDS,
     HOLDS_DATA,
     IMEI_KINDS,
     Asset,
@@ -32,7 +31,7 @@ from lending.inventory.models import (
     WipeCertificate,
     WipeMethod,
 )
-from lending.inventory.schemas import AssetFields, AssetIn, DonationCreate, DonorCreate, TransitionIn, WipeIn
+from lending.inventory.schemas import AssetFields, DonationCreate, DonorCreate, TransitionIn, WipeIn
 from lending.inventory.tags import BadTag, Tag, allocate_tags, parse_tag, reserve_tag
 
 SIM_ONLY = ("iccid", "network", "msisdn", "data_allowance_gb", "plan_months", "activated_on", "expires_on",
@@ -220,7 +219,7 @@ class InventoryService:
             derive_expiry(item.values)
             errors += kind_rule_errors(AssetKind(item.values["kind"]), item.values, item.path)
         if errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
 
     async def check_duplicates(self, new: Sequence[NewAsset], *, conflict: bool = True) -> list[FieldError]:
         """Serial (per make), ICCID and IMEI are unique: against each other and against stock.
@@ -269,7 +268,7 @@ class InventoryService:
             raise Conflict("Already in stock: " + "; ".join(f"{e.field} {e.message}" for e in clashes),
                            errors=clashes, existing_tags=sorted({e.message.split()[-1] for e in clashes}))
         if conflict and errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
         return errors + clashes
 
     async def create_assets(self, new: Sequence[NewAsset], *, centre_id: int | None,
@@ -408,7 +407,7 @@ class InventoryService:
         derive_expiry(merged)
         errors = kind_rule_errors(kind, merged)
         if errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
         merged.setdefault("kind", kind.value)
         candidate = NewAsset({**merged, "kind": kind.value}, "")
         clashes = [e for e in await self.check_duplicates([candidate], conflict=False)
@@ -439,7 +438,7 @@ class InventoryService:
             raise Conflict(f"{asset.tag} is {asset.status}: it is not here to be wiped.")
         errors = wipe_rule_errors(data, AssetKind(asset.kind))
         if errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
         actor_id, _ = actor_of(self.session)
         wipe = WipeCertificate(asset_id=asset.id, method=WipeMethod(data.method).value,
                                performed_on=data.performed_on, performed_by=data.performed_by,

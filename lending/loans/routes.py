@@ -14,8 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
-from lending.core.errors import Invalid
-from lending.core.pagination import ListParams, page
+from lending.core.pagination import ListParams, comma_list, page
 from lending.documents.routes import provide_documents
 from lending.documents.service import DocumentService
 from lending.families.service import FamilyService
@@ -51,14 +50,8 @@ async def provide_loan_filters(
     sim_expiring_within_days: int | None = Parameter(None, ge=0, le=3660,
                                                      description="Active loans with a SIM expiring that soon."),
 ) -> LoanFilters:
-    statuses = []
-    for part in (status or "").split(","):
-        if part.strip():
-            try:
-                statuses.append(LoanStatus(part.strip()))
-            except ValueError:
-                raise Invalid.field("status", f"unknown status '{part.strip()}'") from None
-    return LoanFilters(family_id=family_id, centre_id=centre_id, nomination_id=nomination_id, statuses=statuses,
+    return LoanFilters(family_id=family_id, centre_id=centre_id, nomination_id=nomination_id,
+                       statuses=comma_list(status, LoanStatus, "status"),
                        overdue=overdue, due_within_days=due_within_days, asset_tag=asset_tag,
                        sim_expiring_within_days=sim_expiring_within_days)
 

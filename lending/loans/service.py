@@ -127,13 +127,13 @@ class LoanService:
                 errors.append(FieldError(f"items[{index}]", f"{tag} is listed twice"))
             tags.append(tag)
         if errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
         # Lock the assets (in id order, so two desks never deadlock); a racing issue waits here, then sees on_loan.
         assets = {a.tag: a for a in (await self.session.scalars(
             select(Asset).where(Asset.tag.in_(tags)).order_by(Asset.id).with_for_update())).all()}
         missing = [FieldError(f"items[{i}]", f"no asset tagged {t}") for i, t in enumerate(tags) if t not in assets]
         if missing:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in missing), errors=missing)
+            raise Invalid.of(missing)
         for index, tag in enumerate(tags):
             asset = assets[tag]
             if asset.status != Status.ready.value:
@@ -295,7 +295,7 @@ class LoanService:
                 errors.append(FieldError(f"items[{index}].tag", f"{tag} is listed twice"))
             chosen.append((index, tag))
         if errors:
-            raise Invalid("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
+            raise Invalid.of(errors)
         actor_id, _ = actor_of(self.session)
         now = datetime.now(timezone.utc)
         for index, tag in chosen:

@@ -17,7 +17,7 @@ import platform
 import statistics
 import time
 import tracemalloc
-from datetime import date, datetime, timezone
+from datetime import date
 
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm

@@ -14,7 +14,6 @@ from pathlib import Path
 import httpx
 
 from lending.accounts.bootstrap import ensure_admin
-from lending.config import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

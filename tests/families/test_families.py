@@ -4,9 +4,9 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from lending.families.models import Family, Nomination
+from lending.families.models import Nomination
 from tests.families.conftest import family_data
 from tests.support import assert_problem, count_rows
 
