@@ -223,6 +223,7 @@ def import_imd(file: Path) -> None:
 
     from rich.progress import Progress
 
+    from lending.audit.recorder import set_actor
     from lending.core.validators import normalise_postcode
     from lending.families.service import FamilyService
 
@@ -253,6 +254,7 @@ def import_imd(file: Path) -> None:
         with Progress(console=console) as progress:
             task = progress.add_task(f"Loading {file.name}", total=len(rows))
             async with session_maker(engine)() as session, session.begin():
+                set_actor(session, user_id=None, label="cli:import imd")
                 service = FamilyService(session, settings.priority_weights)
                 for start in range(0, len(rows), 1000):
                     loaded += await service.load_imd(rows[start:start + 1000])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from limits import RateLimitItemPerSecond
@@ -20,8 +19,6 @@ from lending.accounts.models import Role, User
 from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core.request_id import request_id_of
-
-API_PREFIX = "/api/v1"
 
 
 def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAuth[User, Token]:
@@ -83,7 +80,3 @@ class LoginLimiter:
                 "Too many sign-in attempts; wait before trying again.",
                 headers={"Retry-After": str(retry_after)},
             )
-
-
-def current_user(connection: ASGIConnection[Any, User, Any, Any]) -> User:
-    return connection.user

@@ -115,7 +115,7 @@ class ImdPostcode(Base):
     """Postcode → Index of Multiple Deprivation decile (1 = most deprived 10% of areas)."""
 
     __tablename__ = "imd_postcode"
-    __audit__ = False  # reference data loaded in bulk by `lending import imd`, not edited
+    __audit__ = False  # loaded in bulk by `lending import imd`, audited per batch there (FamilyService.load_imd)
     __table_args__ = (CheckConstraint("imd_decile BETWEEN 1 AND 10", name="decile_range"),)
 
     postcode: Mapped[str] = mapped_column(String(8), unique=True)

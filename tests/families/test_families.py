@@ -4,8 +4,9 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from lending.audit.models import AuditEntry
 from lending.families.models import Nomination
 from tests.families.conftest import family_data
 from tests.support import assert_problem, count_rows
@@ -162,7 +163,7 @@ async def test_priority_weights_are_configurable(settings, engine, make_user, sc
     assert points["free_school_meals"] == 10
 
 
-async def test_imd_is_filled_from_the_loaded_table(client, staff, database_url, tmp_path):
+async def test_imd_is_filled_from_the_loaded_table(client, staff, database_url, tmp_path, sessions):
     path = tmp_path / "imd.csv"
     path.write_text("postcode,imd_decile,lsoa\nb12 9qt,2,E01009321\nB1 1AA,8,E01033620\n")
     env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
@@ -170,6 +171,9 @@ async def test_imd_is_filled_from_the_loaded_table(client, staff, database_url, 
                             text=True, env=env, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Loaded 2 postcode(s)" in result.stdout
+    async with sessions() as session:
+        audited = (await session.scalars(select(AuditEntry).where(AuditEntry.entity_type == "imd_postcode"))).all()
+    assert [(a.action, a.actor_label, a.after["rows"]) for a in audited] == [("import", "cli:import imd", 2)]
     looked_up = (await client.post("/api/v1/families", json=family_data(imd_decile=None), headers=staff.headers)
                  ).json()
     assert looked_up["imd_decile"] == 2 and looked_up["imd_from_lookup"] is True
