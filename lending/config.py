@@ -43,6 +43,8 @@ class Settings(BaseSettings):
                                                        "{public_url}/a/{tag}.")
     labels_dir: Path | None = Field(None, description="Extra label layouts (*.toml); same names replace shipped ones.")
     default_roll_layout: str = Field("brother-dk-11209", description="Layout of GET /assets/{tag}/label.pdf.")
+    fonts_dir: Path | None = Field(None, description="Noto fonts for Urdu/Arabic and Bengali agreements "
+                                                     "(default: the system's Noto folders).")
     terms_dir: Path | None = Field(None, description="Agreement terms templates (terms.<language>.md) that "
                                                      "replace the shipped ones.")
     token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30, description="Lifetime of an access token.")

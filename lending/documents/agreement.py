@@ -21,6 +21,8 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from lending.documents.fonts import Faces, load_faces, styled
+
 SHIPPED_TERMS = Path(__file__).resolve().parent / "terms"
 
 
@@ -90,7 +92,13 @@ def _inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
 
 
-def markdown_flowables(text: str, styles: dict[str, ParagraphStyle]) -> list:
+def para(text: str, style: ParagraphStyle, faces: Faces, *, bullet: str | None = None) -> Paragraph:
+    """A paragraph of plain text (with **bold**), set in the fonts and direction its script needs."""
+    markup, styled_as = styled(_inline(text), text, style, faces)
+    return Paragraph(markup, styled_as, bulletText=bullet)
+
+
+def markdown_flowables(text: str, styles: dict[str, ParagraphStyle], faces: Faces) -> list:
     """Headings (#, ##), paragraphs and '-' lists: all the terms templates need."""
     flowables: list = []
     for block in re.split(r"\n\s*\n", text.strip()):
@@ -98,12 +106,12 @@ def markdown_flowables(text: str, styles: dict[str, ParagraphStyle]) -> list:
         if not lines:
             continue
         if lines[0].startswith("#"):
-            flowables.append(Paragraph(_inline(lines[0].lstrip("#").strip()), styles["heading"]))
+            flowables.append(para(lines[0].lstrip("#").strip(), styles["heading"], faces))
             lines = lines[1:]
         if lines and all(line.startswith("- ") for line in lines):
-            flowables += [Paragraph(_inline(line[2:]), styles["bullet"], bulletText="•") for line in lines]
+            flowables += [para(line[2:], styles["bullet"], faces, bullet="•") for line in lines]
         elif lines:
-            flowables.append(Paragraph(_inline(" ".join(lines)), styles["body"]))
+            flowables.append(para(" ".join(lines), styles["body"], faces))
     return flowables
 
 
@@ -124,8 +132,9 @@ def _styles() -> dict[str, ParagraphStyle]:
 
 
 def render_agreement(data: AgreementData, org: Organisation, *, terms: str, privacy: str,
-                     signature: Signature | None = None) -> bytes:
+                     signature: Signature | None = None, fonts_dir: Path | None = None) -> bytes:
     styles = _styles()
+    faces = load_faces(fonts_dir)
     values = _Blanks(org_name=org.name, org_phone=org.phone or "the number above", org_email=org.email or "-",
                      due_date=data.due_on.strftime("%-d %B %Y"), loan_reference=data.reference,
                      centre_name=data.centre_name, centre_address=data.centre_address, family_name=data.family_name)
@@ -135,9 +144,9 @@ def render_agreement(data: AgreementData, org: Organisation, *, terms: str, priv
                             subject="Loan agreement", creator="Lending", invariant=1)
     contact = " · ".join(x for x in (org.address, org.phone, org.email) if x)
     charity = f"Registered charity {org.charity_number}" if org.charity_number else ""
-    header_text = [Paragraph(_inline(org.name), styles["heading"]), Paragraph(_inline(contact), styles["small"])]
+    header_text = [para(org.name, styles["heading"], faces), para(contact, styles["small"], faces)]
     if charity:
-        header_text.append(Paragraph(_inline(charity), styles["small"]))
+        header_text.append(para(charity, styles["small"], faces))
     barcode = Code128(data.reference, barHeight=11 * mm, barWidth=0.33 * mm, humanReadable=False)
     logo = Image(str(org.logo), width=24 * mm, height=24 * mm, kind="proportional") \
         if org.logo is not None and org.logo.is_file() else ""
@@ -147,11 +156,11 @@ def render_agreement(data: AgreementData, org: Organisation, *, terms: str, priv
     story: list = [header, Spacer(1, 3 * mm),
                    Paragraph(f"Loan agreement {html.escape(data.reference)}", styles["title"])]
     parties = [
-        ["Borrower", Paragraph(_inline(data.family_name), styles["cell"])],
-        ["Address", Paragraph(_inline(data.family_address), styles["cell"])],
+        ["Borrower", para(data.family_name, styles["cell"], faces)],
+        ["Address", para(data.family_address, styles["cell"], faces)],
         ["Phone", data.family_phone],
-        ["Nominated by", Paragraph(_inline(data.school_name or "-"), styles["cell"])],
-        ["Lent from", Paragraph(_inline(f"{data.centre_name}, {data.centre_address}".strip(", ")), styles["cell"])],
+        ["Nominated by", para(data.school_name or "-", styles["cell"], faces)],
+        ["Lent from", para(f"{data.centre_name}, {data.centre_address}".strip(", "), styles["cell"], faces)],
         ["Start date", data.issued_on.strftime("%-d %B %Y")],
         ["Due back", data.due_on.strftime("%-d %B %Y")],
     ]
@@ -164,8 +173,8 @@ def render_agreement(data: AgreementData, org: Organisation, *, terms: str, priv
         detail = item.serial_number or ""
         if item.kind == "sim":
             detail = f"{item.network}, ICCID {item.iccid}, {item.allowance}"
-        rows.append([item.tag, item.kind.title(), Paragraph(_inline(item.make_model), styles["cell"]),
-                     Paragraph(_inline(detail), styles["cell"])])
+        rows.append([item.tag, item.kind.title(), para(item.make_model, styles["cell"], faces),
+                     para(detail, styles["cell"], faces)])
     items = Table(rows, colWidths=[30 * mm, 22 * mm, 55 * mm, None], repeatRows=1)
     items.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8.5), ("FONT", (0, 1), (-1, -1), "Helvetica", 8.5),
@@ -173,8 +182,8 @@ def render_agreement(data: AgreementData, org: Organisation, *, terms: str, priv
         ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     story.append(items)
     if data.accessories:
-        story.append(Paragraph("<b>Accessories:</b> " + _inline(", ".join(data.accessories)), styles["body"]))
-    story += markdown_flowables(terms.format_map(values), styles)
+        story.append(para("**Accessories:** " + ", ".join(data.accessories), styles["body"], faces))
+    story += markdown_flowables(terms.format_map(values), styles, faces)
 
     if signature is None:
         line = "Signature ______________________  Date ____________"
@@ -187,10 +196,10 @@ def render_agreement(data: AgreementData, org: Organisation, *, terms: str, priv
         image = Image(io.BytesIO(signature.image_png), width=55 * mm, height=18 * mm, kind="proportional") \
             if signature.image_png else Paragraph("(signed on screen without an image)", styles["small"])
         borrower = [Paragraph("<b>Borrower</b>", styles["cell"]),
-                    Paragraph(_inline(f"{signature.signer_name} ({signature.relationship})"), styles["cell"]),
+                    para(f"{signature.signer_name} ({signature.relationship})", styles["cell"], faces),
                     image, Paragraph(f"Signed {when}", styles["cell"])]
         witness = [Paragraph("<b>Volunteer</b> (witness)", styles["cell"]),
-                   Paragraph(_inline(signature.witness_name), styles["cell"]), Spacer(1, 18 * mm),
+                   para(signature.witness_name, styles["cell"], faces), Spacer(1, 18 * mm),
                    Paragraph(f"Witnessed {when}", styles["cell"])]
     blocks = Table([[borrower, witness]], colWidths=[None, None])
     blocks.setStyle(TableStyle([("BOX", (0, 0), (0, 0), 0.5, colors.black), ("BOX", (1, 0), (1, 0), 0.5, colors.black),
@@ -200,6 +209,6 @@ def render_agreement(data: AgreementData, org: Organisation, *, terms: str, priv
         Paragraph("I have received the items above and agree to the terms of this loan.", styles["body"]), blocks])]
     if privacy:
         story += [Spacer(1, 3 * mm),
-                  Paragraph(_inline(" ".join(privacy.format_map(values).split())), styles["small"])]
+                  para(" ".join(privacy.format_map(values).split()), styles["small"], faces)]
     doc.build(story)
     return buffer.getvalue()

@@ -135,7 +135,8 @@ class DocumentService:
         data = await self.agreement_data(loan)
         terms = load_template("terms", data.language, self.settings.terms_dir)
         privacy = load_template("privacy", data.language, self.settings.terms_dir)
-        return render_agreement(data, self.organisation, terms=terms, privacy=privacy, signature=signature)
+        return render_agreement(data, self.organisation, terms=terms, privacy=privacy, signature=signature,
+                                fonts_dir=self.settings.fonts_dir)
 
     async def agreement_pdf(self, loan_id: int) -> bytes:
         """The signed agreement exactly as frozen at acceptance; before that, the (deterministic) unsigned one."""

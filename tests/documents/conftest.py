@@ -9,15 +9,21 @@ import pytest
 
 from tests.loans.conftest import centre, family, issue, stock  # noqa: F401  (shared fixtures)
 
-TOOLS = {"zbarimg": "zbar-tools", "pdftoppm": "poppler-utils", "pdftotext": "poppler-utils"}
+TOOLS = {"zbarimg": "zbar-tools", "pdftoppm": "poppler-utils", "pdftotext": "poppler-utils",
+         "pdffonts": "poppler-utils"}
+# Fonts for the Urdu/Arabic and Bengali agreements (see lending/documents/fonts.py).
+FONT_FILES = {"/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf": "fonts-noto-core",
+              "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf": "fonts-noto-core"}
 
 
 @pytest.fixture(scope="session", autouse=True)
 def barcode_and_pdf_tools() -> None:
-    """zbar decodes the barcodes and poppler reads the PDFs back. Both are Debian packages, not Python ones: on a
+    """zbar decodes the barcodes, poppler reads the PDFs back, and Noto fonts set Urdu and Bengali agreements. They
+    are Debian packages, not Python ones: on a
     Debian machine where the tests run as root they are installed here when missing (as .ci/run does); anywhere
     else, install them first (set LENDING_TEST_NO_APT=1 to never try)."""
-    missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None})
+    missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None}
+                     | {package for path, package in FONT_FILES.items() if not os.path.exists(path)})
     if not missing:
         return
     if os.environ.get("LENDING_TEST_NO_APT") or os.geteuid() != 0 or shutil.which("apt-get") is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import subprocess
 
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
@@ -104,3 +105,55 @@ async def test_who_may_fetch_an_agreement(client, make_user, stock, issue, famil
     school = await make_user("school")
     assert_problem(await client.get(f"/api/v1/loans/{loan['id']}/agreement.pdf", headers=school.headers), 403)
     assert_problem(await client.get("/api/v1/loans/424242/agreement.pdf", headers=staff.headers), 404)
+
+
+URDU_TERMS = """## شرائط
+
+یہ سامان {org_name} کی ملکیت ہے۔ براہ کرم اسے {due_date} تک {centre_name} واپس کریں۔
+
+**گم یا چوری ہونے کی صورت میں** فوراً {org_phone} پر فون کریں۔
+"""
+BENGALI_TERMS = """## শর্তাবলী
+
+এই যন্ত্রটি {org_name}-এর সম্পত্তি। অনুগ্রহ করে {due_date}-এর মধ্যে {centre_name}-এ ফেরত দিন।
+"""
+
+
+async def test_urdu_and_bengali_agreements_embed_fonts_for_their_scripts(settings, engine, make_user, client, staff,
+                                                                         stock, issue, family, tmp_path):
+    terms = tmp_path / "terms"
+    terms.mkdir()
+    (terms / "terms.ur.md").write_text(URDU_TERMS)
+    (terms / "terms.bn.md").write_text(BENGALI_TERMS)
+    await client.patch(f"/api/v1/families/{family['id']}", json={"lead_name": "امینہ خان"}, headers=staff.headers)
+    urdu_loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)
+    bengali_family = (await client.post("/api/v1/families", json={**{
+        k: v for k, v in family.items() if k in ("address", "children", "school_age_children", "has_broadband")},
+        "lead_name": "আমিনা খাতুন", "phone": "07911 222222", "postcode": "B10 0AA", "preferred_language": "bn",
+        "consent_given_on": "2026-11-01"}, headers=staff.headers)).json()
+    tag, = await stock("laptop")
+    bengali_loan = (await client.post("/api/v1/loans", json={
+        "family_id": bengali_family["id"], "centre_id": urdu_loan["centre_id"], "items": [tag]},
+        headers=staff.headers)).json()
+    app = create_app(settings.model_copy(update={"terms_dir": terms}))
+    user = await make_user("volunteer")
+    headers = {"Authorization": f"Bearer {app.state.jwt_auth.create_token(identifier=str(user.id))}"}
+    async with AsyncTestClient(app=app) as custom:
+        pdfs = {}
+        for name, loan in (("urdu", urdu_loan), ("bengali", bengali_loan)):
+            first = (await custom.get(f"/api/v1/loans/{loan['id']}/agreement.pdf", headers=headers)).content
+            again = (await custom.get(f"/api/v1/loans/{loan['id']}/agreement.pdf", headers=headers)).content
+            assert first == again, f"{name} agreement is not deterministic"
+            pdfs[name] = first
+    for name, font in (("urdu", "NotoNaskhArabic"), ("bengali", "NotoSansBengali")):
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(pdfs[name])
+        fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+        embedded = [line for line in fonts.splitlines() if font in line]
+        assert embedded and all(" yes " in line for line in embedded), fonts
+        text = pdf_text(pdfs[name], tmp_path)
+        assert "Test Lending Network" in text.replace("\u00a0", " ")  # the Latin name stays in Helvetica
+    urdu_text = pdf_text(pdfs["urdu"], tmp_path)
+    assert sum(1 for ch in urdu_text if "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff") > 40
+    bengali_text = pdf_text(pdfs["bengali"], tmp_path)
+    assert sum(1 for ch in bengali_text if "\u0980" <= ch <= "\u09ff") > 20
