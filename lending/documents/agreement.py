@@ -19,9 +19,9 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from lending.documents.fonts import Faces, load_faces, styled
+from lending.documents.fonts import Faces, RightToLeft, load_faces, right_to_left, styled
 
 SHIPPED_TERMS = Path(__file__).resolve().parent / "terms"
 
@@ -92,8 +92,10 @@ def _inline(text: str) -> str:
     return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escaped)
 
 
-def para(text: str, style: ParagraphStyle, faces: Faces, *, bullet: str | None = None) -> Paragraph:
+def para(text: str, style: ParagraphStyle, faces: Faces, *, bullet: str | None = None) -> Flowable:
     """A paragraph of plain text (with **bold**), set in the fonts and direction its script needs."""
+    if right_to_left(text, faces):
+        return RightToLeft(text, style, faces, bullet)
     markup, styled_as = styled(_inline(text), text, style, faces)
     return Paragraph(markup, styled_as, bulletText=bullet)
 

@@ -9,6 +9,7 @@ Helvetica and a warning is logged once.
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 from collections.abc import Callable
@@ -20,7 +21,9 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.fonts import addMapping
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Flowable, Paragraph
 
 log = logging.getLogger("lending.fonts")
 
@@ -101,22 +104,90 @@ def _runs(markup: str, faces: Faces, base: str) -> str:
     return markup
 
 
+def right_to_left(plain: str, faces: Faces) -> bool:
+    """Whether `plain` is mostly Arabic script (at least a third of its letters), so it reads right to left."""
+    counts = letter_counts(plain)
+    return "arabic" in faces.available and counts["arabic"] > 0 and counts["arabic"] * 2 >= counts["latin"]
+
+
 def styled(markup: str, plain: str, style: ParagraphStyle, faces: Faces) -> tuple[str, ParagraphStyle]:
     """The markup and style to set `plain` (whose markup is `markup`) in the right fonts and direction.
 
     Shaping is decided per paragraph by its base font, so a paragraph with any Arabic or Bengali letters is based
-    on that script's font (the one with more letters), with Latin runs switched to Helvetica. It reads right to left
-    when Arabic script is at least a third of its letters: an Urdu sentence naming "Birmingham Device Bank" does,
-    an English one quoting an Urdu name does not.
+    on that script's font (the one with more letters), with Latin runs switched to Helvetica. Paragraphs that read
+    right to left (see `right_to_left`) are set by RightToLeft instead.
     """
     counts = letter_counts(plain)
     present = [script for script in faces.available if counts[script]]
     if not present:
         return markup, style
     script = max(present, key=lambda name: counts[name])
-    extra = {}
-    if script == "arabic" and counts["arabic"] * 2 >= counts["latin"]:
-        extra = {"alignment": TA_RIGHT, "wordWrap": "RTL"}
-    style = ParagraphStyle(f"{style.name}-{script}-{'rtl' if extra else 'ltr'}", parent=style,
-                           fontName=faces.available[script], shaping=1, leading=style.leading * 1.35, **extra)
+    style = ParagraphStyle(f"{style.name}-{script}", parent=style, fontName=faces.available[script], shaping=1,
+                           leading=style.leading * 1.35)
     return _runs(markup, faces, script), style
+
+
+class RightToLeft(Flowable):
+    """A paragraph in an Arabic-script language that also holds Latin runs (names, places, dates).
+
+    reportlab's own right-to-left layout needs a bidi library that is not on PyPI, and without it a line mixing
+    scripts comes out with its runs left to right. This does the small part of the bidi algorithm such text needs:
+    break lines in reading order, then set each line's words right to left, each Arabic word shaped by HarfBuzz and
+    each Latin run kept whole and left to right.
+    """
+
+    def __init__(self, text: str, style: ParagraphStyle, faces: Faces, bullet: str | None = None) -> None:
+        super().__init__()
+        self.style = ParagraphStyle(f"{style.name}-rtl-lines", parent=style, fontName=faces.available["arabic"],
+                                    shaping=1, leading=style.leading * 1.35, alignment=TA_RIGHT)
+        self.bullet = bullet
+        self.tokens = self._tokens(text, style)
+        self.inner: Paragraph | None = None
+
+    def _tokens(self, text: str, style: ParagraphStyle) -> list[tuple[str, float]]:
+        arabic = self.style.fontName
+        tokens: list[tuple[str, float]] = []
+        for index, piece in enumerate(text.split("**")):
+            bold = index % 2 == 1
+            latin_font = "Helvetica-Bold" if bold else "Helvetica"
+            arabic_font = f"{arabic}-Bold" if bold else arabic
+            position = 0
+            for match in _LATIN_RUN.finditer(piece):
+                for word in piece[position:match.start()].split():
+                    tokens.append((f'<font face="{arabic_font}">{html.escape(word)}</font>',
+                                   stringWidth(word, arabic_font, style.fontSize)))
+                run = match.group(1)
+                tokens.append((f'<font face="{latin_font}">{html.escape(run).replace(" ", "&nbsp;")}</font>',
+                               stringWidth(run, latin_font, style.fontSize)))
+                position = match.end()
+            for word in piece[position:].split():
+                tokens.append((f'<font face="{arabic_font}">{html.escape(word)}</font>',
+                               stringWidth(word, arabic_font, style.fontSize)))
+        return tokens
+
+    def _lines(self, width: float) -> list[list[str]]:
+        space = stringWidth(" ", "Helvetica", self.style.fontSize)
+        lines: list[list[str]] = [[]]
+        used = 0.0
+        for markup, measure in self.tokens:
+            if lines[-1] and used + space + measure > width * 0.97:
+                lines.append([])
+                used = 0.0
+            used += (space if lines[-1] else 0) + measure
+            lines[-1].append(markup)
+        return lines
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        indent = self.style.leftIndent + self.style.rightIndent
+        visual = [" ".join(reversed(line)) for line in self._lines(available_width - indent)]
+        self.inner = Paragraph("<br/>".join(visual), self.style, bulletText=self.bullet)
+        return self.inner.wrap(available_width, available_height)
+
+    def draw(self) -> None:
+        assert self.inner is not None
+        self.inner.drawOn(self.canv, 0, 0)
+
+    def split(self, available_width: float, available_height: float) -> list[Flowable]:
+        self.wrap(available_width, available_height)
+        assert self.inner is not None
+        return self.inner.split(available_width, available_height)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import subprocess
 
 from litestar.testing import AsyncTestClient
@@ -153,6 +154,14 @@ async def test_urdu_and_bengali_agreements_embed_fonts_for_their_scripts(setting
         assert embedded and all(" yes " in line for line in embedded), fonts
         text = pdf_text(pdfs[name], tmp_path)
         assert "Test Lending Network" in text.replace("\u00a0", " ")  # the Latin name stays in Helvetica
+    # Right to left: in the Urdu sentence "{org_name} … {centre_name}", the centre (later) stands left of the
+    # organisation (earlier), and each Latin run keeps its own words left to right.
+    boxes = pdf_text(pdfs["urdu"], tmp_path, "-bbox")
+    lines: dict[float, dict[str, float]] = {}
+    for x, y, word in re.findall(r'xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]+)<', boxes):
+        lines.setdefault(round(float(y)), {})[word] = float(x)
+    [line] = [w for w in lines.values() if {"Sparkbrook", "Test", "Lending", "Network"} <= w.keys()]
+    assert line["Sparkbrook"] < line["Test"] < line["Lending"] < line["Network"]
     urdu_text = pdf_text(pdfs["urdu"], tmp_path)
     assert sum(1 for ch in urdu_text if "\u0600" <= ch <= "\u06ff" or "\ufb50" <= ch <= "\ufeff") > 40
     bengali_text = pdf_text(pdfs["bengali"], tmp_path)
