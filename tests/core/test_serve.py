@@ -72,4 +72,7 @@ def test_the_wheel_carries_migrations_and_labels(tmp_path):
     assert "lending/migrations/script.py.mako" in names
     assert any(n.startswith("lending/migrations/versions/0001") for n in names)
     assert "lending/labels/README.md" in names
+    assert {f"lending/labels/{n}.toml" for n in ("avery-l7651", "avery-l7160", "avery-l7163", "avery-l7162",
+                                                 "avery-5160", "brother-dk-11209", "dymo-99012")} <= set(names)
+    assert "lending/documents/terms/terms.en.md" in names and "lending/documents/terms/privacy.en.md" in names
     assert "lending/cli.py" in names
