@@ -16,7 +16,8 @@ from advanced_alchemy.extensions.litestar import (
 )
 from sqlalchemy import MetaData, event
 from sqlalchemy.util import await_only
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from lending.config import Settings
 
@@ -97,6 +98,12 @@ def make_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
     )
+
+
+def upsert_insert(session: AsyncSession) -> Any:
+    """The dialect's own INSERT, which has ON CONFLICT (SQLite and PostgreSQL spell it the same way)."""
+    dialect = session.bind.dialect.name if session.bind else "sqlite"
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def session_maker(engine: AsyncEngine) -> async_sessionmaker:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.models import Role, User
 from lending.audit.models import AuditEntry
 from lending.audit.recorder import actor_of, json_safe, record
+from lending.core.db import upsert_insert
 from lending.core.errors import Conflict, Forbidden, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page, order_by
 from lending.core.validators import postcode_district
@@ -26,7 +27,7 @@ from lending.families.models import (
     NominationStatus,
 )
 from lending.families.priority import Factor, priority
-from lending.families.schemas import DecisionIn, FamilyIn, NominationIn
+from lending.families.schemas import DecisionIn, FamilyIn, FamilyOut, NominationIn
 from lending.schools.models import School
 
 NS = NominationStatus
@@ -327,8 +328,6 @@ class FamilyService:
                              extra_sections: Sequence[Callable[[Family], Any]] = ()) -> dict[str, Any]:
         """Everything held about a family, as plain JSON."""
         family = await self.get_family(family_id, user)
-        from lending.families.schemas import FamilyOut
-
         nominations = (await self.session.scalars(
             select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all()
         out_nominations = []
@@ -398,10 +397,7 @@ class FamilyService:
 
     async def load_imd(self, rows: Sequence[tuple[str, int, str | None]]) -> int:
         """Insert or replace postcode → decile rows (already validated)."""
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = upsert_insert(self.session)
         now = datetime.now(timezone.utc)
         values = [{"postcode": p, "imd_decile": d, "lsoa": lsoa, "created_at": now, "updated_at": now}
                   for p, d, lsoa in rows]

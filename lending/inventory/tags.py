@@ -9,10 +9,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from stdnum.iso7064 import mod_37_36
 
+from lending.core.db import upsert_insert
 from lending.inventory.models import AssetTagSequence
 
 SEQUENCE_DIGITS = 6
@@ -49,8 +49,7 @@ def normalise_tag(text: str) -> str:
 
 
 async def _lock_sequence(session: AsyncSession, prefix: str) -> AssetTagSequence:
-    dialect = session.bind.dialect.name if session.bind else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = upsert_insert(session)
     await session.execute(
         insert(AssetTagSequence).values(prefix=prefix, last_value=0).on_conflict_do_nothing(index_elements=["prefix"])
     )
