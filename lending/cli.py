@@ -309,5 +309,100 @@ def retention(older_than_months: int, dry_run: bool) -> None:
         click.echo(f"Kept {len(kept)} with a device on loan: {', '.join(map(str, kept))}")
 
 
+
+def _database_table(report: Any) -> Any:
+    from rich.table import Table
+
+    table = Table("table", "rows")
+    for name, count in report.rows.items():
+        table.add_row(name, f"{count:,}")
+    return table
+
+
+def _size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    size = float(n)
+    for unit in ("KiB", "MiB"):
+        size /= 1024
+        if size < 1024:
+            break
+    else:
+        unit, size = "GiB", size / 1024
+    return f"{size:,.1f} {unit}"
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it exists.")
+def backup(file: Path, force: bool) -> None:
+    """Copy the SQLite database to FILE while the service runs (PostgreSQL: prints the pg_dump command).
+
+    Exits 0 when FILE holds a checked copy, 1 when the backup was refused or failed, and 2 on PostgreSQL, where
+    nothing is written and the pg_dump / pg_restore commands to use are printed instead.
+    """
+    import sqlite3
+
+    from lending.core import backup as backups
+
+    url = get_settings().database_url
+    try:
+        database = backups.sqlite_path(url)
+        if database is None:
+            console.print(backups.postgres_advice(url, file, restoring=False), highlight=False, markup=False,
+                          soft_wrap=True)
+            raise SystemExit(2)
+        report = backups.backup_sqlite(database, file, force=force)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"The backup failed, nothing was kept: {exc}") from None
+    console.print(_database_table(report))
+    console.print(f"Backed up {database} to {file}: schema revision {report.revision or 'none'}, "
+                  f"{_size(report.size)}, integrity check [green]{report.integrity[0]}[/green].",
+                  highlight=False, soft_wrap=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the database without asking.")
+def restore(file: Path, yes: bool) -> None:
+    """Replace the database with the backup FILE (stop `lending serve` first).
+
+    FILE must be an intact Lending database from this version or an older one (an older one is upgraded). The
+    database it replaces is kept beside it as <name>.before-restore-<time>. Exits 2 on PostgreSQL (use pg_restore).
+    """
+    import sqlite3
+
+    from lending.core import backup as backups
+    from lending.core.migrations import migrations_dir
+
+    url = get_settings().database_url
+    try:
+        database = backups.sqlite_path(url)
+        if database is None:
+            console.print(backups.postgres_advice(url, file, restoring=True), highlight=False, markup=False,
+                          soft_wrap=True)
+            raise SystemExit(2)
+        checked = backups.check_restorable(file, migrations_dir())
+        console.print(_database_table(checked))
+        console.print(f"{file}: schema revision {checked.revision}, integrity check ok.", highlight=False,
+                      soft_wrap=True)
+        if not yes:
+            click.confirm(f"Replace the database {database} with {file}?", abort=True, err=True)
+        result = backups.restore_sqlite(file, database, migrations_dir())
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"The restore failed, the database was left as it was: {exc}") from None
+    report = result.restored
+    upgraded = f", upgraded from {result.restored_revision}" if result.upgraded else ""
+    console.print(f"Restored {file} into {database}: schema revision {report.revision}{upgraded}, "
+                  f"{_size(report.size)}, integrity check [green]{report.integrity[0]}[/green].", highlight=False,
+                  soft_wrap=True)
+    if result.previous is not None:
+        console.print(f"The database it replaced is kept as {result.previous}.", highlight=False, soft_wrap=True)
+
+
 if __name__ == "__main__":
     main()
