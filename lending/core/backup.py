@@ -326,23 +326,32 @@ def _swap_in(temp: Path, database: Path) -> Path | None:
                                   "program using it) first; nothing was restored.") from None
             raise
         except sqlite3.DatabaseError:
-            # Not a readable database (a broken disk is one reason to restore): keep its bytes as they are.
-            conn.close()
-            shutil.copy2(database, previous)
-            _remove_side_files(database)
-            os.replace(temp, database)
-            return previous
-        with _temp_beside(previous, "partial") as keeping:
-            _copy_into(conn, keeping)
-            os.replace(keeping, previous)
-        # Leaving WAL mode folds the -wal into the old file and deletes it, so no WAL of the old database is ever
-        # read as the new one's, and our own close later touches no -wal.
-        conn.execute("PRAGMA journal_mode=DELETE")
+            _keep_bytes(database, previous)  # not a database any more: a broken disk is one reason to restore
+        else:
+            try:
+                with _temp_beside(previous, "partial") as keeping:
+                    _copy_into(conn, keeping)
+                    os.replace(keeping, previous)
+                # Leaving WAL mode folds the -wal into the old file and deletes it, so no WAL of the old database is
+                # ever read as the new one's, and our own close later touches no -wal.
+                conn.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.DatabaseError:
+                # Damaged inside: SQLite cannot copy it, so its files are kept as they are, under our lock.
+                _keep_bytes(database, previous)
         _remove_side_files(database)
         os.replace(temp, database)
     finally:
         conn.close()
     return previous
+
+
+def _keep_bytes(database: Path, previous: Path) -> None:
+    """Keep a database's files byte for byte, its -wal under the name SQLite looks for beside the copy."""
+    with suppress(FileNotFoundError):
+        os.unlink(previous)
+    shutil.copy2(database, previous)
+    if Path(f"{database}-wal").exists():
+        shutil.copy2(f"{database}-wal", f"{previous}-wal")
 
 
 def _remove_side_files(database: Path) -> None:
