@@ -9,6 +9,7 @@ Everything here is blocking file and database work, meant for the command line, 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shlex
 import shutil
@@ -98,7 +99,7 @@ def postgres_advice(database_url: str, file: Path, *, restoring: bool) -> str:
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
-    """Open a file only to read it, leaving no -wal or -shm behind beside it."""
+    """Open a file only to read it, without making a -wal or -shm beside a file that stands alone."""
     # A file whose header says WAL but has no -wal beside it holds everything in itself: reading it as immutable
     # creates no side files. With a -wal present its content counts, so it is read through SQLite's locking.
     mode = "mode=ro" if Path(f"{path}-wal").exists() else "immutable=1"
@@ -245,17 +246,10 @@ def head_revision(migrations_directory: Path) -> str | None:
 def revision_status(revision: str, migrations_directory: Path) -> str:
     """'head', 'older' (upgradable by this version's migrations) or 'unknown' (a newer Lending's)."""
     from alembic.script import ScriptDirectory
-    from alembic.script.revision import RevisionError
-    from alembic.util import CommandError
 
     script = ScriptDirectory(str(migrations_directory))
-    if "," in revision:
-        return "unknown"  # Lending's history is one line; several heads are not ours
-    try:
-        known = script.get_revision(revision)
-    except (CommandError, RevisionError):
-        return "unknown"
-    if known is None:
+    # Exact ids only: Alembic's own lookup also accepts a unique prefix. Several rows (branches) are never Lending's.
+    if revision not in {known.revision for known in script.walk_revisions()}:
         return "unknown"
     return "head" if revision == script.get_current_head() else "older"
 
@@ -289,6 +283,8 @@ def restore_sqlite(file: Path, database: Path, migrations_directory: Path) -> Re
         upgraded = revision_status(checked.revision or "", migrations_directory) == "older"
         if upgraded:
             migrations.upgrade(f"sqlite+aiosqlite:///{temp}")
+        previous = _previous_name(database) if database.exists() else None
+        asyncio.run(_audit_restore(temp, file, checked.revision, previous))
         with closing(sqlite3.connect(temp, isolation_level=None)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
             report = describe(conn, temp)
@@ -296,22 +292,41 @@ def restore_sqlite(file: Path, database: Path, migrations_directory: Path) -> Re
         if not report.intact:
             raise BackupError("The restored copy failed its integrity check; the database was left as it was: "
                               + "; ".join(report.integrity[:5]))
-        previous = _swap_in(temp, database)
+        _swap_in(temp, database, previous)
     _sync_directory(database.parent)
     report.path = database
     report.size = database.stat().st_size
     return RestoreResult(restored=report, restored_revision=checked.revision, previous=previous, upgraded=upgraded)
 
 
-def _swap_in(temp: Path, database: Path) -> Path | None:
-    """Rename `temp` over the database, first keeping the database as it is now; refuse while it is in use."""
-    if not database.exists():
+async def _audit_restore(temp: Path, file: Path, revision: str | None, previous: Path | None) -> None:
+    """The restored database's audit trail says that it was restored, from what, and where its predecessor is."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    from lending.audit.recorder import record, set_actor
+    from lending.core.db import session_maker
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{temp}", poolclass=NullPool)
+    try:
+        async with session_maker(engine)() as session, session.begin():
+            set_actor(session, user_id=None, label="cli:restore")
+            await record(session, action="restore", entity_type="database", entity_id="sqlite", after={
+                "restored_from": str(file.resolve()), "backup_revision": revision,
+                "replaced_database_kept_as": str(previous.resolve()) if previous else None,
+            })
+    finally:
+        await engine.dispose()
+
+
+def _swap_in(temp: Path, database: Path, previous: Path | None) -> None:
+    """Rename `temp` over the database, first keeping the database as `previous`; refuse while it is in use."""
+    if previous is None:
         # -wal or -shm left by a deleted database would be read as the new file's: they go.
         _remove_side_files(database)
         os.replace(temp, database)
-        return None
+        return
     _copy_owner_and_mode(database, temp)
-    previous = _previous_name(database)
     conn = sqlite3.connect(database, isolation_level=None, timeout=IN_USE_TIMEOUT_S)
     try:
         try:
@@ -342,7 +357,6 @@ def _swap_in(temp: Path, database: Path) -> Path | None:
         os.replace(temp, database)
     finally:
         conn.close()
-    return previous
 
 
 def _keep_bytes(database: Path, previous: Path) -> None:

@@ -8,6 +8,7 @@ suite; the last one also runs the advised pg_dump and pg_restore against the sui
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shlex
 import signal
@@ -227,6 +228,10 @@ def test_backup_under_write_load_restores_every_committed_row(tmp_path):
     assert previous.name in restored.stderr
     assert donor_ids(previous) == live_ids and integrity(previous) == ["ok"]
     assert donor_ids(live) == in_copy and integrity(live) == ["ok"]
+    [(actor, after)] = read(live, "SELECT actor_label, after FROM audit_entry WHERE action = 'restore'")
+    assert actor == "cli:restore"
+    assert json.loads(after) == {"restored_from": str(copy.resolve()), "backup_revision": head(),
+                                 "replaced_database_kept_as": str(previous.resolve())}
     assert not list(tmp_path.glob(".lending.db.*")), "a temporary file was left behind"
     assert not Path(f"{live}-wal").exists() and not Path(f"{live}-shm").exists()
 
