@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lending.core.csv import csv_text, restore
 from lending.core.errors import FieldError, Invalid, dotted_path
 from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
@@ -32,35 +33,21 @@ COLUMNS = ["tag", "kind", "status", "centre", *ASSET_COLUMNS, "retired_reason", 
            "notes"]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 async def export_assets(inventory: InventoryService, assets: list[Asset], *, include_vouchers: bool) -> str:
     centres = {c.id: c.name for c in (await inventory.centres_by_name()).values()}
-    out = io.StringIO()
     columns = COLUMNS if include_vouchers else [c for c in COLUMNS if c != "voucher_code"]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
     current_wipes = await inventory.current_wipes(assets)
+    rows = []
     for asset in assets:
-        row = {name: _cell(getattr(asset, name)) for name in ASSET_COLUMNS if name in columns}
+        row = {name: getattr(asset, name) for name in ASSET_COLUMNS if name in columns}
         row.update(tag=asset.tag, kind=asset.kind, status=asset.status, centre=centres.get(asset.centre_id, ""),
-                   retired_reason=_cell(asset.retired_reason), weee_reference=_cell(asset.weee_reference),
-                   notes=asset.notes)
+                   retired_reason=asset.retired_reason, weee_reference=asset.weee_reference, notes=asset.notes)
         last = current_wipes.get(asset.id)
         if last is not None:
-            row.update(wipe_method=last.method, wipe_performed_on=_cell(last.performed_on),
-                       wipe_performed_by=last.performed_by,
-                       wipe_certificate_reference=_cell(last.certificate_reference))
-        writer.writerow(row)
-    return out.getvalue()
+            row.update(wipe_method=last.method, wipe_performed_on=last.performed_on,
+                       wipe_performed_by=last.performed_by, wipe_certificate_reference=last.certificate_reference)
+        rows.append(row)
+    return csv_text(columns, rows)
 
 
 @dataclass
@@ -105,7 +92,8 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
         row_number = count + 1
         if progress:
             progress(count)
-        cells = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        # restore(): an exported cell may carry the quote that kept a spreadsheet from running it.
+        cells = {(k or "").strip(): restore((v or "").strip()).strip() for k, v in raw.items() if k is not None}
         if not any(cells.values()):
             continue
         row_errors, row = _parse_row(row_number, cells, centres, centre_id)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -14,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
+from lending.core.csv import csv_text
 from lending.core.pagination import ListParams, comma_list, page
 from lending.documents.routes import provide_documents
 from lending.documents.service import DocumentService
@@ -161,22 +160,20 @@ async def export_loans(request: Request[User, Any, Any], loans: LoanService, fil
     with_contact = request.user.role in (Role.admin.value, Role.staff.value)
     rows = await loans.views(await loans.all(filters))
     contacts = await loans.families_contacts([v.loan.family_id for v in rows]) if with_contact else {}
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS + (CONTACT_COLUMNS if with_contact else []),
-                            lineterminator="\n")
-    writer.writeheader()
     today = date.today()
+    table = []
     for view in rows:
         loan = view.loan
-        row = {"reference": loan.reference, "status": loan.status, "overdue": "true" if view.overdue else "false",
+        row = {"reference": loan.reference, "status": loan.status, "overdue": view.overdue,
                "days_overdue": (today - loan.due_on).days if view.overdue else 0,
-               "issued_on": loan.issued_at.date().isoformat(), "due_on": loan.due_on.isoformat(),
+               "issued_on": loan.issued_at.date(), "due_on": loan.due_on,
                "centre_id": loan.centre_id, "family_id": loan.family_id,
                "items": " ".join(a.tag for i, a in view.items if i.ended_at is None)}
         if with_contact:
             family = contacts.get(loan.family_id)
             row.update(lead_name=family.lead_name if family else "", phone=(family.phone or "") if family else "",
                        preferred_language=family.preferred_language if family else "")
-        writer.writerow(row)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+        table.append(row)
+    text = csv_text(CSV_COLUMNS + (CONTACT_COLUMNS if with_contact else []), table)
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="loans.csv"'})
