@@ -61,9 +61,11 @@ def cell(value: Any) -> str:
 
 
 def csv_lines(columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
-    """The header, then one line per row (missing columns blank), each ending in a newline."""
+    """The header, then one line per row (missing columns blank), each ending in CRLF (RFC 4180)."""
     buffer = io.StringIO()
-    writer = _csv.writer(buffer, lineterminator="\n")
+    # With CRLF as the terminator, the csv module quotes a cell holding a lone CR as well as one holding LF; with
+    # LF alone it would write a CR bare, and readers would split the row there.
+    writer = _csv.writer(buffer, lineterminator="\r\n")
 
     def line(values: Iterable[str]) -> str:
         buffer.seek(0)
