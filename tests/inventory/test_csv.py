@@ -171,8 +171,8 @@ async def test_cells_a_spreadsheet_would_run_are_neutralised_in_the_export(clien
     async with sessions() as session, session.begin():
         set_actor(session, user_id=None, label="test-setup")
         for tag, note in zip(tags, DANGEROUS, strict=True):
-            await session.execute(text("UPDATE asset SET notes = :note, model = :note WHERE tag = :tag"),
-                                  {"note": note, "tag": tag})
+            await session.execute(text("UPDATE asset SET notes = :note, model = :model WHERE tag = :tag"),
+                                  {"note": note, "model": note, "tag": tag})
     exported = await export(client, staff)
     rows = {row["tag"]: row for row in csv.DictReader(io.StringIO(exported))}
     for tag, note in zip(tags, DANGEROUS, strict=True):
