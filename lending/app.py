@@ -19,7 +19,7 @@ from lending.audit.routes import AuditController
 from lending.centres.routes import CentreController
 from lending.families.routes import FamilyController, NominationController
 from lending.schools.routes import SchoolController
-from lending.loans.routes import LoanController, export_loans
+from lending.loans.routes import LoanController, SimBarringController, export_loans
 from lending.documents.layouts import load_layouts
 from lending.documents.routes import AssetLabelController, LabelController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
@@ -44,7 +44,7 @@ TAGS = [
 ROUTE_HANDLERS = [AuthController, MeController, UserController, CentreController, DonorController,
                   DonationController, AssetController, export_assets, SchoolController, FamilyController,
                   NominationController, LoanController, export_loans, LabelController, AssetLabelController,
-                  AuditController]
+                  AuditController, SimBarringController]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from lending.core.csv import csv_text, restore
 from lending.core.errors import FieldError, Invalid, dotted_path
 from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
@@ -32,35 +33,21 @@ COLUMNS = ["tag", "kind", "status", "centre", *ASSET_COLUMNS, "retired_reason", 
            "notes"]
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 async def export_assets(inventory: InventoryService, assets: list[Asset], *, include_vouchers: bool) -> str:
     centres = {c.id: c.name for c in (await inventory.centres_by_name()).values()}
-    out = io.StringIO()
     columns = COLUMNS if include_vouchers else [c for c in COLUMNS if c != "voucher_code"]
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
     current_wipes = await inventory.current_wipes(assets)
+    rows = []
     for asset in assets:
-        row = {name: _cell(getattr(asset, name)) for name in ASSET_COLUMNS if name in columns}
+        row = {name: getattr(asset, name) for name in ASSET_COLUMNS if name in columns}
         row.update(tag=asset.tag, kind=asset.kind, status=asset.status, centre=centres.get(asset.centre_id, ""),
-                   retired_reason=_cell(asset.retired_reason), weee_reference=_cell(asset.weee_reference),
-                   notes=asset.notes)
+                   retired_reason=asset.retired_reason, weee_reference=asset.weee_reference, notes=asset.notes)
         last = current_wipes.get(asset.id)
         if last is not None:
-            row.update(wipe_method=last.method, wipe_performed_on=_cell(last.performed_on),
-                       wipe_performed_by=last.performed_by,
-                       wipe_certificate_reference=_cell(last.certificate_reference))
-        writer.writerow(row)
-    return out.getvalue()
+            row.update(wipe_method=last.method, wipe_performed_on=last.performed_on,
+                       wipe_performed_by=last.performed_by, wipe_certificate_reference=last.certificate_reference)
+        rows.append(row)
+    return csv_text(columns, rows)
 
 
 @dataclass
@@ -91,10 +78,15 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
                if h not in COLUMNS]
     if errors:
         return _refuse(errors, 0, dry_run)
+    came_in = None
     if donor_id is not None:
         await inventory.get_donor_for(donor_id, "donor_id")
         if centre_id is None:
             raise Invalid.field("centre_id", "required with donor_id: the donation's centre")
+        # Recorded as one donation: the rows came in on its date, and their wipes cannot be older.
+        came_in = received_on or date.today()
+        if came_in > date.today():
+            raise Invalid.field("received_on", "cannot be in the future")
     if centre_id is not None:
         await inventory.get_centre_for(centre_id, "centre_id")
     centres = await inventory.centres_by_name()
@@ -105,10 +97,11 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
         row_number = count + 1
         if progress:
             progress(count)
-        cells = {(k or "").strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        # restore(): an exported cell may carry the quote that kept a spreadsheet from running it.
+        cells = {(k or "").strip(): restore((v or "").strip()).strip() for k, v in raw.items() if k is not None}
         if not any(cells.values()):
             continue
-        row_errors, row = _parse_row(row_number, cells, centres, centre_id)
+        row_errors, row = _parse_row(row_number, cells, centres, centre_id, came_in)
         errors += row_errors
         if row is not None:
             parsed.append(row)
@@ -123,6 +116,7 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
     for clash in await inventory.check_duplicates([p.item for p in parsed], conflict=False):
         row_text, _, name = clash.field.partition(".")
         errors.append(ImportRowError(row=int(row_text), field=name, message=clash.message))
+    errors += await _certificate_clashes(inventory, parsed)
 
     if errors or dry_run:
         return _refuse(sorted(errors, key=lambda e: (e.row, e.field)), count, dry_run)
@@ -137,7 +131,7 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
     assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id, donation_id=donation_id)
     for p, asset in zip(parsed, assets, strict=True):
         if p.wipe is not None:
-            await inventory.record_wipe(asset.tag, p.wipe)
+            await inventory.record_wipe(asset.tag, p.wipe, references_checked=True)
         if p.status is not Status.received:
             lifecycle.admit(asset, p.status, wiped=p.wipe is not None, retired_reason=p.retired_reason,
                             weee_reference=p.weee_reference)
@@ -156,8 +150,29 @@ def _refuse(errors: list[ImportRowError], rows: int, dry_run: bool) -> ImportRep
     )
 
 
-def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default_centre: int | None
-               ) -> tuple[list[ImportRowError], ParsedRow | None]:
+async def _certificate_clashes(inventory: InventoryService, parsed: list[ParsedRow]) -> list[ImportRowError]:
+    """A wipe certificate covers one device: a reference given twice in the file, or already held, is refused."""
+    first: dict[str, int] = {}
+    errors: list[ImportRowError] = []
+    for p in parsed:
+        reference = p.wipe.certificate_reference if p.wipe else None
+        if not reference:
+            continue
+        if reference.lower() in first:
+            errors.append(ImportRowError(row=p.row, field="wipe_certificate_reference",
+                                         message=f"repeats row {first[reference.lower()]}"))
+        first.setdefault(reference.lower(), p.row)
+    held = await inventory.certificate_holders(first)
+    for p in parsed:
+        reference = p.wipe.certificate_reference if p.wipe else None
+        if reference and reference.lower() in held:
+            errors.append(ImportRowError(row=p.row, field="wipe_certificate_reference",
+                                         message=f"already recorded for {held[reference.lower()][1]}"))
+    return errors
+
+
+def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default_centre: int | None,
+               came_in: date | None = None) -> tuple[list[ImportRowError], ParsedRow | None]:
     errors: list[ImportRowError] = []
     values = {name: cells.get(name) or None for name in [*ASSET_COLUMNS, "kind", "notes"]}
     try:
@@ -210,7 +225,7 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
                        for e in _pydantic_errors(exc, row)]
         else:
             errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
-                       for e in wipe_rule_errors(wipe, AssetKind(item.kind))]
+                       for e in wipe_rule_errors(wipe, AssetKind(item.kind), came_in=came_in)]
     # The lifecycle's own guards decide whether the row may start in its status.
     probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
     try:
@@ -220,5 +235,8 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
         errors.append(ImportRowError(row=row, field=field, message=exc.detail))
     if errors:
         return errors, None
-    return [], ParsedRow(row=row, item=NewAsset(data, str(row), tag), status=status, retired_reason=retired_reason,
+    # Without a donation's date, the file's wipe stands for the wipe since the asset came in: it came in by then.
+    intake_on = came_in or (wipe.performed_on if wipe else None)
+    return [], ParsedRow(row=row, item=NewAsset(data, str(row), tag, intake_on), status=status,
+                         retired_reason=retired_reason,
                          weee_reference=cells.get("weee_reference") or None, wipe=wipe)

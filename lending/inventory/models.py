@@ -145,8 +145,8 @@ class Asset(Base):
     __tablename__ = "asset"
     __audit_redact__ = frozenset({"voucher_code"})
     __table_args__ = (
-        # Serial numbers are unique per make, whatever case the make was typed in.
-        UniqueConstraint("make_key", "serial_number", name="uq_asset_make_serial"),
+        # Serial numbers are unique per make, whatever case the make or the serial was typed in.
+        UniqueConstraint("make_key", "serial_key", name="uq_asset_make_serial"),
         CheckConstraint("battery_health_pct IS NULL OR (battery_health_pct BETWEEN 0 AND 100)",
                         name="battery_health_range"),
         CheckConstraint(
@@ -170,6 +170,7 @@ class Asset(Base):
     make_key: Mapped[str | None] = mapped_column(String(100), Computed("lower(make)", persisted=True))
     model: Mapped[str | None] = mapped_column(String(200))
     serial_number: Mapped[str | None] = mapped_column(String(100))
+    serial_key: Mapped[str | None] = mapped_column(String(100), Computed("lower(serial_number)", persisted=True))
     cpu: Mapped[str | None] = mapped_column(String(100))
     ram_gb: Mapped[int | None] = mapped_column(Integer)
     storage_gb: Mapped[int | None] = mapped_column(Integer)
@@ -207,12 +208,18 @@ class WipeCertificate(Base):
     """Evidence that an asset's storage was sanitised, and how."""
 
     __tablename__ = "wipe_certificate"
+    __table_args__ = (
+        # One certificate is evidence for one device's wipe: its reference cannot be recorded for another device.
+        UniqueConstraint("certificate_key", name="uq_wipe_certificate_certificate_key"),
+    )
 
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
     method: Mapped[str] = mapped_column(String(30))
     performed_on: Mapped[date] = mapped_column(Date)
     performed_by: Mapped[str] = mapped_column(String(200))
     certificate_reference: Mapped[str | None] = mapped_column(String(200))
+    certificate_key: Mapped[str | None] = mapped_column(String(200), Computed("lower(certificate_reference)",
+                                                                               persisted=True))
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
@@ -226,6 +233,7 @@ class AssetEventKind(str, enum.Enum):
     wipe = "wipe"
     move = "move"
     edit = "edit"
+    barred = "barred"  # a lost or stolen SIM barred with its network
 
 
 class AssetEvent(Base):

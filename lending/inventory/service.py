@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import exists, func, or_, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending.audit.recorder import REDACTED, actor_of, json_safe
@@ -32,7 +34,7 @@ from lending.inventory.models import (
     WipeMethod,
 )
 from lending.inventory.schemas import AssetFields, DonationCreate, DonorCreate, TransitionIn, WipeIn
-from lending.inventory.tags import BadTag, Tag, allocate_tags, parse_tag, reserve_tag
+from lending.inventory.tags import BadTag, Tag, allocate_tags, parse_tag, reserve_tag, tag_start
 
 SIM_ONLY = ("iccid", "network", "msisdn", "data_allowance_gb", "plan_months", "activated_on", "expires_on",
             "voucher_code")
@@ -49,6 +51,22 @@ def add_months(start: date, months: int) -> date:
     month_index = start.month - 1 + months
     year, month = start.year + month_index // 12, month_index % 12 + 1
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def intake_day(asset: Asset) -> date:
+    """The (local) day the asset last came in: received, returned or found."""
+    return asset.intake_at.astimezone().date()
+
+
+def start_of(day: date) -> datetime:
+    """The first moment of a local day, as an aware datetime (stored in UTC)."""
+    return datetime.combine(day, time.min).astimezone()
+
+
+def counts_since_intake(wipe: WipeCertificate, asset: Asset) -> bool:
+    """A wipe opens the wipe gate only if it was both done and recorded after the asset last came in: an old
+    certificate typed in after a return (back-dated) is evidence of an earlier wipe, not of this one."""
+    return wipe.performed_on >= intake_day(asset) and wipe.recorded_at >= asset.intake_at
 
 
 def kind_rule_errors(kind: AssetKind, values: dict[str, Any], path: str = "") -> list[FieldError]:
@@ -76,14 +94,17 @@ def kind_rule_errors(kind: AssetKind, values: dict[str, Any], path: str = "") ->
         for name in required:
             if not values.get(name):
                 errors.append(FieldError(named(name), f"required for a {kind.value}"))
+    activated, expires = values.get("activated_on"), values.get("expires_on")
+    if activated is not None and expires is not None and expires < activated:
+        errors.append(FieldError(named("expires_on"), f"cannot be before activated_on ({activated.isoformat()})"))
     charger_test = values.get("charger_safety_test_on")
     if charger_test is not None and charger_test > date.today():
         errors.append(FieldError(named("charger_safety_test_on"), "cannot be in the future"))
     return errors
 
 
-def wipe_rule_errors(data: WipeIn, kind: AssetKind) -> list[FieldError]:
-    """What a wipe record needs beyond its field formats."""
+def wipe_rule_errors(data: WipeIn, kind: AssetKind, *, came_in: date | None = None) -> list[FieldError]:
+    """What a wipe record needs beyond its field formats; `came_in` is the day the asset last came in."""
     errors = []
     if kind not in HOLDS_DATA and kind is not AssetKind.hotspot:
         errors.append(FieldError("method", f"a {kind.value} holds no data to wipe"))
@@ -91,7 +112,36 @@ def wipe_rule_errors(data: WipeIn, kind: AssetKind) -> list[FieldError]:
         errors.append(FieldError("certificate_reference", f"required for a {data.method.value} wipe"))
     if data.performed_on > date.today():
         errors.append(FieldError("performed_on", "cannot be in the future"))
+    elif came_in is not None and data.performed_on < came_in:
+        errors.append(FieldError("performed_on", f"is before the device last came in, on {came_in.isoformat()}: "
+                                                 "a wipe done before then does not cover it now; wipe it again"))
     return errors
+
+
+# A number typed or scanned: an ICCID, an IMEI or a phone number, with the spaces and signs people put in them.
+_NUMBER = re.compile(r"^[\d\s()+./-]+$")
+MIN_NUMBER_DIGITS = 4
+
+
+def search_clauses(q: str) -> list[Any]:
+    """What `q` matches, by what it looks like.
+
+    Words match tag, serial, make and model. A tag or the start of one (`lap-000003`, `LAP 000003`) also matches the
+    tag whatever its spacing. Only a number (at least four digits, nothing but digits, spaces and `+()-./`)
+    matches ICCIDs, IMEIs and phone numbers: `lap-000003` must not find every phone with a 3 in it.
+    """
+    text = q.strip()
+    clauses: list[Any] = [func.lower(column).contains(text.lower(), autoescape=True)
+                          for column in (Asset.tag, Asset.serial_number, Asset.make, Asset.model)]
+    start = tag_start(text)
+    if start:
+        clauses.append(func.replace(Asset.tag, "-", "").startswith(start))
+    digits = "".join(ch for ch in text if ch.isdigit())
+    if _NUMBER.match(text) and len(digits) >= MIN_NUMBER_DIGITS:
+        # Phone numbers are stored in E.164: `07911…` finds `+447911…`.
+        clauses += [Asset.iccid.contains(digits), Asset.imei.contains(digits),
+                    Asset.msisdn.contains(digits.lstrip("0") or digits)]
+    return clauses
 
 
 def derive_expiry(values: dict[str, Any]) -> None:
@@ -129,6 +179,8 @@ class NewAsset:
     values: dict[str, Any]
     path: str
     tag: Tag | None = None
+    # The day it came in, when that is before it is recorded (a donation's date); None: now.
+    intake_on: date | None = None
 
 
 class InventoryService:
@@ -170,7 +222,8 @@ class InventoryService:
         await self.get_centre_for(data.centre_id, "centre_id")
         if data.received_on > date.today():
             raise Invalid.field("received_on", "cannot be in the future")
-        new = [NewAsset(item.model_dump(exclude_unset=False), f"items[{i}]") for i, item in enumerate(data.items)]
+        new = [NewAsset(item.model_dump(exclude_unset=False), f"items[{i}]", intake_on=data.received_on)
+               for i, item in enumerate(data.items)]
         self.check_new_assets(new)
         await self.check_duplicates(new)
         donation = Donation(donor_id=data.donor_id, centre_id=data.centre_id, received_on=data.received_on,
@@ -233,7 +286,7 @@ class InventoryService:
             v = item.values
             keys = []
             if v.get("serial_number") and v.get("make"):
-                keys.append(("serial_number", (v["make"].lower(), v["serial_number"])))
+                keys.append(("serial_number", (v["make"].lower(), v["serial_number"].lower())))
             for unique in ("iccid", "imei"):
                 if v.get(unique):
                     keys.append((unique, v[unique]))
@@ -246,7 +299,7 @@ class InventoryService:
         imeis = [k for (n, k) in seen if n == "imei"]
         clauses = []
         if serials:
-            clauses.append(tuple_(Asset.make_key, Asset.serial_number).in_(serials))
+            clauses.append(tuple_(Asset.make_key, Asset.serial_key).in_(serials))
         if iccids:
             clauses.append(Asset.iccid.in_(iccids))
         if imeis:
@@ -254,7 +307,7 @@ class InventoryService:
         if clauses:
             for asset in (await self.session.scalars(select(Asset).where(or_(*clauses)))).all():
                 if asset.serial_number:
-                    existing[f"serial_number:{(asset.make_key, asset.serial_number)}"] = asset.tag
+                    existing[f"serial_number:{(asset.make_key, asset.serial_key)}"] = asset.tag
                 if asset.iccid:
                     existing[f"iccid:{asset.iccid}"] = asset.tag
                 if asset.imei:
@@ -293,8 +346,9 @@ class InventoryService:
             values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items()}
             values["charger_included"] = bool(values.get("charger_included"))
             values["notes"] = values.get("notes") or ""
+            intake_at = min(now, start_of(item.intake_on)) if item.intake_on else now
             asset = Asset(tag=tags[id(item)], kind=AssetKind(item.values["kind"]).value,
-                          status=Status.received.value, status_changed_at=now, intake_at=now,
+                          status=Status.received.value, status_changed_at=now, intake_at=intake_at,
                           centre_id=item.values.get("centre_id") or centre_id, donation_id=donation_id, **values)
             self.session.add(asset)
             assets.append(asset)
@@ -331,16 +385,7 @@ class InventoryService:
         if f.tags:
             where.append(Asset.tag.in_(list(f.tags)))
         if f.q:
-            text = f.q.strip()
-            like = f"%{text.lower()}%"
-            digits = "".join(ch for ch in text if ch.isdigit())
-            clauses = [func.lower(Asset.tag).like(like), func.lower(Asset.serial_number).like(like),
-                       func.lower(Asset.make).like(like), func.lower(Asset.model).like(like),
-                       Asset.iccid.like(like), Asset.imei.like(like), Asset.msisdn.like(like)]
-            if len(digits) >= 4:
-                # Phone numbers are stored in E.164: `07911…` finds `+447911…`.
-                clauses.append(Asset.msisdn.like(f"%{digits.lstrip('0')}%"))
-            where.append(or_(*clauses))
+            where.append(or_(*search_clauses(f.q)))
         if f.sim_expiring_within_days is not None:
             today = date.today()
             where += [Asset.kind == AssetKind.sim.value, Asset.expires_on.is_not(None),
@@ -364,20 +409,33 @@ class InventoryService:
 
     async def current_wipes(self, assets: Sequence[Asset]) -> dict[int, WipeCertificate]:
         """The latest wipe recorded since each asset last came in (none: not wiped since)."""
-        intake = {a.id: a.intake_at for a in assets}
+        by_id = {a.id: a for a in assets}
         found: dict[int, WipeCertificate] = {}
-        ids = list(intake)
+        ids = list(by_id)
         for start in range(0, len(ids), 500):
             rows = await self.session.scalars(select(WipeCertificate).where(
                 WipeCertificate.asset_id.in_(ids[start:start + 500])).order_by(WipeCertificate.id))
             for wipe in rows:
-                if wipe.recorded_at >= intake[wipe.asset_id]:
+                if counts_since_intake(wipe, by_id[wipe.asset_id]):
                     found[wipe.asset_id] = wipe
         return found
 
     async def wiped_since_intake(self, asset: Asset) -> bool:
         return bool(await self.session.scalar(select(exists().where(
-            WipeCertificate.asset_id == asset.id, WipeCertificate.recorded_at >= asset.intake_at))))
+            WipeCertificate.asset_id == asset.id, WipeCertificate.recorded_at >= asset.intake_at,
+            WipeCertificate.performed_on >= intake_day(asset)))))
+
+    async def certificate_holders(self, references: Iterable[str]) -> dict[str, tuple[WipeCertificate, str]]:
+        """Wipes already recorded under these certificate references (case ignored), with their asset's tag."""
+        keys = sorted({r.lower() for r in references if r})
+        held: dict[str, tuple[WipeCertificate, str]] = {}
+        for start in range(0, len(keys), 500):
+            rows = await self.session.execute(
+                select(WipeCertificate, Asset.tag).join(Asset, Asset.id == WipeCertificate.asset_id)
+                .where(WipeCertificate.certificate_key.in_(keys[start:start + 500])))
+            for wipe, tag in rows:
+                held[wipe.certificate_key] = (wipe, tag)
+        return held
 
     async def history(self, tag: str) -> list[AssetEvent]:
         asset = await self.get_asset(tag)
@@ -396,6 +454,11 @@ class InventoryService:
                            reason=reason, details=json_safe(details) if details else None)
         self.session.add(event)
         return event
+
+    def record_event(self, asset: Asset, kind: AssetEventKind, *, reason: str | None = None,
+                     details: dict[str, Any] | None = None) -> AssetEvent:
+        """A step in the asset's history recorded by another domain (a SIM barred after a loss)."""
+        return self._event(asset, kind, reason=reason, details=details)
 
     async def update_asset(self, tag: str, changes: dict[str, Any]) -> Asset:
         asset = await self.get_asset(tag)
@@ -432,25 +495,52 @@ class InventoryService:
             await self.session.flush()
         return asset
 
-    async def record_wipe(self, tag: str, data: WipeIn) -> WipeCertificate:
+    async def record_wipe(self, tag: str, data: WipeIn, *, references_checked: bool = False) -> WipeCertificate:
+        """Record a wipe done since the asset last came in. The same certificate sent again for the same device
+        answers the wipe already recorded; a certificate recorded for another device is a 409.
+
+        `references_checked`: the caller (the CSV import) has checked the certificate references in bulk.
+        """
         asset = await self.get_asset(tag)
         if asset.status in {Status.on_loan.value, Status.gifted.value, Status.lost.value, Status.stolen.value}:
             raise Conflict(f"{asset.tag} is {asset.status}: it is not here to be wiped.")
-        errors = wipe_rule_errors(data, AssetKind(asset.kind))
+        errors = wipe_rule_errors(data, AssetKind(asset.kind), came_in=intake_day(asset))
         if errors:
             raise Invalid.of(errors)
+        reference = data.certificate_reference
+        if reference and not references_checked:
+            held = (await self.certificate_holders([reference])).get(reference.lower())
+            if held is not None:
+                existing, holder = held
+                if (existing.asset_id == asset.id and counts_since_intake(existing, asset)
+                        and (existing.method, existing.performed_on, existing.performed_by)
+                        == (WipeMethod(data.method).value, data.performed_on, data.performed_by)):
+                    return existing
+                raise self._certificate_taken(reference, holder)
         actor_id, _ = actor_of(self.session)
         wipe = WipeCertificate(asset_id=asset.id, method=WipeMethod(data.method).value,
                                performed_on=data.performed_on, performed_by=data.performed_by,
-                               certificate_reference=data.certificate_reference, notes=data.notes,
+                               certificate_reference=reference, notes=data.notes,
                                recorded_at=datetime.now(timezone.utc), recorded_by_id=actor_id)
         self.session.add(wipe)
-        await self.session.flush()
+        try:
+            await self.session.flush()
+        except IntegrityError:
+            # Another request recorded the same reference between the check above and this insert.
+            raise self._certificate_taken(reference or "", None) from None
         self._event(asset, AssetEventKind.wipe, details={
             "wipe_id": wipe.id, "method": wipe.method, "performed_on": wipe.performed_on,
             "performed_by": wipe.performed_by, "certificate_reference": wipe.certificate_reference})
         await self.session.flush()
         return wipe
+
+    @staticmethod
+    def _certificate_taken(reference: str, holder: str | None) -> Conflict:
+        where = f"for {holder}" if holder else "already"
+        return Conflict(f"Wipe certificate {reference} is already recorded {where}: one certificate covers one wipe "
+                        "of one device.",
+                        errors=[FieldError("certificate_reference", f"already recorded {where}")],
+                        existing_tag=holder)
 
     async def transition(self, asset: Asset, to: Status, *, reason: str | None = None, via_loan: bool = False,
                          details: dict[str, Any] | None = None, **guards: Any) -> lifecycle.Change:

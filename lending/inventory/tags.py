@@ -16,7 +16,12 @@ from lending.core.db import upsert_insert
 from lending.inventory.models import AssetTagSequence
 
 SEQUENCE_DIGITS = 6
-_TAG = re.compile(r"^([A-Z]{2,5})-?(\d{%d,9})-?([0-9A-Z])$" % SEQUENCE_DIGITS)
+_TAG = re.compile(r"^([A-Z]{2,5})(\d{%d,9})([0-9A-Z])$" % SEQUENCE_DIGITS)
+# The beginning of a tag, written without separators: letters then at least one digit.
+_TAG_START = re.compile(r"^[A-Z]{2,5}\d+[0-9A-Z]?$")
+# Spaces, hyphens and the dashes a word processor substitutes for them, wherever they are typed in a tag: the
+# check character, not the spelling, is what stops a mistyped tag.
+_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015\u2212]+")
 
 
 class BadTag(ValueError):
@@ -33,9 +38,14 @@ class Tag:
         return f"{self.prefix}-{self.number:0{SEQUENCE_DIGITS}d}-{mod_37_36.calc_check_digit(body)}"
 
 
+def compact(text: str) -> str:
+    """`lap 000003-k` → `LAP000003K`."""
+    return _SEPARATORS.sub("", text or "").upper()
+
+
 def parse_tag(text: str) -> Tag:
-    """Parse a typed or scanned tag: case, surrounding spaces and the hyphens do not matter; the check does."""
-    match = _TAG.match((text or "").strip().upper())
+    """Parse a typed or scanned tag: case, spaces and hyphens (anywhere) do not matter; the check does."""
+    match = _TAG.match(compact(text))
     if not match:
         raise BadTag(f"'{text}' is not an asset tag (like LAP-000123-K)")
     prefix, digits, check = match.groups()
@@ -46,6 +56,13 @@ def parse_tag(text: str) -> Tag:
 
 def normalise_tag(text: str) -> str:
     return str(parse_tag(text))
+
+
+def tag_start(text: str) -> str | None:
+    """`lap-0000` → `LAP0000`: what a tag written without separators starts with, or None if `text` cannot be the
+    beginning of a tag."""
+    start = compact(text)
+    return start if _TAG_START.match(start) else None
 
 
 async def _lock_sequence(session: AsyncSession, prefix: str) -> AssetTagSequence:

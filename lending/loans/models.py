@@ -25,9 +25,13 @@ from lending.core.db import Base
 
 
 class LoanStatus(str, enum.Enum):
+    """Where a loan stands; once nothing is left out, how it ended, by its worst item (see `ending`)."""
+
     active = "active"
-    returned = "returned"  # nothing left out: every item came back (or was reported lost/stolen)
-    gifted = "gifted"
+    returned = "returned"  # every item came back
+    lost = "lost"  # nothing left out, at least one item lost, none stolen
+    stolen = "stolen"  # nothing left out, at least one item stolen
+    gifted = "gifted"  # given to the family for good
 
 
 class ItemOutcome(str, enum.Enum):
@@ -35,6 +39,15 @@ class ItemOutcome(str, enum.Enum):
     lost = "lost"
     stolen = "stolen"
     gifted = "gifted"
+
+
+def ending(outcomes: list[str]) -> LoanStatus:
+    """A closed loan's status from its items' outcomes: any stolen item makes it stolen, else any lost item lost."""
+    if ItemOutcome.stolen.value in outcomes:
+        return LoanStatus.stolen
+    if ItemOutcome.lost.value in outcomes:
+        return LoanStatus.lost
+    return LoanStatus.returned
 
 
 class ReturnCondition(str, enum.Enum):
@@ -56,7 +69,7 @@ class Loan(Base):
 
     __tablename__ = "loan"
     __table_args__ = (
-        CheckConstraint("status IN ('active', 'returned', 'gifted')", name="status_known"),
+        CheckConstraint("status IN ('active', 'returned', 'lost', 'stolen', 'gifted')", name="status_known"),
         Index("ix_loan_status_due_on", "status", "due_on"),
     )
 
@@ -96,8 +109,11 @@ class LoanItem(Base):
     charger_returned: Mapped[bool | None] = mapped_column(Boolean)
     return_notes: Mapped[str | None] = mapped_column(Text)
     police_reference: Mapped[str | None] = mapped_column(String(100))
-    # A lost or stolen SIM must be barred with its network; staff clear this once they have.
+    # A lost or stolen SIM must be barred with its network; recording the barring clears it.
     sim_barring_required: Mapped[bool] = mapped_column(Boolean, default=False)
+    barred_on: Mapped[date | None] = mapped_column(Date)
+    barring_reference: Mapped[str | None] = mapped_column(String(100))
+    barred_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     received_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from typing import Any
 
@@ -14,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
+from lending.core.csv import csv_text
 from lending.core.pagination import ListParams, comma_list, page
 from lending.documents.routes import provide_documents
 from lending.documents.service import DocumentService
@@ -24,6 +23,7 @@ from lending.loans.models import LoanStatus
 from lending.loans.schemas import (
     AcceptanceIn,
     AcceptanceOut,
+    BarringIn,
     ExtensionIn,
     ExtensionOut,
     GiftIn,
@@ -32,8 +32,9 @@ from lending.loans.schemas import (
     LoanOut,
     OutcomeIn,
     ReturnIn,
+    SimBarringOut,
 )
-from lending.loans.service import LoanFilters, LoanService, LoanView
+from lending.loans.service import Barring, LoanFilters, LoanService, LoanView
 
 
 async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanService:
@@ -43,7 +44,7 @@ async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanSer
 
 async def provide_loan_filters(
     family_id: int | None = None, centre_id: int | None = None, nomination_id: int | None = None,
-    status: str | None = Parameter(None, description="Comma-separated: active, returned, gifted."),
+    status: str | None = Parameter(None, description="Comma-separated: active, returned, lost, stolen, gifted."),
     overdue: bool | None = None,
     due_within_days: int | None = Parameter(None, ge=0, le=3660),
     asset_tag: str | None = Parameter(None, max_length=20, description="Loans that include this asset."),
@@ -67,7 +68,8 @@ def present(view: LoanView) -> LoanOut:
                            serial_number=a.serial_number, iccid=a.iccid, network=a.network, ended_at=i.ended_at,
                            outcome=i.outcome, return_condition=i.return_condition,
                            charger_returned=i.charger_returned, return_notes=i.return_notes,
-                           police_reference=i.police_reference, sim_barring_required=i.sim_barring_required)
+                           police_reference=i.police_reference, sim_barring_required=i.sim_barring_required,
+                           barred_on=i.barred_on, barring_reference=i.barring_reference)
                for i, a in view.items],
         extensions=[ExtensionOut.model_validate(e) for e in view.extensions],
         acceptance=AcceptanceOut(signer_name=acceptance.signer_name, relationship=acceptance.relationship_to_family,
@@ -161,22 +163,59 @@ async def export_loans(request: Request[User, Any, Any], loans: LoanService, fil
     with_contact = request.user.role in (Role.admin.value, Role.staff.value)
     rows = await loans.views(await loans.all(filters))
     contacts = await loans.families_contacts([v.loan.family_id for v in rows]) if with_contact else {}
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS + (CONTACT_COLUMNS if with_contact else []),
-                            lineterminator="\n")
-    writer.writeheader()
     today = date.today()
+    table = []
     for view in rows:
         loan = view.loan
-        row = {"reference": loan.reference, "status": loan.status, "overdue": "true" if view.overdue else "false",
+        row = {"reference": loan.reference, "status": loan.status, "overdue": view.overdue,
                "days_overdue": (today - loan.due_on).days if view.overdue else 0,
-               "issued_on": loan.issued_at.date().isoformat(), "due_on": loan.due_on.isoformat(),
+               "issued_on": loan.issued_at.date(), "due_on": loan.due_on,
                "centre_id": loan.centre_id, "family_id": loan.family_id,
                "items": " ".join(a.tag for i, a in view.items if i.ended_at is None)}
         if with_contact:
             family = contacts.get(loan.family_id)
             row.update(lead_name=family.lead_name if family else "", phone=(family.phone or "") if family else "",
                        preferred_language=family.preferred_language if family else "")
-        writer.writerow(row)
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+        table.append(row)
+    text = csv_text(CSV_COLUMNS + (CONTACT_COLUMNS if with_contact else []), table)
+    return Response(text, media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="loans.csv"'})
+
+
+def present_barring(b: Barring) -> SimBarringOut:
+    item, asset = b.item, b.asset
+    return SimBarringOut(tag=asset.tag, iccid=asset.iccid, msisdn=asset.msisdn, network=asset.network,
+                         loan_id=b.loan.id, loan_reference=b.loan.reference, outcome=item.outcome,
+                         reported_at=item.ended_at, police_reference=item.police_reference,
+                         sim_barring_required=item.sim_barring_required, barred_on=item.barred_on,
+                         barring_reference=item.barring_reference, barred_by_id=item.barred_by_id)
+
+
+TO_BAR_COLUMNS = ["tag", "iccid", "msisdn", "network", "loan_reference", "outcome", "reported_at",
+                  "police_reference"]
+
+
+class SimBarringController(Controller):
+    """Lost and stolen SIMs must be barred with their network, so nobody runs up data on the charity's plan."""
+
+    path = "/api/v1/sims"
+    tags = ["loans"]
+    guards = [requires(*STAFF_OR_ADMIN)]
+    dependencies = {"loans": Provide(provide_loans)}
+
+    @get("/to-bar", summary="Lost or stolen SIMs still to bar with their network, the longest waiting first")
+    async def to_bar(self, loans: LoanService, list_params: ListParams) -> OffsetPagination[SimBarringOut]:
+        items, total = await loans.sims_to_bar(list_params)
+        return page([present_barring(b) for b in items], total, list_params)
+
+    @get("/to-bar.csv", summary="The SIMs to bar as CSV, to send to the networks")
+    async def to_bar_csv(self, loans: LoanService) -> Response[str]:
+        items, _ = await loans.sims_to_bar()
+        text = csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in items])
+        return Response(text, media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="sims-to-bar.csv"'})
+
+    @post("/{tag:str}/barred", status_code=200,
+          summary="Record that a lost or stolen SIM was barred (409 if it does not need barring)")
+    async def barred(self, tag: str, data: BarringIn, loans: LoanService) -> SimBarringOut:
+        return present_barring(await loans.record_barring(tag, data))

@@ -48,6 +48,30 @@ class GiftIn(Schema):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 
 
+class BarringIn(Schema):
+    barred_on: date | None = Field(None, description="When the network barred it. Default: today.")
+    barring_reference: Annotated[str, StringConstraints(max_length=100, strip_whitespace=True)] | None = Field(
+        None, description="The network's reference for the barring.")
+
+
+class SimBarringOut(OutSchema):
+    """A lost or stolen SIM, with the loan it was lost from; barring fields are empty until it is barred."""
+
+    tag: str
+    iccid: str | None
+    msisdn: str | None
+    network: str | None
+    loan_id: int
+    loan_reference: str
+    outcome: ItemOutcome
+    reported_at: datetime = Field(description="When it was reported lost or stolen.")
+    police_reference: str | None
+    sim_barring_required: bool
+    barred_on: date | None
+    barring_reference: str | None
+    barred_by_id: int | None
+
+
 class AcceptanceIn(Schema):
     signer_name: Name
     relationship: Relationship
@@ -73,7 +97,9 @@ class LoanItemOut(OutSchema):
     charger_returned: bool | None
     return_notes: str | None
     police_reference: str | None
-    sim_barring_required: bool
+    sim_barring_required: bool = Field(description="A lost or stolen SIM still to be barred with its network.")
+    barred_on: date | None = None
+    barring_reference: str | None = None
 
 
 class ExtensionOut(OutSchema):

@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +18,11 @@ from lending.accounts.models import DESK, User
 from lending.audit.recorder import actor_of
 from lending.centres.models import Centre
 from lending.core.errors import Conflict, FieldError, Invalid, NotFound
-from lending.core.pagination import ListParams, list_page
+from lending.core.pagination import ListParams, list_page, order_by
 from lending.families.models import Family, Nomination, NominationStatus
 from lending.families.service import FamilyService
 from lending.inventory.lifecycle import Status
-from lending.inventory.models import Asset, AssetKind
+from lending.inventory.models import Asset, AssetEventKind, AssetKind
 from lending.inventory.service import InventoryService
 from lending.inventory.tags import BadTag, normalise_tag
 from lending.loans.models import (
@@ -32,14 +32,16 @@ from lending.loans.models import (
     LoanExtension,
     LoanItem,
     LoanStatus,
+    ending,
 )
-from lending.loans.schemas import MAX_SIGNATURE_BYTES, AcceptanceIn, LoanIn, OutcomeIn, ReturnIn
+from lending.loans.schemas import MAX_SIGNATURE_BYTES, AcceptanceIn, BarringIn, LoanIn, OutcomeIn, ReturnIn
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # What a nomination's counts are met by.
 COUNTS_AS = {"laptops": {AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop},
              "tablets": {AssetKind.tablet}, "sims": {AssetKind.sim}}
 LOAN_SORTABLE = {"issued_at": Loan.issued_at, "due_on": Loan.due_on, "status": Loan.status}
+TO_BAR_SORTABLE = {"reported_at": LoanItem.ended_at, "tag": Asset.tag, "network": Asset.network}
 
 
 class LoanRepository(SQLAlchemyAsyncRepository[Loan]):
@@ -56,6 +58,15 @@ class LoanFilters:
     due_within_days: int | None = None
     asset_tag: str | None = None
     sim_expiring_within_days: int | None = None
+
+
+@dataclass
+class Barring:
+    """A lost or stolen SIM on the loan it was lost from: to bar with its network, or barred."""
+
+    item: LoanItem
+    asset: Asset
+    loan: Loan
 
 
 @dataclass
@@ -270,10 +281,15 @@ class LoanService:
             .where(LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None)).with_for_update())).all()
         return {asset.tag: (item, asset) for item, asset in rows}
 
-    @staticmethod
-    def _close_if_done(loan: Loan, out: dict[str, tuple[LoanItem, Asset]],
-                       status: LoanStatus = LoanStatus.returned) -> None:
+    async def _close_if_done(self, loan: Loan, out: dict[str, tuple[LoanItem, Asset]],
+                             status: LoanStatus | None = None) -> None:
+        """Once nothing is left out, the loan closes: as `status` (a gift), else by how its items ended."""
         if all(item.ended_at is not None for item, _ in out.values()):
+            if status is None:
+                # Items that ended earlier (a partial return, an earlier loss) count as much as these.
+                await self.session.flush()
+                status = ending(list((await self.session.scalars(
+                    select(LoanItem.outcome).where(LoanItem.loan_id == loan.id))).all()))
             loan.status = status.value
             loan.closed_at = datetime.now(timezone.utc)
 
@@ -310,7 +326,7 @@ class LoanService:
                                             reason=f"returned from loan {loan.reference} ({entry.condition.value})",
                                             details={"loan_id": loan.id, "condition": entry.condition.value,
                                                      "charger_returned": entry.charger_returned})
-        self._close_if_done(loan, out)
+        await self._close_if_done(loan, out)
         await self.session.flush()
         return loan
 
@@ -346,7 +362,7 @@ class LoanService:
                                         reason=f"{outcome.value} on loan {loan.reference}",
                                         details={"loan_id": loan.id, "police_reference": data.police_reference,
                                                  "sim_barring_required": item.sim_barring_required})
-        self._close_if_done(loan, out)
+        await self._close_if_done(loan, out)
         await self.session.flush()
         return loan
 
@@ -361,7 +377,7 @@ class LoanService:
                                             reason=f"gifted to the family on loan {loan.reference}",
                                             details={"loan_id": loan.id})
         loan.gift_reason = reason
-        self._close_if_done(loan, out, LoanStatus.gifted)
+        await self._close_if_done(loan, out, LoanStatus.gifted)
         await self.session.flush()
         return loan
 
@@ -370,10 +386,7 @@ class LoanService:
         self._require_active(loan)
         if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.")
-        witness_id = data.witnessed_by_id or user.id
-        witness = await self.session.get(User, witness_id)
-        if witness is None or not witness.is_active or witness.role not in {r.value for r in DESK}:
-            raise Invalid.field("witnessed_by_id", "the witness must be an active volunteer, staff member or admin")
+        witness = await self._witness(loan, data.witnessed_by_id or user.id, user)
         signed_at = data.signed_at or datetime.now(timezone.utc)
         if signed_at.tzinfo is None:
             signed_at = signed_at.replace(tzinfo=timezone.utc)
@@ -401,6 +414,23 @@ class LoanService:
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.") from None
         return acceptance
 
+    async def _witness(self, loan: Loan, witness_id: int, user: User) -> User:
+        """The desk user who saw the borrower sign, at the loan's centre.
+
+        A named witness must be an active volunteer, staff member or admin whose home centre is the loan's centre.
+        Witnessing what you record yourself (the default) is allowed at that centre too, and anywhere to a desk user
+        without a home centre (staff and admins who work across centres); never at another centre than your own.
+        """
+        witness = await self.session.get(User, witness_id)
+        if witness is None or not witness.is_active or witness.role not in {r.value for r in DESK}:
+            raise Invalid.field("witnessed_by_id", "the witness must be an active volunteer, staff member or admin")
+        at_centre = witness.home_centre_id == loan.centre_id
+        roaming_self = witness.id == user.id and witness.home_centre_id is None
+        if not (at_centre or roaming_self):
+            raise Invalid.field("witnessed_by_id", f"the witness must be a desk user at the loan's centre "
+                                                   f"(centre {loan.centre_id})")
+        return witness
+
     async def family_loans(self, family: Family) -> dict[str, Any]:
         """The loans section of a family's subject-access export."""
         loans = list((await self.session.scalars(
@@ -417,4 +447,43 @@ class LoanService:
             })
         return {"loans": out}
 
+    # --- SIM barring ---------------------------------------------------------------------------------------
 
+    def _barring_query(self) -> Any:
+        return (select(LoanItem, Asset, Loan).join(Asset, Asset.id == LoanItem.asset_id)
+                .join(Loan, Loan.id == LoanItem.loan_id).where(LoanItem.sim_barring_required.is_(True)))
+
+    async def sims_to_bar(self, params: ListParams | None = None) -> tuple[list[Barring], int]:
+        """Lost or stolen SIMs not yet barred, the longest waiting first (every one when `params` is None)."""
+        stmt = self._barring_query().order_by(
+            *order_by(params.sort if params else None, TO_BAR_SORTABLE, "reported_at"), LoanItem.id)
+        total = await self.session.scalar(
+            select(func.count(LoanItem.id)).where(LoanItem.sim_barring_required.is_(True)))
+        if params is not None:
+            stmt = stmt.limit(params.limit).offset(params.offset)
+        return [Barring(*row) for row in (await self.session.execute(stmt)).all()], int(total or 0)
+
+    async def record_barring(self, tag: str, data: BarringIn) -> Barring:
+        """Staff barred a lost or stolen SIM with its network: it leaves the list, with who, when and the reference."""
+        asset = await self.inventory.get_asset(tag)
+        row = (await self.session.execute(
+            self._barring_query().where(LoanItem.asset_id == asset.id).with_for_update(of=LoanItem))).first()
+        if row is None:
+            raise Conflict(f"{asset.tag} does not need barring: only a SIM reported lost or stolen on a loan, and not "
+                           "yet barred, does.")
+        barring = Barring(*row)
+        barred_on = data.barred_on or date.today()
+        if barred_on > date.today():
+            raise Invalid.field("barred_on", "cannot be in the future")
+        lent_on = barring.loan.issued_at.astimezone().date()
+        if barred_on < lent_on:
+            raise Invalid.field("barred_on", f"cannot be before the SIM was lent, on {lent_on.isoformat()}")
+        actor_id, _ = actor_of(self.session)
+        item = barring.item
+        item.sim_barring_required = False
+        item.barred_on, item.barring_reference, item.barred_by_id = barred_on, data.barring_reference, actor_id
+        self.inventory.record_event(asset, AssetEventKind.barred, reason=f"barred with {asset.network}",
+                                    details={"loan_id": barring.loan.id, "barred_on": barred_on,
+                                             "barring_reference": data.barring_reference})
+        await self.session.flush()
+        return barring

@@ -1,13 +1,16 @@
 """wipe certificates unique, lost and stolen loan endings, SIM barring recorded
 
+Serials become unique whatever their case, a wipe certificate's reference can be recorded for one device only,
+loans that ended with a lost or stolen item say so, and a lost or stolen SIM's barring is recorded.
+
 Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-22
 """
 
 import advanced_alchemy.types as aa  # noqa: F401
-import sqlalchemy as sa  # noqa: F401
-from alembic import op  # noqa: F401
+import sqlalchemy as sa
+from alembic import op
 
 
 revision = '0008'
@@ -15,10 +18,99 @@ down_revision = '0007'
 branch_labels = None
 depends_on = None
 
+OLD_LOAN_STATUSES = "status IN ('active', 'returned', 'gifted')"
+NEW_LOAN_STATUSES = "status IN ('active', 'returned', 'lost', 'stolen', 'gifted')"
+
+
+def _recreate() -> str:
+    # SQLite cannot add a stored generated column or change a CHECK in place: it copies the table. PostgreSQL alters
+    # it (and must, since other tables' foreign keys point at it).
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+
+
+def _after(column: str) -> dict:
+    # Only a copied table can place a column; ALTER TABLE adds it at the end.
+    return {"insert_after": column} if op.get_bind().dialect.name == "sqlite" else {}
+
+
+def _make_key_recomputed(batch_op) -> None:
+    """On SQLite's table copy, the generated `make_key` is computed again rather than copied (SQLite refuses an
+    INSERT into a generated column, and Alembic's copy would write one)."""
+    if op.get_bind().dialect.name == "sqlite":
+        batch_op.drop_column('make_key')
+        batch_op.add_column(sa.Column('make_key', sa.String(length=100), sa.Computed('lower(make)', persisted=True),
+                                      nullable=True), **_after('make'))
+
+
+def _refuse_clashes(sql: str, what: str) -> None:
+    """Rows the new unique rules would reject: say which, rather than fail on an anonymous constraint error."""
+    clashes = op.get_bind().execute(sa.text(sql)).all()
+    if clashes:
+        listed = "; ".join(str(row[0]) for row in clashes[:20])
+        raise RuntimeError(f"Cannot upgrade: {what}: {listed}. Correct them, then upgrade again.")
+
 
 def upgrade() -> None:
-    pass
+    _refuse_clashes(
+        "SELECT group_concat(tag, ' / ') FROM asset WHERE serial_number IS NOT NULL "
+        "GROUP BY lower(make), lower(serial_number) HAVING count(*) > 1"
+        if op.get_bind().dialect.name == "sqlite" else
+        "SELECT string_agg(tag, ' / ') FROM asset WHERE serial_number IS NOT NULL "
+        "GROUP BY lower(make), lower(serial_number) HAVING count(*) > 1",
+        "these assets have serial numbers that differ only in case")
+    _refuse_clashes(
+        "SELECT min(certificate_reference) FROM wipe_certificate WHERE certificate_reference IS NOT NULL "
+        "GROUP BY lower(certificate_reference) HAVING count(*) > 1",
+        "these wipe certificate references are recorded more than once")
+
+    with op.batch_alter_table('asset', schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint('uq_asset_make_serial', type_='unique')
+        _make_key_recomputed(batch_op)
+        batch_op.add_column(sa.Column('serial_key', sa.String(length=100),
+                                      sa.Computed('lower(serial_number)', persisted=True), nullable=True),
+                            **_after('serial_number'))
+        batch_op.create_unique_constraint('uq_asset_make_serial', ['make_key', 'serial_key'])
+
+    with op.batch_alter_table('wipe_certificate', schema=None, recreate=_recreate()) as batch_op:
+        batch_op.add_column(sa.Column('certificate_key', sa.String(length=200),
+                                      sa.Computed('lower(certificate_reference)', persisted=True), nullable=True))
+        batch_op.create_unique_constraint('uq_wipe_certificate_certificate_key', ['certificate_key'])
+
+    with op.batch_alter_table('loan_item', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('barred_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('barring_reference', sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column('barred_by_id', sa.BigInteger(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_loan_item_barred_by_id_user_account'), 'user_account',
+                                    ['barred_by_id'], ['id'])
+
+    with op.batch_alter_table('loan', schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint(op.f('ck_loan_status_known'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_loan_status_known'), NEW_LOAN_STATUSES)
+    # Loans closed with a lost or stolen item were recorded as returned: give them their own ending.
+    for status in ('stolen', 'lost'):
+        op.execute(
+            f"UPDATE loan SET status = '{status}' WHERE status = 'returned' AND EXISTS ("
+            f"SELECT 1 FROM loan_item WHERE loan_item.loan_id = loan.id AND loan_item.outcome = '{status}')")
 
 
 def downgrade() -> None:
-    pass
+    op.execute("UPDATE loan SET status = 'returned' WHERE status IN ('lost', 'stolen')")
+    with op.batch_alter_table('loan', schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint(op.f('ck_loan_status_known'), type_='check')
+        batch_op.create_check_constraint(op.f('ck_loan_status_known'), OLD_LOAN_STATUSES)
+
+    with op.batch_alter_table('loan_item', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_loan_item_barred_by_id_user_account'), type_='foreignkey')
+        batch_op.drop_column('barred_by_id')
+        batch_op.drop_column('barring_reference')
+        batch_op.drop_column('barred_on')
+
+    with op.batch_alter_table('wipe_certificate', schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint('uq_wipe_certificate_certificate_key', type_='unique')
+        batch_op.drop_column('certificate_key')
+
+    with op.batch_alter_table('asset', schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint('uq_asset_make_serial', type_='unique')
+        batch_op.drop_column('serial_key')
+        _make_key_recomputed(batch_op)
+        batch_op.create_unique_constraint('uq_asset_make_serial', ['make_key', 'serial_number'])

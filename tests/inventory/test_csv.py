@@ -33,7 +33,8 @@ async def import_csv(client, actor, body: str, query: str = ""):
 
 
 async def stock_in_every_state(client, staff, donate) -> list[str]:
-    donation = await donate(laptop("RT-1", notes="has, a comma"), laptop("RT-2"), sim(1), sim(2),
+    donation = await donate(laptop("RT-1", notes="has, a comma"), laptop("RT-2", notes='=HYPERLINK("http://x")'),
+                            sim(1, notes="+44 is the UK"), sim(2),
                             {"kind": "accessory", "model": "USB-C charger 65W"})
     tags = [a["tag"] for a in donation["assets"]]
     for tag in (tags[0], tags[1], tags[2]):
@@ -50,10 +51,14 @@ async def stock_in_every_state(client, staff, donate) -> list[str]:
 
 
 async def test_export_then_import_into_an_empty_stock_reproduces_the_assets(client, staff, donate, sessions):
-    await stock_in_every_state(client, staff, donate)
+    tags = await stock_in_every_state(client, staff, donate)
     exported = await export(client, staff)
     rows = list(csv.DictReader(io.StringIO(exported)))
     assert list(rows[0].keys()) == COLUMNS and len(rows) == 5
+    # Formula-like cells are written neutralised, and come back as they were typed.
+    by_tag = {row["tag"]: row for row in rows}
+    assert by_tag[tags[1]]["notes"] == "'=HYPERLINK(\"http://x\")"
+    assert by_tag[tags[2]]["msisdn"] == "'+447911123456" and by_tag[tags[2]]["notes"] == "'+44 is the UK"
     assert {r["status"] for r in rows} == {"ready", "in_refurbishment", "retired", "received"}
     await empty_the_stock(sessions)
     assert await count_rows(sessions, "asset") == 0
@@ -62,6 +67,10 @@ async def test_export_then_import_into_an_empty_stock_reproduces_the_assets(clie
     assert response.status_code == 200, response.text
     assert response.json()["created"] == 5
     assert await export(client, staff) == exported
+    sims = (await client.get("/api/v1/assets?kind=sim", headers=staff.headers)).json()["items"]
+    assert sims[0]["msisdn"] == "+447911123456" and sims[0]["notes"] == "+44 is the UK"
+    assert (await client.get("/api/v1/assets?q=RT-2", headers=staff.headers)).json()["items"][0]["notes"] == \
+        '=HYPERLINK("http://x")'
     # New tags continue after the imported ones.
     assert (await client.get("/api/v1/assets?kind=laptop", headers=staff.headers)).json()["total"] == 2
 
@@ -147,3 +156,36 @@ async def test_the_cli_imports_with_a_summary(database_url, client, staff, centr
     again = run()
     assert again.returncode == 1 and "serial_number" in again.stderr
     assert await count_rows(sessions, "asset") == 2
+
+
+DANGEROUS = ['=HYPERLINK("http://x")', "+cmd", "-1+1", "@SUM(1)", "\tx", "\rx", "  =1+1", "'=already quoted"]
+
+
+async def test_cells_a_spreadsheet_would_run_are_neutralised_in_the_export(client, staff, donate, sessions):
+    from lending.audit.recorder import set_actor
+
+    donation = await donate(*(laptop(f"INJ-{i}", model="Latitude") for i in range(len(DANGEROUS))))
+    tags = [a["tag"] for a in donation["assets"]]
+    # Through the API, leading tabs and spaces are trimmed; written straight to the database (an older version, a
+    # hand-made import) they are not, and the export must still be safe.
+    async with sessions() as session, session.begin():
+        set_actor(session, user_id=None, label="test-setup")
+        for tag, note in zip(tags, DANGEROUS, strict=True):
+            await session.execute(text("UPDATE asset SET notes = :note, model = :model WHERE tag = :tag"),
+                                  {"note": note, "model": note, "tag": tag})
+    exported = await export(client, staff)
+    rows = {row["tag"]: row for row in csv.DictReader(io.StringIO(exported))}
+    for tag, note in zip(tags, DANGEROUS, strict=True):
+        for column in ("notes", "model"):
+            assert rows[tag][column] == "'" + note, (column, note)
+    # Numbers and dates are ours and stay numbers.
+    assert rows[tags[0]]["ram_gb"] == "8" and rows[tags[0]]["charger_included"] == "true"
+
+    # The file imports back to exactly what was typed.
+    await empty_the_stock(sessions)
+    response = await import_csv(client, staff, exported)
+    assert response.status_code == 200, response.text
+    async with sessions() as session:
+        stored = dict((await session.execute(text("SELECT tag, notes FROM asset"))).all())
+    # The import trims cells, as it always has; everything else is restored.
+    assert {stored[tag] for tag in tags} == {note.strip() for note in DANGEROUS}
