@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from pydantic import SecretStr
 
 from tests.core.test_serve import free_port
 
@@ -102,11 +104,26 @@ def test_a_trusted_proxy_names_the_client_and_workers_share_the_limit_and_tokens
 
 def test_a_weak_admin_password_stops_serve_with_one_clear_line(tmp_path):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
-    for weak in ("short", "admin@example.org", "qwertyuiop"):
-        result = subprocess.run([sys.executable, "-m", "lending", "serve", "--port", str(free_port())], cwd=tmp_path,
-                                env={**environment, "LENDING_ADMIN_PASSWORD": weak, "LENDING_LOG_LEVEL": "WARNING"},
-                                capture_output=True, text=True, timeout=120)
-        assert result.returncode != 0
-        assert "Traceback" not in result.stderr + result.stdout
-        errors = [line for line in result.stderr.splitlines() if "LENDING_ADMIN_PASSWORD" in line]
-        assert len(errors) == 1 and errors[0].startswith("Error: LENDING_ADMIN_PASSWORD:"), result.stderr
+    result = subprocess.run([sys.executable, "-m", "lending", "serve", "--port", str(free_port())], cwd=tmp_path,
+                            env={**environment, "LENDING_ADMIN_PASSWORD": "admin@example.org",
+                                 "LENDING_LOG_LEVEL": "WARNING"},
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.stderr.strip().splitlines() == [
+        "Error: LENDING_ADMIN_PASSWORD: must not be built on the email address"], result.stderr
+
+
+async def test_the_first_admin_password_meets_the_policy(engine, settings, sessions):
+    from lending.accounts.bootstrap import ensure_admin
+    from lending.core.errors import Invalid
+    from tests.support import count_rows
+
+    for weak in ("short", "qwertyuiop", "Admin@Example.org"):
+        configured = settings.model_copy(update={"admin_password": SecretStr(weak)})
+        with pytest.raises(Invalid) as refused:
+            await ensure_admin(engine, configured)
+        assert refused.value.errors[0].field == "LENDING_ADMIN_PASSWORD"
+    assert await count_rows(sessions, "user_account") == 0
+    strong = settings.model_copy(update={"admin_password": SecretStr(ADMIN["password"])})
+    assert await ensure_admin(engine, strong) == ("admin@example.org", None)
