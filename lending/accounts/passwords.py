@@ -47,8 +47,8 @@ _SIMILARITY = 0.7
 
 
 def password_problem(password: str, *, email: str | None = None) -> str | None:
-    """What is wrong with `password` under the policy, or None. Every password passes here: set, reset, changed,
-    generated or from LENDING_ADMIN_PASSWORD."""
+    """What is wrong with `password` under the policy, or None. Every password a person chooses passes here: at
+    user creation (API or CLI), reset, change, or in LENDING_ADMIN_PASSWORD."""
     if len(password) < MIN_LENGTH:
         return f"must be at least {MIN_LENGTH} characters"
     if len(password) > MAX_LENGTH:
