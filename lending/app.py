@@ -13,7 +13,8 @@ from litestar.openapi.spec import Tag
 import lending.audit.recorder  # noqa: F401  (registers the audit listener)
 import lending.models  # noqa: F401  (the whole schema)
 from lending import __version__
-from lending.accounts.auth import LoginLimiter, build_jwt_auth
+from lending.accounts.auth import build_jwt_auth
+from lending.accounts.signin import SignIn
 from lending.accounts.routes import AuthController, MeController, UserController
 from lending.audit.routes import AuditController
 from lending.centres.routes import CentreController
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({
             "settings": settings,
             "jwt_auth": jwt_auth,
-            "login_limiter": LoginLimiter(settings.login_max_attempts, settings.login_window_seconds),
+            # Sessions of the app's own engine, apart from the request's (see lending.accounts.limits).
+            "sign_in": SignIn(settings, lambda: alchemy.create_session_maker()()),
             "layouts": layouts,
         }),
         openapi_config=OpenAPIConfig(

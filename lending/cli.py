@@ -43,17 +43,25 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, reload: bool) -> None:
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Worker processes (PostgreSQL deployments; SQLite has one writer at a time).")
+def serve(host: str, port: int, reload: bool, workers: int) -> None:
     """Apply pending migrations, make the first admin if needed, then serve the API."""
+    import os
+
     import uvicorn
 
     from lending.accounts.bootstrap import ensure_admin
     from lending.core import migrations
+    from lending.core.errors import DomainError
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     migrations.upgrade(settings.database_url)
-    created = run_with_engine(lambda engine: ensure_admin(engine, settings))
+    try:
+        created = run_with_engine(lambda engine: ensure_admin(engine, settings))
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from None
     if created is not None:
         email, password = created
         if password:
@@ -66,7 +74,13 @@ def serve(host: str, port: int, reload: bool) -> None:
             console.print(f"First admin created: {email} (password from LENDING_ADMIN_PASSWORD)")
     if settings.secret_key is None:
         console.print("[yellow]LENDING_SECRET_KEY is not set: tokens will not survive a restart.[/yellow]")
-    uvicorn.run("lending.app:create_app", factory=True, host=host, port=port, reload=reload,
+        # Workers (and reloads) are new processes that read the settings again: they must sign with one key, or a
+        # token from one worker would be refused by the next.
+        os.environ["LENDING_SECRET_KEY"] = settings.token_secret()
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: only the configured proxies are believed here.
+    trusted = ",".join(str(network) for network in settings.trusted_proxies)
+    uvicorn.run("lending.app:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
+                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
                 log_level=settings.log_level.lower())
 
 
@@ -122,7 +136,7 @@ def users_create(email: str, name: str, role: str, centre_id: int | None, school
     from pydantic import EmailStr
 
     from lending.accounts.models import Role
-    from lending.accounts.passwords import MIN_LENGTH
+    from lending.accounts.passwords import password_problem
     from lending.accounts.service import AccountService, NewUser
     from lending.audit.recorder import set_actor
     from lending.core.db import session_maker
@@ -134,8 +148,9 @@ def users_create(email: str, name: str, role: str, centre_id: int | None, school
     except ValidationError:
         raise click.BadParameter("not a valid email address", param_hint="--email") from None
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    if password is not None and len(password) < MIN_LENGTH:
-        raise click.BadParameter(f"the password must be at least {MIN_LENGTH} characters", param_hint="stdin")
+    problem = password_problem(password, email=email) if password is not None else None
+    if problem:
+        raise click.BadParameter(f"the password {problem}", param_hint="stdin")
 
     async def work(engine: Any) -> tuple[Any, str | None]:
         async with session_maker(engine)() as session, session.begin():

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 DEFAULT_TAG_PREFIXES = {
@@ -50,9 +51,25 @@ class Settings(BaseSettings):
     token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30, description="Lifetime of an access token.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
     login_max_attempts: int = Field(
-        10, ge=1, description="Login attempts allowed per client and email within the window."
+        10, ge=1, description="Failed sign-ins allowed per client address and email within the window."
     )
     login_window_seconds: int = Field(300, ge=1, description="The login rate-limit window.")
+    login_max_accounts_per_address: int = Field(
+        10, ge=1, description="Accounts with a failed sign-in from one address within the window before that "
+                              "address must wait (password spraying).",
+    )
+    login_account_free_failures: int = Field(
+        5, ge=1, description="Failed sign-ins on one account (from devices that have not signed in to it) before "
+                             "each further attempt must wait, twice as long each time.",
+    )
+    login_account_max_delay_seconds: int = Field(
+        900, ge=1, le=24 * 3600, description="The longest of those waits: the owner can always try again after it.",
+    )
+    trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+                    "X-Forwarded-Proto are believed; empty: those headers are ignored.",
+    )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
     tag_prefixes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TAG_PREFIXES),
@@ -89,6 +106,18 @@ class Settings(BaseSettings):
         if len(set(merged.values())) != len(merged):
             raise ValueError("two kinds share a prefix")
         return merged
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            try:
+                return [ipaddress.ip_network(str(v), strict=False) for v in value]
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {exc}") from None
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,17 +1,13 @@
-"""Bearer tokens, role guards and the login rate limit."""
+"""Bearer tokens and role guards."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
-from limits import RateLimitItemPerSecond
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
@@ -19,6 +15,14 @@ from lending.accounts.models import Role, User
 from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core.request_id import request_id_of
+
+
+VERSION_CLAIM = "ver"
+
+
+def issue_token(jwt_auth: JWTAuth[User, Token], user: User, ttl: timedelta) -> str:
+    return jwt_auth.create_token(identifier=str(user.id), token_expiration=ttl,
+                                 token_extras={VERSION_CLAIM: user.token_version})
 
 
 def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAuth[User, Token]:
@@ -30,8 +34,9 @@ def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAut
             return None
         if user is None or not user.is_active:
             return None
-        # JWT times have whole seconds: a token from the same second as a reset still counts as older.
-        if token.iat < user.password_changed_at.replace(microsecond=0):
+        # Not the issue time (whole seconds: a token from the same second as a reset would survive it) but the
+        # version the token was issued under. Tokens without one are version 0.
+        if token.extras.get(VERSION_CLAIM, 0) != user.token_version:
             return None
         set_actor(session, user_id=user.id, label=user.email, request_id=request_id_of(connection.scope))
         return user
@@ -62,21 +67,3 @@ def requires(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]
 
     guard.__name__ = f"requires_{'_'.join(sorted(allowed))}"
     return guard
-
-
-class LoginLimiter:
-    """Moving-window limit on login attempts per client address and email (in this process)."""
-
-    def __init__(self, attempts: int, window_seconds: int) -> None:
-        self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._item = RateLimitItemPerSecond(attempts, window_seconds)
-
-    def hit(self, client: str, email: str) -> None:
-        key = (client, email.strip().lower())
-        if not self._limiter.hit(self._item, *key):
-            reset_at = self._limiter.get_window_stats(self._item, *key).reset_time
-            retry_after = max(1, int(reset_at - time.time()) + 1)
-            raise TooManyRequestsException(
-                "Too many sign-in attempts; wait before trying again.",
-                headers={"Retry-After": str(retry_after)},
-            )

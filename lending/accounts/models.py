@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lending.core.db import Base
@@ -41,9 +41,36 @@ class User(Base):
     school_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("school.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Tokens issued before this moment stop working: a password reset signs everyone out.
     password_changed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # Carried in every token (claim `ver`) and compared on each request: a password change or reset, or
+    # deactivation, bumps it and so ends every token issued before, even one from the same second.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept in the database so that every worker process counts the same attempts.
+
+    Written before the password is checked (as a failure) and marked succeeded afterwards, so an attempt whose
+    request dies half-way still counts. Rows older than the longest rule's memory are deleted as new ones come.
+    """
+
+    __tablename__ = "login_attempt"
+    __audit__ = False  # bookkeeping of the rate limit, not data anyone edits
+    __table_args__ = (
+        Index("ix_login_attempt_email_key_occurred_at", "email_key", "occurred_at"),
+        Index("ix_login_attempt_address_occurred_at", "address", "occurred_at"),
+        Index("ix_login_attempt_device_key_occurred_at", "device_key", "occurred_at"),
+    )
+
+    occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    address: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the lower-cased email: attempts are counted per account without keeping a list of the emails
+    # (typos included) that people tried.
+    email_key: Mapped[str] = mapped_column(String(64))
+    # SHA-256 of the device token's nonce when the attempt came with a valid one, else null.
+    device_key: Mapped[str | None] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)

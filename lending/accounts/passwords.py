@@ -1,14 +1,22 @@
-"""Password hashing with argon2 (argon2-cffi's recommended parameters)."""
+"""Password hashing with argon2 (argon2-cffi's recommended parameters), and the one password policy."""
 
 from __future__ import annotations
 
+import asyncio
+import difflib
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
+
+# argon2 takes tens of milliseconds of CPU and 64 MiB per call: it runs in these threads, never on the event loop,
+# and no more at once than there are cores, so a burst of sign-ins cannot take every thread or gigabytes of memory.
+_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="argon2")
 
 
 @lru_cache(maxsize=1)
@@ -18,6 +26,48 @@ def _dummy_hash() -> str:
 
 
 MIN_LENGTH = 10
+MAX_LENGTH = 1024  # what POST /auth/token accepts; a longer password could never be used
+
+POLICY = (f"{MIN_LENGTH} to {MAX_LENGTH} characters, not built on the email address, not a common password or "
+          "keyboard run")
+
+# Too common to be a password whatever its length (top entries of public breach lists that are 10+ characters).
+_COMMON = frozenset({
+    "1234567890", "0123456789", "0987654321", "12345678910", "123456789a", "a123456789", "1q2w3e4r5t",
+    "1qaz2wsx3edc", "qwertyuiop", "qwerty1234", "qwerty123456", "password12", "password123", "password1234",
+    "password!1", "passw0rd123", "p@ssw0rd123", "iloveyou12", "iloveyou123", "letmein123", "welcome123",
+    "welcome1234", "changeme123", "administrator", "admin12345", "admin123456", "football123", "sunshine123",
+    "abc1234567", "abcd123456", "lending123", "lending1234",
+})
+# A password that is a stretch of one of these (either way round) is a keyboard or counting run.
+_RUNS = ("01234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn",
+         "1q2w3e4r5t6y7u8i9o0p")
+# Django's UserAttributeSimilarityValidator's threshold: at or above it the password is a variant of the email.
+_SIMILARITY = 0.7
+
+
+def password_problem(password: str, *, email: str | None = None) -> str | None:
+    """What is wrong with `password` under the policy, or None. Every password a person chooses passes here: at
+    user creation (API or CLI), reset, change, or in LENDING_ADMIN_PASSWORD."""
+    if len(password) < MIN_LENGTH:
+        return f"must be at least {MIN_LENGTH} characters"
+    if len(password) > MAX_LENGTH:
+        return f"must be at most {MAX_LENGTH} characters"
+    folded = password.lower()
+    if email:
+        email = email.strip().lower()
+        for attribute in {email, email.split("@")[0]}:
+            # The address is known to anyone guessing: what is left without it must be a password on its own.
+            if len(attribute) >= 3 and (
+                len(folded.replace(attribute, "")) < MIN_LENGTH
+                or difflib.SequenceMatcher(a=folded, b=attribute).quick_ratio() >= _SIMILARITY
+            ):
+                return "must not be built on the email address"
+    if len(set(folded)) < 5:
+        return "is too simple: use more different characters"
+    if folded in _COMMON or any(folded in run or folded[::-1] in run for run in _RUNS):
+        return "is too common; choose a less guessable one"
+    return None
 
 
 def hash_password(password: str) -> str:
@@ -29,6 +79,14 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def hash_password_off_loop(password: str) -> str:
+    return await asyncio.get_running_loop().run_in_executor(_pool, hash_password, password)
+
+
+async def verify_password_off_loop(password_hash: str | None, password: str) -> bool:
+    return await asyncio.get_running_loop().run_in_executor(_pool, verify_password, password_hash, password)
 
 
 def generate_password() -> str:

@@ -9,9 +9,10 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.auth import LoginLimiter, requires
+from lending.accounts.auth import issue_token, requires
 from lending.accounts.models import Role, User
 from lending.accounts.schemas import (
+    PasswordChange,
     PasswordReset,
     PasswordResetDone,
     TokenRequest,
@@ -22,6 +23,7 @@ from lending.accounts.schemas import (
     UserUpdate,
 )
 from lending.accounts.service import AccountService, NewUser
+from lending.accounts.signin import SignedIn, SignIn
 from lending.config import Settings
 from lending.core.pagination import ListParams, page
 
@@ -35,18 +37,30 @@ class AuthController(Controller):
     tags = ["accounts"]
     dependencies = {"accounts": Provide(provide_account_service)}
 
-    @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token")
-    async def token(self, request: Request, data: TokenRequest, accounts: AccountService,
-                    settings: Settings) -> TokenResponse:
-        limiter: LoginLimiter = request.app.state.login_limiter
-        limiter.hit(request.client.host if request.client else "unknown", data.email)
-        user = await accounts.authenticate(data.email, data.password.get_secret_value())
-        if user is None:
+    @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token",
+          description="Limited per client address and account, per address across accounts, and per account "
+                      "with a growing wait (429 with Retry-After). Send back the `device_token` of your last "
+                      "sign-in: a device that signed in before is not slowed down by others' failed attempts.")
+    async def token(self, request: Request, data: TokenRequest, settings: Settings) -> TokenResponse:
+        sign_in: SignIn = request.app.state.sign_in
+        done = await sign_in.sign_in(client_address(request), data.email, data.password.get_secret_value(),
+                                     data.device_token)
+        if done is None:
             # Same answer for an unknown email and a wrong password: no account discovery.
             raise NotAuthorizedException("Wrong email or password.")
-        ttl = timedelta(minutes=settings.token_ttl_minutes)
-        token = request.app.state.jwt_auth.create_token(identifier=str(user.id), token_expiration=ttl)
-        return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()))
+        return token_response(request, settings, done)
+
+
+def client_address(request: Request) -> str:
+    # X-Forwarded-For has already been applied by the server, and only from LENDING_TRUSTED_PROXIES
+    # (see `lending serve`); the peer address is the client's otherwise.
+    return request.client.host if request.client else "unknown"
+
+
+def token_response(request: Request, settings: Settings, done: SignedIn) -> TokenResponse:
+    ttl = timedelta(minutes=settings.token_ttl_minutes)
+    token = issue_token(request.app.state.jwt_auth, done.user, ttl)
+    return TokenResponse(access_token=token, expires_in=int(ttl.total_seconds()), device_token=done.device_token)
 
 
 class MeController(Controller):
@@ -56,6 +70,17 @@ class MeController(Controller):
     @get("/", summary="Who am I")
     async def me(self, request: Request[User, object, object]) -> UserOut:
         return UserOut.model_validate(request.user)
+
+    @post("/password", status_code=200, summary="Change your own password (signs out your other sessions)",
+          description="Needs the current password, counted by the sign-in limit like a sign-in. Every token "
+                      "issued before, this one included, stops working: the answer carries a fresh token.")
+    async def change_password(self, request: Request[User, object, object], data: PasswordChange,
+                              db_session: AsyncSession, settings: Settings) -> TokenResponse:
+        sign_in: SignIn = request.app.state.sign_in
+        done = await sign_in.change_password(db_session, request.user, client_address(request),
+                                             data.current_password.get_secret_value(),
+                                             data.new_password.get_secret_value())
+        return token_response(request, settings, done)
 
 
 class UserController(Controller):

@@ -6,25 +6,35 @@ from typing import Literal
 from pydantic import EmailStr, Field, SecretStr, field_validator
 
 from lending.accounts.models import Role
-from lending.accounts.passwords import MIN_LENGTH
+from lending.accounts.passwords import MAX_LENGTH, POLICY, password_problem
 from lending.core.schemas import Name, OutSchema, Schema
 
 
 class TokenRequest(Schema):
     email: str = Field(min_length=1, max_length=320)
-    password: SecretStr = Field(min_length=1, max_length=1024)
+    password: SecretStr = Field(min_length=1, max_length=MAX_LENGTH)
+    device_token: str | None = Field(
+        None, max_length=200,
+        description="The `device_token` from this device's last sign-in to this account, if any.",
+    )
 
 
 class TokenResponse(OutSchema):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int = Field(description="Seconds until the token expires.")
-
+    device_token: str = Field(
+        description="Keep it on this device and send it with the next sign-in: a device known to the account is "
+                    "not slowed down by failed attempts of others. It ends with a password change or reset."
+    )
 
 
 def _check_password(value: SecretStr | None) -> SecretStr | None:
-    if value is not None and len(value.get_secret_value()) < MIN_LENGTH:
-        raise ValueError(f"must be at least {MIN_LENGTH} characters")
+    # The rules that need no account, here so that they are reported with the body's other faults; the service
+    # applies the whole policy (with the email) again.
+    problem = password_problem(value.get_secret_value()) if value is not None else None
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -35,7 +45,7 @@ class UserCreate(Schema):
     home_centre_id: int | None = None
     school_id: int | None = Field(None, description="Required for (and only for) the school role.")
     password: SecretStr | None = Field(
-        None, description=f"At least {MIN_LENGTH} characters; omit to generate one (returned once)."
+        None, description=f"{POLICY}; omit to generate one (returned once)."
     )
 
     _password = field_validator("password")(_check_password)
@@ -50,9 +60,16 @@ class UserUpdate(Schema):
 
 
 class PasswordReset(Schema):
-    password: SecretStr | None = Field(None, description="Omit to generate one (returned once).")
+    password: SecretStr | None = Field(None, description=f"{POLICY}; omit to generate one (returned once).")
 
     _password = field_validator("password")(_check_password)
+
+
+class PasswordChange(Schema):
+    current_password: SecretStr = Field(min_length=1, max_length=MAX_LENGTH)
+    new_password: SecretStr = Field(min_length=1, max_length=MAX_LENGTH, description=POLICY)
+
+    _new_password = field_validator("new_password")(_check_password)
 
 
 class UserOut(OutSchema):

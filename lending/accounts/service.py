@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending.accounts.models import Role, User
-from lending.accounts.passwords import generate_password, hash_password, verify_password
+from lending.accounts.passwords import generate_password, hash_password_off_loop, password_problem
 from lending.centres.models import Centre
 from lending.schools.models import School
 from lending.core.errors import Conflict, Invalid, NotFound
@@ -38,12 +38,8 @@ class AccountService:
         self.session = session
         self.repo = UserRepository(session=session)
 
-    async def authenticate(self, email: str, password: str) -> User | None:
-        user = await self.repo.get_one_or_none(email=email.strip().lower())
-        ok = verify_password(user.password_hash if user else None, password)
-        if not ok or user is None or not user.is_active:
-            return None
-        return user
+    async def find_by_email(self, email: str) -> User | None:
+        return await self.repo.get_one_or_none(email=email.strip().lower())
 
     async def get(self, user_id: int) -> User:
         user = await self.repo.get_one_or_none(id=user_id)
@@ -83,6 +79,7 @@ class AccountService:
             raise Conflict(f"A user with email {email} already exists (id {existing.id}).", existing_id=existing.id)
         await self._check_centre(new.home_centre_id)
         await self._check_school(new.role, new.school_id)
+        _check_policy(new.password, email)
         generated = None if new.password else generate_password()
         user = User(
             email=email,
@@ -91,7 +88,7 @@ class AccountService:
             home_centre_id=new.home_centre_id,
             school_id=new.school_id,
             is_active=True,
-            password_hash=hash_password(new.password or generated or ""),
+            password_hash=await hash_password_off_loop(new.password or generated or ""),
             password_changed_at=datetime.now(timezone.utc),
         )
         await self.repo.add(user)
@@ -123,17 +120,31 @@ class AccountService:
         if changes.get("name") is not None:
             user.name = changes["name"]
         if changes.get("is_active") is not None:
+            if user.is_active and not changes["is_active"]:
+                user.token_version += 1  # signed out now, and still signed out if made active again
             user.is_active = changes["is_active"]
         await self.session.flush()
         return user
 
     async def reset_password(self, user_id: int, password: str | None) -> tuple[User, str | None]:
         user = await self.get(user_id)
+        _check_policy(password, user.email)
         generated = None if password else generate_password()
-        user.password_hash = hash_password(password or generated or "")
-        user.password_changed_at = datetime.now(timezone.utc)
-        await self.session.flush()
+        await self.set_password(user, await hash_password_off_loop(password or generated or ""))
         return user, generated
+
+    async def set_password(self, user: User, password_hash: str) -> None:
+        """Every token and known device of the user ends with the old password."""
+        user.password_hash = password_hash
+        user.password_changed_at = datetime.now(timezone.utc)
+        user.token_version += 1
+        await self.session.flush()
 
     async def any_user(self) -> bool:
         return await self.session.scalar(select(User.id).limit(1)) is not None
+
+
+def _check_policy(password: str | None, email: str) -> None:
+    problem = password_problem(password, email=email) if password is not None else None
+    if problem:
+        raise Invalid.field("password", problem)

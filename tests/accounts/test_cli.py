@@ -44,3 +44,12 @@ def test_db_current_names_the_head_revision(database_url):
     result = run_cli(database_url, "db", "current")
     assert result.returncode == 0, result.stderr
     assert "(head)" in result.stdout
+
+
+async def test_users_create_applies_the_password_policy(database_url, engine, sessions):
+    for weak in ("short", "desk@example.org-1"):
+        result = run_cli(database_url, "users", "create", "--email", "desk@example.org", "--name", "Desk",
+                         "--role", "volunteer", "--password-stdin", stdin=f"{weak}\n")
+        assert result.returncode == 2 and "stdin" in result.stderr, result.stderr
+    async with sessions() as session:
+        assert (await session.scalars(select(User))).all() == []

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import httpx
 
-ADMIN = ("bench-admin@example.org", "bench-admin-password")
+ADMIN = ("bench-admin@example.org", "loan-cycle-benchmark-secret")
 SECRET = "benchmark-secret-key-that-is-long-enough"
 
 

@@ -81,7 +81,7 @@ def live_server(database_url):
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
            "LENDING_DATABASE_URL": database_url, "LENDING_LOG_LEVEL": "WARNING",
            "LENDING_SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
-           "LENDING_ADMIN_EMAIL": "live-admin@example.org", "LENDING_ADMIN_PASSWORD": "live-admin-password"}
+           "LENDING_ADMIN_EMAIL": "live-admin@example.org", "LENDING_ADMIN_PASSWORD": "concurrent-desks-secret"}
     process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
