@@ -360,8 +360,8 @@ def backup(file: Path, force: bool) -> None:
 
     console.print(_database_table(report))
     console.print(f"Backed up {escape(str(database))} to {escape(str(file))}: "
-                  f"schema revision {report.revision or 'none'}, {_size(report.size)}, integrity check [green]{report.integrity[0]}[/green].",
-                  highlight=False, soft_wrap=True)
+                  f"schema revision {report.revision or 'none'}, {_size(report.size)}, "
+                  f"integrity check [green]{report.integrity[0]}[/green].", highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -401,8 +401,8 @@ def restore(file: Path, yes: bool) -> None:
     report = result.restored
     upgraded = f", upgraded from {result.restored_revision}" if result.upgraded else ""
     console.print(f"Restored {escape(str(file))} into {escape(str(database))}: "
-                  f"schema revision {report.revision}{upgraded}, {_size(report.size)}, integrity check [green]{report.integrity[0]}[/green].", highlight=False,
-                  soft_wrap=True)
+                  f"schema revision {report.revision}{upgraded}, {_size(report.size)}, "
+                  f"integrity check [green]{report.integrity[0]}[/green].", highlight=False, soft_wrap=True)
     if result.previous is not None:
         console.print(f"The database it replaced is kept as {result.previous}.", highlight=False, markup=False,
                       soft_wrap=True)
