@@ -324,7 +324,6 @@ def retention(older_than_months: int, dry_run: bool) -> None:
         click.echo(f"Kept {len(kept)} with a device on loan: {', '.join(map(str, kept))}")
 
 
-
 def _database_table(report: Any) -> Any:
     from rich.table import Table
 
@@ -372,10 +371,12 @@ def backup(file: Path, force: bool) -> None:
         raise click.ClickException(str(exc)) from None
     except (OSError, sqlite3.Error) as exc:
         raise click.ClickException(f"The backup failed, nothing was kept: {exc}") from None
+    from rich.markup import escape
+
     console.print(_database_table(report))
-    console.print(f"Backed up {database} to {file}: schema revision {report.revision or 'none'}, "
-                  f"{_size(report.size)}, integrity check [green]{report.integrity[0]}[/green].",
-                  highlight=False, soft_wrap=True)
+    console.print(f"Backed up {escape(str(database))} to {escape(str(file))}: "
+                  f"schema revision {report.revision or 'none'}, {_size(report.size)}, "
+                  f"integrity check [green]{report.integrity[0]}[/green].", highlight=False, soft_wrap=True)
 
 
 @main.command()
@@ -402,7 +403,7 @@ def restore(file: Path, yes: bool) -> None:
         checked = backups.check_restorable(file, migrations_dir())
         console.print(_database_table(checked))
         console.print(f"{file}: schema revision {checked.revision}, integrity check ok.", highlight=False,
-                      soft_wrap=True)
+                      markup=False, soft_wrap=True)
         if not yes:
             click.confirm(f"Replace the database {database} with {file}?", abort=True, err=True)
         result = backups.restore_sqlite(file, database, migrations_dir())
@@ -410,13 +411,16 @@ def restore(file: Path, yes: bool) -> None:
         raise click.ClickException(str(exc)) from None
     except (OSError, sqlite3.Error) as exc:
         raise click.ClickException(f"The restore failed, the database was left as it was: {exc}") from None
+    from rich.markup import escape
+
     report = result.restored
     upgraded = f", upgraded from {result.restored_revision}" if result.upgraded else ""
-    console.print(f"Restored {file} into {database}: schema revision {report.revision}{upgraded}, "
-                  f"{_size(report.size)}, integrity check [green]{report.integrity[0]}[/green].", highlight=False,
-                  soft_wrap=True)
+    console.print(f"Restored {escape(str(file))} into {escape(str(database))}: "
+                  f"schema revision {report.revision}{upgraded}, {_size(report.size)}, "
+                  f"integrity check [green]{report.integrity[0]}[/green].", highlight=False, soft_wrap=True)
     if result.previous is not None:
-        console.print(f"The database it replaced is kept as {result.previous}.", highlight=False, soft_wrap=True)
+        console.print(f"The database it replaced is kept as {result.previous}.", highlight=False, markup=False,
+                      soft_wrap=True)
 
 
 if __name__ == "__main__":
