@@ -18,18 +18,26 @@ depends_on = None
 REDACTED = "[redacted]"
 
 
-def _scrub_name_keys() -> None:
-    """Family audit rows written before the lower-cased name was redacted carry it: redact it there too."""
+# Fields redacted from the audit log since this revision; rows written before it may still hold them.
+NEWLY_REDACTED = {"family": ("name_key",), "loan": ("notes", "gift_reason"), "loan_item": ("return_notes",),
+                  "loan_extension": ("reason",)}
+
+
+def _redact_older_audit_rows() -> None:
+    """Family audit rows carried the lower-cased name, loan rows their free-text notes: redact them there too."""
     audit = sa.table("audit_entry", sa.column("id", sa.BigInteger), sa.column("entity_type", sa.String),
                      sa.column("before", aa.JsonB), sa.column("after", aa.JsonB))
     bind = op.get_bind()
-    rows = bind.execute(sa.select(audit.c.id, audit.c.before, audit.c.after)
-                        .where(audit.c.entity_type == "family")).all()
-    for row_id, before, after in rows:
+    rows = bind.execute(sa.select(audit.c.id, audit.c.entity_type, audit.c.before, audit.c.after)
+                        .where(audit.c.entity_type.in_(list(NEWLY_REDACTED)))).all()
+    for row_id, entity_type, before, after in rows:
         changed = {}
         for column, value in (("before", before), ("after", after)):
-            if isinstance(value, dict) and value.get("name_key") not in (None, REDACTED):
-                changed[column] = {**value, "name_key": REDACTED}
+            if not isinstance(value, dict):
+                continue
+            redacted = {k: REDACTED for k in NEWLY_REDACTED[entity_type] if value.get(k) not in (None, REDACTED)}
+            if redacted:
+                changed[column] = {**value, **redacted}
         if changed:
             bind.execute(audit.update().where(audit.c.id == row_id).values(**changed))
 
@@ -89,7 +97,7 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_nomination_merged_from_family_id_family'), 'family', ['merged_from_family_id'], ['id'])
 
     _link_stored_answers_to_families()
-    _scrub_name_keys()
+    _redact_older_audit_rows()
 
 
 def downgrade() -> None:
