@@ -6,6 +6,7 @@ Importing this module never connects; the engine is made when the app (or a CLI 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from advanced_alchemy.base import IdentityAuditBase
@@ -85,6 +86,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
                                      hide_parameters=True)  # parameters hold personal data: never in a traceback
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines carry every SQL parameter too
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         queue = _WriterQueue()
         event.listen(engine.sync_engine, "begin", queue.begin)
