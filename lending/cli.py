@@ -54,6 +54,7 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
     from lending.accounts.bootstrap import ensure_admin
     from lending.core import migrations
     from lending.core.errors import DomainError
+    from lending.core.access_log import uvicorn_log_config
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -81,7 +82,8 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
     trusted = ",".join(str(network) for network in settings.trusted_proxies)
     uvicorn.run("lending.app:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(),
+                log_config=uvicorn_log_config())  # no query strings (search terms) in the access log
 
 
 @main.group()
@@ -289,7 +291,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
     from lending.audit.recorder import set_actor
     from lending.core.db import session_maker
     from lending.core.errors import Conflict
-    from lending.families.service import FamilyService
+    from lending.families.service import FamilyService, checkpoint_wal
     from lending.inventory.service import InventoryService
     from lending.loans.service import LoanService
 
@@ -314,7 +316,9 @@ def retention(older_than_months: int, dry_run: bool) -> None:
                     erased.append(family.id)
                 except Conflict:
                     kept.append(family.id)
-            return erased, kept
+        if erased and not dry_run:
+            await checkpoint_wal(engine)  # committed: now the SQLite files forget the erased text too
+        return erased, kept
 
     erased, kept = run_with_engine(work)
     verb = "Would anonymise" if dry_run else "Anonymised"

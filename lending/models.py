@@ -4,7 +4,7 @@ from lending.accounts.models import User
 from lending.audit.models import AuditEntry
 from lending.centres.models import Centre
 from lending.core.db import Base
-from lending.families.models import Family, ImdPostcode, Nomination, NominationEvent
+from lending.families.models import Family, ImdPostcode, Nomination, NominationEvent, PossibleDuplicate
 from lending.inventory.models import Asset, AssetEvent, AssetTagSequence, Donation, Donor, WipeCertificate
 from lending.loans.models import IdempotencyKey, Loan, LoanAcceptance, LoanExtension, LoanItem
 from lending.schools.models import School
@@ -12,5 +12,5 @@ from lending.schools.models import School
 __all__ = [
     "Asset", "AssetEvent", "AssetTagSequence", "AuditEntry", "Base", "Centre", "Donation", "Donor", "Family",
     "IdempotencyKey", "ImdPostcode", "Loan", "LoanAcceptance", "LoanExtension", "LoanItem", "Nomination",
-    "NominationEvent", "School", "User", "WipeCertificate",
+    "NominationEvent", "PossibleDuplicate", "School", "User", "WipeCertificate",
 ]

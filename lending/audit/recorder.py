@@ -12,7 +12,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.base import NO_VALUE
@@ -142,3 +142,45 @@ async def record(session: AsyncSession, *, action: str, entity_type: str, entity
     row = _row(session.sync_session, action, entity_type, str(entity_id), json_safe(before), json_safe(after))
     await session.execute(insert(AuditEntry), [row])
 
+
+
+def _redacted_fields(entity_type: str) -> frozenset[str]:
+    for mapper in Base.registry.mappers:
+        if getattr(mapper.class_, "__tablename__", None) == entity_type:
+            return mapper.class_.__audit_redact__
+    return frozenset()
+
+
+def _scrubbed(value: Any, needles: list[str], redact: frozenset[str]) -> Any:
+    """`value` with every redacted field, and every string holding one of `needles`, replaced by REDACTED."""
+    if isinstance(value, dict):
+        return {k: REDACTED if k in redact and v is not None and v != REDACTED else _scrubbed(v, needles, redact)
+                for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, needles, redact) for v in value]
+    if isinstance(value, str) and value != REDACTED and any(n in value.casefold() for n in needles):
+        return REDACTED
+    return value
+
+
+async def scrub_audit(session: AsyncSession, about: dict[str, list[int]], values: set[str]) -> int:
+    """Remove personal values from the audit rows about some entities (erasure): fields the entity redacts today
+    (older rows may predate a redaction) and any text containing one of `values`. Returns the rows changed.
+
+    The audit rows stay, so the trail of who did what and when survives; only what it said about the person goes.
+    """
+    needles = sorted({v.strip().casefold() for v in values if v and len(v.strip()) >= 3}, key=len, reverse=True)
+    changed = 0
+    for entity_type, ids in about.items():
+        redact = _redacted_fields(entity_type)
+        for start in range(0, len(ids), 500):
+            chunk = [str(i) for i in ids[start:start + 500]]
+            rows = (await session.execute(select(AuditEntry.id, AuditEntry.before, AuditEntry.after).where(
+                AuditEntry.entity_type == entity_type, AuditEntry.entity_id.in_(chunk)))).all()
+            for row_id, before, after in rows:
+                new_before, new_after = _scrubbed(before, needles, redact), _scrubbed(after, needles, redact)
+                if (new_before, new_after) != (before, after):
+                    await session.execute(update(AuditEntry).where(AuditEntry.id == row_id)
+                                          .values(before=new_before, after=new_after))
+                    changed += 1
+    return changed

@@ -6,6 +6,7 @@ Importing this module never connects; the engine is made when the app (or a CLI 
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from advanced_alchemy.base import IdentityAuditBase
@@ -44,6 +45,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free space (erasure)
     cursor.close()
 
 
@@ -82,7 +84,9 @@ _WRITER = "lending_sqlite_writer"
 def make_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     if settings.is_sqlite:
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+                                     hide_parameters=True)  # parameters hold personal data: never in a traceback
+        logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines carry every SQL parameter too
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         queue = _WriterQueue()
         event.listen(engine.sync_engine, "begin", queue.begin)
@@ -97,6 +101,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

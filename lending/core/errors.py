@@ -51,6 +51,12 @@ class Forbidden(DomainError):
     status = 403
 
 
+class Gone(DomainError):
+    """It existed and was deliberately removed (e.g. by erasure)."""
+
+    status = 410
+
+
 class Invalid(DomainError):
     """Input that parses but breaks a rule; `errors` name each field."""
 

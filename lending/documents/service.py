@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.models import User
 from lending.centres.models import Centre
 from lending.config import Settings
-from lending.core.errors import FieldError, Invalid, NotFound
+from lending.core.errors import FieldError, Gone, Invalid, NotFound
 from lending.documents.agreement import (
     AgreementData,
     AgreementItem,
@@ -145,6 +145,12 @@ class DocumentService:
             raise NotFound(f"No loan with id {loan_id}.")
         acceptance = (await self.session.scalars(
             select(LoanAcceptance).where(LoanAcceptance.loan_id == loan.id))).one_or_none()
+        if acceptance is not None and acceptance.signed_pdf_withdrawn_at is not None:
+            raise Gone(f"The signed agreement for loan {loan.reference} was withdrawn on "
+                       f"{acceptance.signed_pdf_withdrawn_at:%Y-%m-%d}, when the family's personal data was erased. "
+                       f"A signed agreement existed; its SHA-256 was {acceptance.signed_pdf_sha256}.",
+                       signed_pdf_sha256=acceptance.signed_pdf_sha256,
+                       withdrawn_at=acceptance.signed_pdf_withdrawn_at.isoformat())
         if acceptance is not None and acceptance.signed_pdf is not None:
             return acceptance.signed_pdf
         return await self.render(loan)

@@ -20,7 +20,8 @@ class Family(Base):
     """A household that needs a device. Its lead contact never signs in."""
 
     __tablename__ = "family"
-    __audit_redact__ = FAMILY_PERSONAL
+    # The lower-cased name is the name too: it never reaches the audit log either.
+    __audit_redact__ = FAMILY_PERSONAL | {"name_key"}
     __table_args__ = (
         CheckConstraint("imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile_range"),
         CheckConstraint("children >= 0 AND school_age_children >= 0 AND school_age_children <= children",
@@ -51,6 +52,8 @@ class Family(Base):
     consent_recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     consent_recorded_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     erased_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # A school's copy that staff merged into the family already held: anonymised, kept so ids stay meaningful.
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("family.id"))
 
 
 class Urgency(str, enum.Enum):
@@ -93,6 +96,9 @@ class Nomination(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     submitted_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    # Set when staff merged the family the school submitted into one already held: the school keeps seeing this id
+    # and its nomination, and gains no access to the held family through it.
+    merged_from_family_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("family.id"))
 
 
 class NominationEvent(Base):
@@ -109,6 +115,40 @@ class NominationEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(12))
     to_status: Mapped[str] = mapped_column(String(12))
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class DuplicateStatus(str, enum.Enum):
+    open = "open"
+    merged = "merged"
+    kept_apart = "kept_apart"
+    # Closed without a decision: one of the two records was erased, or merged through another pair.
+    superseded = "superseded"
+
+
+class PossibleDuplicate(Base):
+    """A family a school submitted that looks like one already held, waiting for staff to merge or keep apart.
+
+    The school never learns of the match: it keeps its own record and its nomination, exactly as if there had been
+    no match.
+    """
+
+    __tablename__ = "possible_duplicate"
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'merged', 'kept_apart', 'superseded')", name="status_known"),
+        CheckConstraint("family_id <> held_family_id", name="two_families"),
+    )
+
+    # The record made from what the school typed.
+    family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
+    # The family already held that it resembles.
+    held_family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
+    # The nomination that brought it in; none when a school's edit made its family match.
+    nomination_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("nomination.id"))
+    matched_on: Mapped[str] = mapped_column(String(20))  # "phone" or "name_postcode"
+    status: Mapped[str] = mapped_column(String(12), index=True, default=DuplicateStatus.open.value)
+    raised_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    resolved_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class ImdPostcode(Base):

@@ -12,23 +12,32 @@ from lending.accounts.auth import requires
 from lending.accounts.models import STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
 from lending.core.pagination import ListParams, comma_list, page
-from lending.families.models import Family, NominationStatus
+from lending.families.models import DuplicateStatus, Family, NominationStatus
 from lending.families.schemas import (
     DecisionIn,
     FamilyDeskOut,
     FamilyIn,
     FamilyOut,
     FamilyUpdate,
+    MergeIn,
     NominationDetail,
     NominationEventOut,
     NominationIn,
     NominationOut,
     NominationStaffDetail,
     NominationStaffOut,
+    PossibleDuplicateOut,
     PriorityFactorOut,
     WithdrawIn,
 )
-from lending.families.service import FamilyService, Scored, is_school, require_school_scope
+from lending.families.service import (
+    DuplicatePair,
+    FamilyService,
+    Scored,
+    checkpoint_wal,
+    is_school,
+    require_school_scope,
+)
 from lending.loans.routes import provide_loans
 from lending.loans.service import LoanService
 
@@ -39,18 +48,32 @@ async def provide_families(db_session: AsyncSession, settings: Settings) -> Fami
 
 def present_family(family: Family, user: User) -> FamilyDeskOut:
     """Volunteers see who to hand a device to, not why the family qualifies."""
-    schema = FamilyDeskOut if user.role == Role.volunteer.value else FamilyOut
+    return family_view(family, FamilyDeskOut if user.role == Role.volunteer.value else FamilyOut)
+
+
+def family_view(family: Family, schema: type[FamilyDeskOut] = FamilyOut) -> FamilyDeskOut:
     return schema.model_validate({**schema.model_validate(family).model_dump(), "erased": family.erased_at is not None})
 
 
+def present_duplicate(pair: DuplicatePair) -> PossibleDuplicateOut:
+    return PossibleDuplicateOut(
+        id=pair.duplicate.id, status=pair.duplicate.status, matched_on=pair.duplicate.matched_on,
+        family=family_view(pair.family), held_family=family_view(pair.held_family),
+        nomination=NominationOut.model_validate(pair.nomination) if pair.nomination else None,
+        raised_by_id=pair.duplicate.raised_by_id, created_at=pair.duplicate.created_at,
+        resolved_by_id=pair.duplicate.resolved_by_id, resolved_at=pair.duplicate.resolved_at)
+
+
 def present_nomination(scored: Scored, user: User, timeline: list | None = None) -> NominationOut:
-    base = {**NominationOut.model_validate(scored.nomination).model_dump(),
-            "linked_to_existing_family": scored.linked_to_existing_family}
+    nomination = scored.nomination
+    base = NominationOut.model_validate(nomination).model_dump()
     events = [NominationEventOut.model_validate(e) for e in timeline] if timeline is not None else None
     if is_school(user):
-        # Schools follow their nominations' status; they never see scores.
+        # Schools follow their nominations' status; they never see scores. A nomination staff merged into a
+        # family held elsewhere keeps showing the school the family record it submitted, never the one held.
+        base["family_id"] = nomination.merged_from_family_id or nomination.family_id
         return NominationDetail(**base, timeline=events) if events is not None else NominationOut(**base)
-    staff = {**base, "priority": scored.priority,
+    staff = {**base, "merged_from_family_id": nomination.merged_from_family_id, "priority": scored.priority,
              "priority_breakdown": [PriorityFactorOut.model_validate(f, from_attributes=True)
                                     for f in scored.breakdown]}
     return NominationStaffDetail(**staff, timeline=events) if events is not None else NominationStaffOut(**staff)
@@ -92,6 +115,29 @@ class FamilyController(Controller):
         family = await families.update_family(family_id, request.user, data.model_dump(exclude_unset=True))
         return present_family(family, request.user)
 
+    @get("/possible-duplicates", guards=[requires(*STAFF_OR_ADMIN)],
+         summary="Families schools submitted that look like ones already held, for staff to merge or keep apart")
+    async def list_possible_duplicates(
+        self, families: FamilyService, list_params: ListParams,
+        status: str | None = Parameter(None, description="Comma-separated: open (the default), merged, kept_apart, "
+                                                         "superseded."),
+    ) -> OffsetPagination[PossibleDuplicateOut]:
+        pairs, total = await families.list_duplicates(list_params, comma_list(status, DuplicateStatus, "status"))
+        return page([present_duplicate(p) for p in pairs], total, list_params)
+
+    @post("/possible-duplicates/{duplicate_id:int}/merge", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
+          summary="One family after all: move the school's nominations onto the family held and retire its record",
+          description="The school keeps seeing its nomination, under the family id it was given; it gains no access "
+                      "to the family held. `take` copies chosen fields from the school's record first.")
+    async def merge_duplicate(self, duplicate_id: int, families: FamilyService, data: MergeIn | None = None
+                              ) -> PossibleDuplicateOut:
+        return present_duplicate(await families.merge(duplicate_id, data or MergeIn()))
+
+    @post("/possible-duplicates/{duplicate_id:int}/keep-apart", status_code=200,
+          guards=[requires(*STAFF_OR_ADMIN)], summary="Two different families: keep both records")
+    async def keep_apart(self, duplicate_id: int, families: FamilyService) -> PossibleDuplicateOut:
+        return present_duplicate(await families.keep_apart(duplicate_id))
+
     @get("/{family_id:int}/export", guards=[requires(Role.admin)],
          summary="Subject access: everything held about the family, as JSON")
     async def export_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService,
@@ -103,6 +149,10 @@ class FamilyController(Controller):
     async def erase_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService,
                            loans: LoanService) -> FamilyOut:
         family = await families.erase(family_id, request.user, has_active_loan=loans.has_active_loan)
+        # The raw database file can only forget once the erasure is committed, so commit here rather than as the
+        # response goes out; a failed commit raises before anything is answered.
+        await families.session.commit()
+        await checkpoint_wal(families.session.bind)
         return present_family(family, request.user)
 
 

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from lending.core import validators
 from lending.core.schemas import Name, OutSchema, Postcode, Schema, ShortText
-from lending.families.models import NominationStatus, Urgency
+from lending.families.models import DuplicateStatus, NominationStatus, Urgency
 
 Phone = Annotated[str, AfterValidator(validators.uk_phone)]
 Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$", strip_whitespace=True)]
@@ -80,6 +80,7 @@ class FamilyOut(FamilyDeskOut):
     consent_recorded_at: datetime | None
     updated_at: datetime
     created_at: datetime
+    merged_into_id: int | None = Field(None, description="Merged by staff into this family (staff only).")
 
 
 class NominationIn(Schema):
@@ -133,12 +134,13 @@ class NominationOut(OutSchema):
     submitted_at: datetime
     decided_at: datetime | None
     closed_at: datetime | None
-    linked_to_existing_family: bool = Field(False, description="The inline family matched one already held.")
 
 
 class NominationStaffOut(NominationOut):
     priority: int
     priority_breakdown: list[PriorityFactorOut]
+    merged_from_family_id: int | None = Field(
+        None, description="The school's own family record this nomination was merged from (staff only).")
 
 
 class NominationDetail(NominationOut):
@@ -147,3 +149,27 @@ class NominationDetail(NominationOut):
 
 class NominationStaffDetail(NominationStaffOut):
     timeline: list[NominationEventOut]
+
+
+Mergeable = Literal["lead_name", "phone", "email", "address", "postcode", "preferred_language", "children",
+                    "school_age_children", "devices_at_home", "has_broadband", "free_school_meals", "pupil_premium",
+                    "on_benefits", "imd_decile", "notes"]
+
+
+class MergeIn(Schema):
+    take: list[Mergeable] = Field(
+        [], max_length=15,
+        description="Fields to copy from the school's record onto the family held (e.g. a newer phone number).")
+
+
+class PossibleDuplicateOut(OutSchema):
+    id: int
+    status: DuplicateStatus
+    matched_on: str = Field(description="phone, or name_postcode")
+    family: FamilyOut = Field(description="The record made from what the school submitted.")
+    held_family: FamilyOut = Field(description="The family already held that it resembles.")
+    nomination: NominationOut | None = Field(description="The nomination that brought it in (none for an edit).")
+    raised_by_id: int | None
+    created_at: datetime
+    resolved_by_id: int | None
+    resolved_at: datetime | None

@@ -2,32 +2,36 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import and_, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.orm import aliased
 
 from lending.accounts.models import Role, User
 from lending.audit.models import AuditEntry
-from lending.audit.recorder import actor_of, json_safe, record
+from lending.audit.recorder import actor_of, json_safe, record, scrub_audit
 from lending.core.db import upsert_insert
 from lending.core.errors import Conflict, Forbidden, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page, order_by
 from lending.core.validators import postcode_district
 from lending.families.models import (
     FAMILY_PERSONAL,
+    DuplicateStatus,
     Family,
     ImdPostcode,
     Nomination,
     NominationEvent,
     NominationStatus,
+    PossibleDuplicate,
 )
 from lending.families.priority import Factor, priority
-from lending.families.schemas import DecisionIn, FamilyIn, FamilyOut, NominationIn
+from lending.families.schemas import DecisionIn, FamilyIn, FamilyOut, MergeIn, NominationIn
 from lending.schools.models import School
 
 NS = NominationStatus
@@ -62,7 +66,18 @@ class Scored:
     nomination: Nomination
     priority: int
     breakdown: list[Factor]
-    linked_to_existing_family: bool = False
+
+
+@dataclass
+class DuplicatePair:
+    duplicate: PossibleDuplicate
+    family: Family
+    held_family: Family
+    nomination: Nomination | None
+
+
+log = logging.getLogger("lending.families")
+DUPLICATE_SORTABLE = {"created_at": PossibleDuplicate.created_at, "status": PossibleDuplicate.status}
 
 
 class FamilyService:
@@ -78,7 +93,10 @@ class FamilyService:
         """Where-clauses limiting families to what `user` may see: a school sees only those it nominated."""
         if not is_school(user):
             return []
-        return [exists().where(Nomination.family_id == Family.id, Nomination.school_id == user.school_id)]
+        # A nomination staff merged in from a duplicate record grants nothing: a school never gains access to a
+        # family through what it typed.
+        return [exists().where(Nomination.family_id == Family.id, Nomination.school_id == user.school_id,
+                               Nomination.merged_from_family_id.is_(None))]
 
     async def get_family(self, family_id: int, user: User) -> Family:
         family = (await self.session.scalars(
@@ -104,15 +122,20 @@ class FamilyService:
 
     # --- families ------------------------------------------------------------------------------------------
 
-    async def find_duplicate(self, phone: str | None, postcode: str, name: str, *, except_id: int | None = None
-                             ) -> Family | None:
+    async def find_duplicate(self, phone: str | None, postcode: str, name: str, *, except_id: int | None = None,
+                             where: Sequence[Any] = ()) -> Family | None:
+        """The oldest family held (among `where`) with the same phone, or the same postcode and name."""
         match = [and_(Family.postcode == postcode, Family.name_key == name.strip().lower())]
         if phone:
             match.append(Family.phone == phone)
-        stmt = select(Family).where(or_(*match), Family.erased_at.is_(None)).order_by(Family.id).limit(1)
+        stmt = select(Family).where(or_(*match), Family.erased_at.is_(None), *where).order_by(Family.id).limit(1)
         if except_id is not None:
             stmt = stmt.where(Family.id != except_id)
         return (await self.session.scalars(stmt)).one_or_none()
+
+    @staticmethod
+    def _matched_on(held: Family, phone: str | None) -> str:
+        return "phone" if phone and held.phone == phone else "name_postcode"
 
     async def imd_for(self, postcode: str | None) -> int | None:
         if not postcode:
@@ -148,6 +171,8 @@ class FamilyService:
 
     async def update_family(self, family_id: int, user: User, changes: dict[str, Any]) -> Family:
         family = await self.get_family(family_id, user)
+        if family.merged_into_id is not None:
+            raise Conflict(f"Family {family_id} was merged into family {family.merged_into_id}; edit that one.")
         if family.erased_at is not None:
             raise Conflict(f"Family {family_id} has been erased.")
         merged_children = changes.get("children") or family.children
@@ -156,13 +181,18 @@ class FamilyService:
             merged_school_age = family.school_age_children
         if merged_school_age > merged_children:
             raise Invalid.field("school_age_children", "cannot be more than children")
+        flag_as_duplicate_of: Family | None = None
         if "phone" in changes or "postcode" in changes or "lead_name" in changes:
-            duplicate = await self.find_duplicate(changes.get("phone", family.phone),
-                                                  changes.get("postcode") or family.postcode or "",
-                                                  changes.get("lead_name") or family.lead_name, except_id=family.id)
+            identity = (changes.get("phone", family.phone), changes.get("postcode") or family.postcode or "",
+                        changes.get("lead_name") or family.lead_name)
+            # A school may be told only of a clash with a family it already sees; any other match is flagged for
+            # staff and the edit is answered exactly as one that matched nothing.
+            duplicate = await self.find_duplicate(*identity, except_id=family.id, where=self.visible_to(user))
             if duplicate is not None:
                 raise Conflict(f"That would make this family a duplicate of family {duplicate.id}.",
                                existing_id=duplicate.id)
+            if is_school(user):
+                flag_as_duplicate_of = await self.find_duplicate(*identity, except_id=family.id)
         for key, value in changes.items():
             if value is None and key not in {"phone", "email", "imd_decile"}:
                 continue
@@ -176,8 +206,26 @@ class FamilyService:
                 family.imd_decile, family.imd_from_lookup = looked_up, looked_up is not None
         if "imd_decile" in changes:
             family.imd_from_lookup = False
+        if flag_as_duplicate_of is not None:
+            await self._flag(family, flag_as_duplicate_of, None, only_if_new_pair=True)
         await self.session.flush()
         return family
+
+    async def _flag(self, family: Family, held: Family, nomination: Nomination | None, *,
+                    only_if_new_pair: bool = False) -> None:
+        """Hold `family` (a school's record) as a possible duplicate of `held`, for staff to merge or keep apart."""
+        if only_if_new_pair:
+            pair = or_(and_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == held.id),
+                       and_(PossibleDuplicate.family_id == held.id, PossibleDuplicate.held_family_id == family.id))
+            # Staff already have this pair in front of them, or decided to keep the two apart.
+            if await self.session.scalar(select(PossibleDuplicate.id).where(pair, PossibleDuplicate.status.in_(
+                    [DuplicateStatus.open.value, DuplicateStatus.kept_apart.value])).limit(1)) is not None:
+                return
+        actor_id, _ = actor_of(self.session)
+        self.session.add(PossibleDuplicate(
+            family_id=family.id, held_family_id=held.id, nomination_id=nomination.id if nomination else None,
+            matched_on=self._matched_on(held, family.phone), status=DuplicateStatus.open.value,
+            raised_by_id=actor_id))
 
     # --- nominations ---------------------------------------------------------------------------------------
 
@@ -208,19 +256,25 @@ class FamilyService:
         if school is None or not school.is_active:
             raise Invalid.field("school_id", f"no active school with id {school_id}")
 
-        linked = False
+        held: Family | None = None
         if data.family_id is not None:
             family = await self.get_family(data.family_id, user)
         else:
             assert data.family is not None
-            existing = await self.find_duplicate(data.family.phone, data.family.postcode, data.family.lead_name)
-            if existing is not None and not is_school(user):
-                raise Conflict(f"This family looks like one already held (id {existing.id}); nominate it by "
-                               "family_id.", existing_id=existing.id)
-            if existing is not None:
-                # Siblings at different schools stay one family: the school's nomination joins it.
-                family, linked = existing, True
+            identity = (data.family.phone, data.family.postcode, data.family.lead_name)
+            if not is_school(user):
+                existing = await self.find_duplicate(*identity)
+                if existing is not None:
+                    raise Conflict(f"This family looks like one already held (id {existing.id}); nominate it by "
+                                   "family_id.", existing_id=existing.id)
+                family = await self._new_family(data.family)
+            elif (own := await self.find_duplicate(*identity, where=self.visible_to(user))) is not None:
+                # A family this school already sees: nothing is revealed by nominating it again.
+                family = own
             else:
+                # A match elsewhere is never linked: the school gets its own record of what it typed, answered
+                # exactly as if nothing matched, and staff decide whether the two are one family.
+                held = await self.find_duplicate(*identity)
                 family = await self._new_family(data.family)
         if family.erased_at is not None:
             raise Conflict(f"Family {family.id} has been erased; it cannot be nominated.")
@@ -239,9 +293,11 @@ class FamilyService:
         self.session.add(nomination)
         await self.session.flush()
         self._event(nomination, "submitted", None, data.reason)
+        if held is not None:
+            await self._flag(family, held, nomination)
         await self.session.flush()
         points, breakdown = self.score(nomination, family, now)
-        return Scored(nomination, points, breakdown, linked)
+        return Scored(nomination, points, breakdown)
 
     async def get_nomination(self, nomination_id: int, user: User) -> tuple[Nomination, Family]:
         where = [Nomination.id == nomination_id]
@@ -303,7 +359,9 @@ class FamilyService:
         if school_id is not None:
             where.append(Nomination.school_id == school_id)
         if family_id is not None:
-            where.append(Nomination.family_id == family_id)
+            # A school knows a merged nomination by the record it submitted, never by the family it was merged into.
+            where.append(func.coalesce(Nomination.merged_from_family_id, Nomination.family_id) == family_id
+                         if is_school(user) else Nomination.family_id == family_id)
         if urgency:
             where.append(Nomination.urgency == urgency)
         stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where)
@@ -322,26 +380,153 @@ class FamilyService:
         page = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
         return [Scored(n, *self.score(n, f)) for n, f in page], int(total or 0)
 
+    # --- possible duplicates ------------------------------------------------------------------------------
+
+    async def list_duplicates(self, params: ListParams, statuses: Sequence[DuplicateStatus] = ()
+                              ) -> tuple[list[DuplicatePair], int]:
+        held = aliased(Family)
+        stmt = (select(PossibleDuplicate, Family, held, Nomination)
+                .join(Family, Family.id == PossibleDuplicate.family_id)
+                .join(held, held.id == PossibleDuplicate.held_family_id)
+                .outerjoin(Nomination, Nomination.id == PossibleDuplicate.nomination_id)
+                .where(PossibleDuplicate.status.in_([s.value for s in statuses or [DuplicateStatus.open]])))
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        ordered = stmt.order_by(*order_by(params.sort, DUPLICATE_SORTABLE, "created_at"), PossibleDuplicate.id)
+        rows = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
+        return [DuplicatePair(*row) for row in rows], int(total or 0)
+
+    async def _open_pair(self, duplicate_id: int) -> tuple[PossibleDuplicate, Family, Family]:
+        duplicate = await self.session.get(PossibleDuplicate, duplicate_id, with_for_update=True)
+        if duplicate is None:
+            raise NotFound(f"No possible duplicate with id {duplicate_id}.")
+        if duplicate.status != DuplicateStatus.open.value:
+            raise Conflict(f"Possible duplicate {duplicate_id} is already {duplicate.status.replace('_', ' ')}.")
+        family = await self.session.get(Family, duplicate.family_id, with_for_update=True)
+        held = await self.session.get(Family, duplicate.held_family_id, with_for_update=True)
+        assert family is not None and held is not None
+        if family.erased_at is not None or held.erased_at is not None:
+            raise Conflict(f"One of families {family.id} and {held.id} has been erased or merged.")
+        return duplicate, family, held
+
+    async def _pair_of(self, duplicate: PossibleDuplicate) -> DuplicatePair:
+        family = await self.session.get(Family, duplicate.family_id)
+        held = await self.session.get(Family, duplicate.held_family_id)
+        nomination = await self.session.get(Nomination, duplicate.nomination_id) if duplicate.nomination_id else None
+        assert family is not None and held is not None
+        return DuplicatePair(duplicate, family, held, nomination)
+
+    def _resolve(self, duplicate: PossibleDuplicate, status: DuplicateStatus, now: datetime) -> None:
+        actor_id, _ = actor_of(self.session)
+        duplicate.status, duplicate.resolved_by_id, duplicate.resolved_at = status.value, actor_id, now
+
+    async def keep_apart(self, duplicate_id: int) -> DuplicatePair:
+        duplicate, _, _ = await self._open_pair(duplicate_id)
+        self._resolve(duplicate, DuplicateStatus.kept_apart, datetime.now(timezone.utc))
+        await self.session.flush()
+        return await self._pair_of(duplicate)
+
+    async def merge(self, duplicate_id: int, data: MergeIn) -> DuplicatePair:
+        """One family after all: the school's record folds into the one held, in one transaction.
+
+        Its nominations (and any loans) move to the family held, marked as merged so that they give their school
+        no access to it; the school goes on seeing its nomination under the id it was given. The school's record
+        is anonymised and points at the family held.
+        """
+        from lending.loans.models import IdempotencyKey, Loan
+
+        duplicate, family, held = await self._open_pair(duplicate_id)
+        now = datetime.now(timezone.utc)
+        for name in data.take:
+            setattr(held, name, getattr(family, name))
+        if held.school_age_children > held.children:
+            raise Invalid.field("take", "school_age_children would be more than children")
+        if "lead_name" in data.take:
+            held.name_key = held.lead_name.lower()
+        if "postcode" in data.take:
+            held.postcode_district = postcode_district(held.postcode)
+        if "imd_decile" in data.take:
+            held.imd_from_lookup = family.imd_from_lookup
+        elif "postcode" in data.take:
+            looked_up = await self.imd_for(held.postcode)
+            held.imd_decile, held.imd_from_lookup = looked_up, looked_up is not None
+
+        moving = list((await self.session.scalars(
+            select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all())
+        open_here = {school: nid for nid, school in (await self.session.execute(
+            select(Nomination.id, Nomination.school_id).where(
+                Nomination.family_id == held.id, Nomination.status.in_([s.value for s in OPEN])))).all()}
+        clashes = [(n.id, open_here[n.school_id]) for n in moving
+                   if NS(n.status) in OPEN and n.school_id in open_here]
+        if clashes:
+            pairs = ", ".join(f"{a} and {b}" for a, b in clashes)
+            raise Conflict(f"The same school has an open nomination for both families (nominations {pairs}): "
+                           "decide or withdraw one first, then merge.",
+                           nomination_ids=[i for pair in clashes for i in pair])
+        for nomination in moving:
+            nomination.family_id = held.id
+            nomination.merged_from_family_id = nomination.merged_from_family_id or family.id
+        for loan in await self.session.scalars(select(Loan).where(Loan.family_id == family.id)):
+            loan.family_id = held.id
+        # Stored answers follow their family, so that erasing it later forgets them too (bookkeeping, unaudited).
+        await self.session.execute(update(IdempotencyKey).where(IdempotencyKey.family_id == family.id)
+                                   .values(family_id=held.id))
+        for earlier in await self.session.scalars(select(Family).where(Family.merged_into_id == family.id)):
+            earlier.merged_into_id = held.id
+        for other in await self.session.scalars(select(PossibleDuplicate).where(
+                PossibleDuplicate.id != duplicate.id, PossibleDuplicate.status == DuplicateStatus.open.value,
+                or_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id))):
+            # Any other pair with the school's record now concerns the family held (or is settled by this merge).
+            ends = [held.id if end == family.id else end for end in (other.family_id, other.held_family_id)]
+            if ends[0] == ends[1]:
+                self._resolve(other, DuplicateStatus.superseded, now)
+            else:
+                other.family_id, other.held_family_id = ends
+        self._anonymise(family, f"Merged into family {held.id}", now)
+        family.merged_into_id = held.id
+        self._resolve(duplicate, DuplicateStatus.merged, now)
+        await self.session.flush()
+        return await self._pair_of(duplicate)
+
+    @staticmethod
+    def _anonymise(family: Family, label: str, now: datetime) -> None:
+        for name in FAMILY_PERSONAL:
+            setattr(family, name, {"lead_name": label, "address": "", "notes": ""}.get(name))
+        family.name_key = None
+        family.imd_from_lookup = False
+        family.erased_at = now
+
     # --- data protection -----------------------------------------------------------------------------------
+
+    async def _held_about(self, family: Family) -> tuple[list[Nomination], list[NominationEvent], list[int]]:
+        """The family's nominations, their timelines, and the school records merged into it."""
+        nominations = list((await self.session.scalars(
+            select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all())
+        events = list((await self.session.scalars(select(NominationEvent).where(
+            NominationEvent.nomination_id.in_([n.id for n in nominations])).order_by(
+            NominationEvent.occurred_at, NominationEvent.id))).all()) if nominations else []
+        merged = list((await self.session.scalars(select(Family.id).where(Family.merged_into_id == family.id))).all())
+        return nominations, events, merged
 
     async def subject_access(self, family_id: int, user: User,
                              extra_sections: Sequence[Callable[[Family], Any]] = ()) -> dict[str, Any]:
         """Everything held about a family, as plain JSON."""
+        from lending.loans.service import family_loan_entities
+
         family = await self.get_family(family_id, user)
-        nominations = (await self.session.scalars(
-            select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all()
+        nominations, events, merged = await self._held_about(family)
         out_nominations = []
         for nomination in nominations:
-            events = await self.timeline(nomination)
             out_nominations.append({
                 **{c: json_safe(getattr(nomination, c)) for c in nomination.__table__.columns.keys()},
-                "timeline": [{c: json_safe(getattr(e, c)) for c in e.__table__.columns.keys()} for e in events],
+                "timeline": [{c: json_safe(getattr(e, c)) for c in e.__table__.columns.keys()}
+                             for e in events if e.nomination_id == nomination.id],
             })
-        nomination_ids = [str(n.id) for n in nominations]
-        audit = (await self.session.scalars(select(AuditEntry).where(or_(
-            and_(AuditEntry.entity_type == "family", AuditEntry.entity_id == str(family.id)),
-            and_(AuditEntry.entity_type == "nomination", AuditEntry.entity_id.in_(nomination_ids)),
-        )).order_by(AuditEntry.id))).all()
+        entities = {"family": [family.id, *merged], "nomination": [n.id for n in nominations],
+                    "nomination_event": [e.id for e in events],
+                    **await family_loan_entities(self.session, family.id)}
+        about = [and_(AuditEntry.entity_type == kind, AuditEntry.entity_id.in_([str(i) for i in ids]))
+                 for kind, ids in entities.items() if ids]
+        audit = (await self.session.scalars(select(AuditEntry).where(or_(*about)).order_by(AuditEntry.id))).all()
         document: dict[str, Any] = {
             "exported_at": datetime.now(timezone.utc).isoformat(),
             "family": json_safe(FamilyOut.model_validate(family).model_dump()),
@@ -355,23 +540,50 @@ class FamilyService:
 
     async def erase(self, family_id: int, user: User, *, has_active_loan: Callable[[int], Any] | None = None
                     ) -> Family:
-        """Replace personal data with anonymised values; keep what reports count."""
+        """Replace personal data with anonymised values everywhere it went; keep what reports count.
+
+        The family's fields, its nominations' reasons and timeline notes, its loans' notes, signatures and signed
+        agreements (withdrawn, their hash kept), stored Idempotency-Key answers, and every copy of those values in
+        the audit rows about them. One transaction; SQLite's file forgets once it is checkpointed (`checkpoint_wal`).
+        """
+        from lending.loans.service import erase_family_loans
+
         family = await self.get_family(family_id, user)
+        if family.merged_into_id is not None:
+            raise Conflict(f"Family {family_id} was merged into family {family.merged_into_id}; erase that one.")
         if family.erased_at is not None:
             raise Conflict(f"Family {family_id} was already erased on {family.erased_at:%Y-%m-%d}.")
         if has_active_loan is not None and await has_active_loan(family.id):
             raise Conflict(f"Family {family_id} has a device on loan: end the loan before erasing.")
-        for name in FAMILY_PERSONAL:
-            setattr(family, name, {"lead_name": f"Erased family {family.id}", "address": "", "notes": ""}.get(name))
-        family.name_key = None
-        family.imd_from_lookup = False
-        family.erased_at = datetime.now(timezone.utc)
-        nominations = (await self.session.scalars(select(Nomination).where(Nomination.family_id == family.id))).all()
+        now = datetime.now(timezone.utc)
+        # What was held, to find its copies in the audit rows once the records themselves are blank.
+        personal = {getattr(family, name) for name in (*FAMILY_PERSONAL, "name_key")}
+        personal.update(word for word in (family.lead_name or "").split() if len(word) >= 3)
+        nominations, events, merged = await self._held_about(family)
         for nomination in nominations:
+            personal.add(nomination.reason)
             nomination.reason = ""
-            for event in await self.timeline(nomination):
-                event.note = ""
+        for event in events:
+            personal.add(event.note)
+            event.note = ""
+        self._anonymise(family, f"Erased family {family.id}", now)
+        loans = await erase_family_loans(self.session, family.id, now)
+        personal |= loans.values
+        duplicates = list((await self.session.scalars(select(PossibleDuplicate).where(or_(
+            PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id)))).all())
+        for duplicate in duplicates:
+            if duplicate.status == DuplicateStatus.open.value:
+                self._resolve(duplicate, DuplicateStatus.superseded, now)
         await self.session.flush()
+        scrubbed = await scrub_audit(self.session, {
+            "family": [family.id, *merged], "nomination": [n.id for n in nominations],
+            "nomination_event": [e.id for e in events], "possible_duplicate": [d.id for d in duplicates],
+            **loans.entities,
+        }, {p for p in personal if isinstance(p, str)})
+        await record(self.session, action="erase", entity_type="family", entity_id=family.id, after={
+            "nominations": len(nominations), "loans": len(loans.entities.get("loan", [])),
+            "agreements_withdrawn": loans.agreements_withdrawn,
+            "stored_answers_forgotten": loans.stored_answers_forgotten, "audit_entries_scrubbed": scrubbed})
         return family
 
     async def stale_families(self, older_than_months: int, now: datetime | None = None) -> list[Family]:
@@ -410,6 +622,25 @@ class FamilyService:
             await record(self.session, action="import", entity_type="imd_postcode", entity_id="*",
                          after={"rows": len(values), "first": values[0]["postcode"], "last": values[-1]["postcode"]})
         return len(values)
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> None:
+    """Make SQLite's files forget what a committed erasure removed.
+
+    With `secure_delete` the database pages are overwritten with zeros, but the write-ahead log still holds the
+    pages as they were until a checkpoint copies it back; TRUNCATE then empties the log file. It must run outside
+    any transaction, so it goes straight to the driver's connection. PostgreSQL reclaims dead rows by (auto)vacuum.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    async with engine.connect() as conn:
+        raw = await conn.get_raw_connection()
+        cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        busy, *_ = await cursor.fetchone()
+        await cursor.close()
+    if busy:
+        log.warning("The write-ahead log could not be truncated yet (a reader is still open); the next checkpoint "
+                    "will fold the erasure into the database file.")
 
 
 def require_school_scope(user: User) -> None:

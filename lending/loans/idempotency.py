@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,5 +62,14 @@ class Idempotency:
         return record
 
     @staticmethod
-    def remember(record: IdempotencyKey, status_code: int, body: dict[str, Any]) -> None:
-        record.status_code, record.response = status_code, body
+    def remember(record: IdempotencyKey, status_code: int, body: dict[str, Any], *,
+                 family_id: int | None = None) -> None:
+        """Keep the answer; `family_id` names whose data it holds, so erasing that family forgets it."""
+        record.status_code, record.response, record.family_id = status_code, body, family_id
+
+
+async def forget_family(session: AsyncSession, family_id: int) -> int:
+    """Erasure: drop the stored answers about a family. A retry with such a key then does the work afresh (and
+    meets the erased family). Returns how many were dropped."""
+    result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.family_id == family_id))
+    return result.rowcount or 0

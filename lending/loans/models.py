@@ -68,6 +68,8 @@ class Loan(Base):
     """A bundle of assets lent to a family from a centre until a due date, under one agreement."""
 
     __tablename__ = "loan"
+    # Free text about a family may name it: kept out of the audit log.
+    __audit_redact__ = frozenset({"notes", "gift_reason"})
     __table_args__ = (
         CheckConstraint("status IN ('active', 'returned', 'lost', 'stolen', 'gifted')", name="status_known"),
         Index("ix_loan_status_due_on", "status", "due_on"),
@@ -93,6 +95,7 @@ class LoanItem(Base):
     """One asset on a loan, from issue until it comes back (or is lost, stolen or gifted)."""
 
     __tablename__ = "loan_item"
+    __audit_redact__ = frozenset({"return_notes"})
     __table_args__ = (
         # The database itself allows one active loan per asset: racing issues of one device cannot both win.
         Index("uq_loan_item_active_asset", "asset_id", unique=True,
@@ -119,6 +122,7 @@ class LoanItem(Base):
 
 class LoanExtension(Base):
     __tablename__ = "loan_extension"
+    __audit_redact__ = frozenset({"reason"})
 
     loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), index=True)
     previous_due_on: Mapped[date] = mapped_column(Date)
@@ -142,6 +146,8 @@ class LoanAcceptance(Base):
     # Filled by the documents issue: the signed agreement, rendered once and kept byte for byte.
     signed_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Erasure withdraws the signed PDF (it names the family); that it existed, and its hash, stay.
+    signed_pdf_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
 class IdempotencyKey(Base):
@@ -157,3 +163,5 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response: Mapped[dict[str, Any] | None] = mapped_column(JsonB)
+    # The family the stored answer is about, so that erasing the family forgets the answer too.
+    family_id: Mapped[int | None] = mapped_column(BigInteger, index=True)

@@ -75,7 +75,8 @@ def present(view: LoanView) -> LoanOut:
         acceptance=AcceptanceOut(signer_name=acceptance.signer_name, relationship=acceptance.relationship_to_family,
                                  signed_at=acceptance.signed_at, witnessed_by_id=acceptance.witnessed_by_id,
                                  has_signature_image=acceptance.signature_png is not None,
-                                 signed_pdf_sha256=acceptance.signed_pdf_sha256) if acceptance else None,
+                                 signed_pdf_sha256=acceptance.signed_pdf_sha256,
+                                 signed_pdf_withdrawn_at=acceptance.signed_pdf_withdrawn_at) if acceptance else None,
     )
 
 
@@ -100,7 +101,7 @@ class LoanController(Controller):
             record = claimed
         body = present(await loans.issue(data, request.user)).model_dump(mode="json")
         if record is not None:
-            Idempotency.remember(record, 201, body)
+            Idempotency.remember(record, 201, body, family_id=data.family_id)
         return Response(body, status_code=201)
 
     @get("/", summary="List loans")
@@ -126,7 +127,8 @@ class LoanController(Controller):
         return present(await loans.view(await loans.get(loan_id)))
 
     @get("/{loan_id:int}/agreement.pdf", media_type="application/pdf",
-         summary="The loan agreement: unsigned (same bytes every time) until signed, then the signed copy as kept")
+         summary="The loan agreement: unsigned (same bytes every time) until signed, then the signed copy as kept",
+         description="Once the family's data is erased the signed copy is withdrawn: 410 Gone, with its SHA-256.")
     async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
         pdf = await documents.agreement_pdf(loan_id)
         return Response(pdf, media_type="application/pdf",

@@ -117,6 +117,8 @@ class AcceptanceOut(OutSchema):
     witnessed_by_id: int
     has_signature_image: bool
     signed_pdf_sha256: str | None
+    signed_pdf_withdrawn_at: datetime | None = Field(
+        None, description="When erasure withdrew the signed PDF (its hash is kept as the record that it existed).")
 
 
 class LoanOut(OutSchema):

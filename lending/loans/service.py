@@ -35,6 +35,7 @@ from lending.loans.models import (
     ending,
 )
 from lending.loans.schemas import MAX_SIGNATURE_BYTES, AcceptanceIn, BarringIn, LoanIn, OutcomeIn, ReturnIn
+from lending.loans.idempotency import forget_family
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # What a nomination's counts are met by.
@@ -432,18 +433,30 @@ class LoanService:
         return witness
 
     async def family_loans(self, family: Family) -> dict[str, Any]:
-        """The loans section of a family's subject-access export."""
+        """The loans section of a family's subject-access export: everything the loans hold about it."""
         loans = list((await self.session.scalars(
             select(Loan).where(Loan.family_id == family.id).order_by(Loan.id))).all())
         out = []
         for view in await self.views(loans):
+            loan, acceptance = view.loan, view.acceptance
             out.append({
-                "reference": view.loan.reference, "status": view.loan.status,
-                "issued_at": view.loan.issued_at.isoformat(), "due_on": view.loan.due_on.isoformat(),
-                "closed_at": view.loan.closed_at.isoformat() if view.loan.closed_at else None,
-                "items": [{"tag": a.tag, "kind": a.kind, "outcome": i.outcome} for i, a in view.items],
-                "agreement": {"signer_name": view.acceptance.signer_name,
-                              "signed_at": view.acceptance.signed_at.isoformat()} if view.acceptance else None,
+                "reference": loan.reference, "status": loan.status,
+                "issued_at": loan.issued_at.isoformat(), "due_on": loan.due_on.isoformat(),
+                "closed_at": loan.closed_at.isoformat() if loan.closed_at else None,
+                "notes": loan.notes, "gift_reason": loan.gift_reason,
+                "items": [{"tag": a.tag, "kind": a.kind, "outcome": i.outcome, "return_condition": i.return_condition,
+                           "return_notes": i.return_notes, "police_reference": i.police_reference}
+                          for i, a in view.items],
+                "extensions": [{"previous_due_on": e.previous_due_on.isoformat(), "due_on": e.due_on.isoformat(),
+                                "reason": e.reason} for e in view.extensions],
+                "agreement": {
+                    "signer_name": acceptance.signer_name, "relationship": acceptance.relationship_to_family,
+                    "signed_at": acceptance.signed_at.isoformat(),
+                    "has_signature_image": acceptance.signature_png is not None,
+                    "signed_pdf_sha256": acceptance.signed_pdf_sha256,
+                    "signed_pdf_withdrawn_at": acceptance.signed_pdf_withdrawn_at.isoformat()
+                    if acceptance.signed_pdf_withdrawn_at else None,
+                } if acceptance else None,
             })
         return {"loans": out}
 
@@ -487,3 +500,64 @@ class LoanService:
                                              "barring_reference": data.barring_reference})
         await self.session.flush()
         return barring
+async def family_loan_entities(session: AsyncSession, family_id: int) -> dict[str, list[int]]:
+    """The ids of every loan record about a family, by audit entity type."""
+    loan_ids = list((await session.scalars(select(Loan.id).where(Loan.family_id == family_id))).all())
+    if not loan_ids:
+        return {}
+    return {
+        "loan": loan_ids,
+        "loan_item": list((await session.scalars(select(LoanItem.id).where(LoanItem.loan_id.in_(loan_ids)))).all()),
+        "loan_extension": list((await session.scalars(
+            select(LoanExtension.id).where(LoanExtension.loan_id.in_(loan_ids)))).all()),
+        "loan_acceptance": list((await session.scalars(
+            select(LoanAcceptance.id).where(LoanAcceptance.loan_id.in_(loan_ids)))).all()),
+    }
+
+
+@dataclass
+class ErasedLoans:
+    values: set[str]  # the personal text that was held, so copies of it elsewhere can be found
+    entities: dict[str, list[int]]  # the records touched, by audit entity type
+    agreements_withdrawn: int = 0
+    stored_answers_forgotten: int = 0
+
+
+async def erase_family_loans(session: AsyncSession, family_id: int, now: datetime) -> ErasedLoans:
+    """The loans' part of erasing a family: notes, return notes, extension reasons and gift reasons blanked; the
+    signer's name and signature image removed; the signed PDF withdrawn (its SHA-256 and the time it was withdrawn
+    kept, so the record shows that a signed agreement existed); stored Idempotency-Key answers forgotten.
+
+    The loans, their items and dates stay for reports. Police references stay: they are the charity's record of a
+    crime report, not the family's details.
+    """
+    entities = await family_loan_entities(session, family_id)
+    erased = ErasedLoans(set(), entities)
+    if entities:
+        for loan in await session.scalars(select(Loan).where(Loan.id.in_(entities["loan"]))):
+            erased.values.update((loan.notes, loan.gift_reason or ""))
+            loan.notes = ""
+            if loan.gift_reason:
+                loan.gift_reason = ""
+        for item in await session.scalars(select(LoanItem).where(LoanItem.loan_id.in_(entities["loan"]))):
+            if item.return_notes:
+                erased.values.add(item.return_notes)
+                item.return_notes = ""
+        for extension in await session.scalars(
+                select(LoanExtension).where(LoanExtension.loan_id.in_(entities["loan"]))):
+            erased.values.add(extension.reason)
+            extension.reason = ""
+        for acceptance in await session.scalars(
+                select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(entities["loan"]))):
+            erased.values.add(acceptance.signer_name)
+            erased.values.update(w for w in acceptance.signer_name.split() if len(w) >= 3)
+            acceptance.signer_name = ""
+            acceptance.signature_png = None
+            if acceptance.signed_pdf is not None:
+                acceptance.signed_pdf = None
+                acceptance.signed_pdf_withdrawn_at = now
+                erased.agreements_withdrawn += 1
+    erased.stored_answers_forgotten = await forget_family(session, family_id)
+    return erased
+
+

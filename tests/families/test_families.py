@@ -47,14 +47,19 @@ async def test_staff_get_409_with_the_existing_id_for_a_duplicate(client, staff,
     assert await count_rows(sessions, "family") == 1
 
 
-async def test_siblings_at_two_schools_stay_one_family(client, nominate, teacher_a, teacher_b, staff, sessions):
+async def test_siblings_at_two_schools_become_one_family_when_staff_merge(client, nominate, teacher_a, teacher_b,
+                                                                         staff):
     first = await nominate(teacher_a, family=family_data())
     second = await nominate(teacher_b, family=family_data(phone="07911123456"), tablets=1, laptops=0)
-    assert second["family_id"] == first["family_id"]
-    assert second["linked_to_existing_family"] is True and first["linked_to_existing_family"] is False
-    assert await count_rows(sessions, "family") == 1
-    # Each school now follows its own nomination for the same family.
-    assert (await client.get(f"/api/v1/families/{first['family_id']}", headers=teacher_b.headers)).status_code == 200
+    # The second school is not linked to the first school's family: it gets a record of its own, and staff see
+    # the pair.
+    assert second["family_id"] != first["family_id"] and "linked_to_existing_family" not in second
+    pairs = (await client.get("/api/v1/families/possible-duplicates", headers=staff.headers)).json()
+    [pair] = pairs["items"]
+    assert (pair["family"]["id"], pair["held_family"]["id"], pair["matched_on"], pair["nomination"]["id"]) == (
+        second["family_id"], first["family_id"], "phone", second["id"])
+    merged = await client.post(f"/api/v1/families/possible-duplicates/{pair['id']}/merge", headers=staff.headers)
+    assert merged.status_code == 200, merged.text
     both = (await client.get(f"/api/v1/nominations?family_id={first['family_id']}", headers=staff.headers)).json()
     assert both["total"] == 2
     # The same school cannot open a second nomination for the family while one is open.
