@@ -181,7 +181,10 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
     from lending.inventory import csvio
     from lending.inventory.service import InventoryService
 
-    text = file.read_text(encoding="utf-8-sig")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text: save it as CSV UTF-8") from None
     total = max(0, len(text.splitlines()) - 1)
     settings = get_settings()
 

@@ -11,6 +11,9 @@ from lending.loans.models import ItemOutcome, LoanStatus, Relationship, ReturnCo
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
 
 MAX_SIGNATURE_BYTES = 200 * 1024
+# A signature pad's canvas, even at three times a tablet's pixel density, is well inside these.
+MAX_SIGNATURE_SIDE = 4000
+MAX_SIGNATURE_PIXELS = 4_000_000
 
 
 class LoanIn(Schema):
@@ -55,7 +58,8 @@ class AcceptanceIn(Schema):
     witnessed_by_id: Id | None = Field(None, description="The volunteer who witnessed; default: you.")
     signature_png: str | None = Field(
         None, max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 8,
-        description=f"Base64 PNG from a signature pad, at most {MAX_SIGNATURE_BYTES // 1024} KB.")
+        description=f"Base64 PNG from a signature pad, at most {MAX_SIGNATURE_BYTES // 1024} KB and "
+                    f"{MAX_SIGNATURE_SIDE} pixels a side ({MAX_SIGNATURE_PIXELS:,} pixels in all).")
 
 
 class LoanItemOut(OutSchema):
