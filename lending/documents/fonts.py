@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -140,8 +139,7 @@ def _words(text: str, faces: Faces, base: str) -> str:
     agreement) or comes out with wrong glyphs. A word mixing scripts (`Ali-علی`) is therefore parted with a space.
     """
     pieces: list[tuple[str | None, str]] = []
-    # Composed, so an accent typed as a combining mark stays with its letter's font.
-    for token in _SPACES.split(unicodedata.normalize("NFC", text)):
+    for token in _SPACES.split(text):
         if not token:
             continue
         if token.isspace():
@@ -222,7 +220,7 @@ class RightToLeft(Flowable):
             tokens.append((f'<font face="{font}">{html.escape(word).replace(" ", "&nbsp;")}</font>',
                            stringWidth(word, font, style.fontSize)))
 
-        for index, piece in enumerate(unicodedata.normalize("NFC", text).split("**")):
+        for index, piece in enumerate(text.split("**")):
             bold = index % 2 == 1
             position = 0
             words: list[str] = []
