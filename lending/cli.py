@@ -238,8 +238,10 @@ def import_imd(file: Path) -> None:
             raise click.ClickException("the header needs postcode and imd_decile columns (lsoa is optional)")
         rows, problems = [], []
         for number, raw in enumerate(reader, start=2):
-            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
             try:
+                if any("\x00" in value for value in cells.values()):
+                    raise ValueError("NUL characters")
                 decile = int(cells["imd_decile"])
                 if not 1 <= decile <= 10:
                     raise ValueError

@@ -467,4 +467,9 @@ async def test_the_cli_import_names_row_and_field_of_a_huge_cell_or_a_nul_and_re
     result = run_cli(database_url, "import", "assets", str(latin1))
     assert result.returncode == 1 and "Traceback" not in result.stderr and "UTF-8" in result.stderr
     assert await count_rows(sessions, "asset") == 0
+    imd = tmp_path / "imd.csv"
+    imd.write_text("postcode,imd_decile,lsoa\nB1 1AA,3,E0100\x00\nB2 4QA,2,E01,extra\n")
+    result = run_cli(database_url, "import", "imd", str(imd))
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert "1 bad row(s), nothing loaded: rows 2" in result.stderr
 
