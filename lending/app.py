@@ -28,6 +28,7 @@ from lending.config import Settings, get_settings
 from lending.core.db import alchemy_config
 from lending.core.errors import problem_handler
 from lending.core.health import health
+from lending.core.inputs import InputGuard, LendingRequest
 from lending.core.pagination import provide_list_params
 from lending.core.request_id import add_request_id_header
 
@@ -67,6 +68,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "list_params": Provide(provide_list_params),
         },
         exception_handlers={Exception: problem_handler},
+        middleware=[InputGuard],
+        request_class=LendingRequest,
         before_send=[add_request_id_header],
         state=State({
             "settings": settings,

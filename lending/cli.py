@@ -198,7 +198,10 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
     from lending.inventory import csvio
     from lending.inventory.service import InventoryService
 
-    text = file.read_text(encoding="utf-8-sig")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text: save it as CSV UTF-8") from None
     total = max(0, len(text.splitlines()) - 1)
     settings = get_settings()
 
@@ -252,8 +255,10 @@ def import_imd(file: Path) -> None:
             raise click.ClickException("the header needs postcode and imd_decile columns (lsoa is optional)")
         rows, problems = [], []
         for number, raw in enumerate(reader, start=2):
-            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
             try:
+                if any("\x00" in value for value in cells.values()):
+                    raise ValueError("NUL characters")
                 decile = int(cells["imd_decile"])
                 if not 1 <= decile <= 10:
                     raise ValueError

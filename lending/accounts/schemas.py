@@ -7,7 +7,7 @@ from pydantic import EmailStr, Field, SecretStr, field_validator
 
 from lending.accounts.models import Role
 from lending.accounts.passwords import MAX_LENGTH, POLICY, password_problem
-from lending.core.schemas import Name, OutSchema, Schema
+from lending.core.schemas import Id, Name, OutSchema, Schema
 
 
 class TokenRequest(Schema):
@@ -42,8 +42,8 @@ class UserCreate(Schema):
     email: EmailStr
     name: Name
     role: Role
-    home_centre_id: int | None = None
-    school_id: int | None = Field(None, description="Required for (and only for) the school role.")
+    home_centre_id: Id | None = None
+    school_id: Id | None = Field(None, description="Required for (and only for) the school role.")
     password: SecretStr | None = Field(
         None, description=f"{POLICY}; omit to generate one (returned once)."
     )
@@ -54,8 +54,8 @@ class UserCreate(Schema):
 class UserUpdate(Schema):
     name: Name | None = None
     role: Role | None = None
-    home_centre_id: int | None = None
-    school_id: int | None = None
+    home_centre_id: Id | None = None
+    school_id: Id | None = None
     is_active: bool | None = None
 
 

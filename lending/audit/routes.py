@@ -12,7 +12,9 @@ from lending.accounts.auth import requires
 from lending.accounts.models import Role
 from lending.audit.schemas import AuditEntryOut
 from lending.audit.service import AuditService
+from lending.core.inputs import utc_param
 from lending.core.pagination import ListParams, page
+from lending.core.schemas import MAX_ID
 
 
 async def provide_audit_service(db_session: AsyncSession) -> AuditService:
@@ -30,8 +32,9 @@ class AuditController(Controller):
         self, audit: AuditService, list_params: ListParams,
         entity: str | None = Parameter(None, description="Entity type, e.g. centre, user_account."),
         entity_id: str | None = None,
-        user_id: int | None = Parameter(None, description="Who made the change."),
-        since: datetime | None = Parameter(None, description="Changes at or after this time (ISO 8601)."),
+        user_id: int | None = Parameter(None, ge=1, le=MAX_ID, description="Who made the change."),
+        since: datetime | None = Parameter(None, description="Changes at or after this time (ISO 8601; no zone: UTC)."),
     ) -> OffsetPagination[AuditEntryOut]:
-        rows, total = await audit.list(list_params, entity=entity, entity_id=entity_id, user_id=user_id, since=since)
+        rows, total = await audit.list(list_params, entity=entity, entity_id=entity_id, user_id=user_id,
+                                       since=utc_param(since, "since"))
         return page([AuditEntryOut.model_validate(r) for r in rows], total, list_params)

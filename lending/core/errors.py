@@ -14,6 +14,7 @@ from typing import Any
 from advanced_alchemy import exceptions as aa_exc
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from sqlalchemy import exc as sa_exc
 
 from lending.core.request_id import request_id_of
 
@@ -111,9 +112,16 @@ def dotted_path(key: str | int | tuple | list | None) -> str:
     return _INDEX.sub(lambda m: f"[{m.group(1)}]", str(key))
 
 
+def _no_body(error: dict) -> bool:
+    return error.get("key") == "data" and error.get("source") == "body" and str(error.get("message")) == "'data'"
+
+
 def _validation_problem(exc: ValidationException) -> Problem:
     extra = exc.extra
     if isinstance(extra, list) and extra and all(isinstance(e, dict) for e in extra):
+        if any(_no_body(e) for e in extra):
+            # Litestar reports an absent body as its KeyError on the handler's `data` argument.
+            return Problem(400, "A JSON body is required.", [FieldError("body", "required")])
         errors = [
             FieldError(dotted_path(e.get("key")) or str(e.get("source") or "body"),
                        _PYDANTIC_PREFIX.sub("", str(e.get("message"))))
@@ -139,9 +147,29 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(exc.status, exc.detail, exc.errors, exc.extra)
     if isinstance(exc, aa_exc.NotFoundError):
         return Problem(404, "Not found")
-    if isinstance(exc, (aa_exc.DuplicateKeyError, aa_exc.IntegrityError)):
+    if isinstance(exc, (aa_exc.IntegrityError, sa_exc.IntegrityError)) and unique_violation(exc):
         return Problem(409, "This conflicts with data already held.")
     return Problem(500, "An unexpected error occurred. Quote the request id when reporting it.")
+
+
+def unique_violation(exc: BaseException) -> bool:
+    """Whether the database refused a row because it repeats a unique key: the only database error that is the
+    client's (a clash with data already held, e.g. two desks racing). Any other constraint failing (foreign key,
+    check, not null) means input got past validation, and Advanced Alchemy also reports driver errors such as a
+    naive datetime as its IntegrityError: those are bugs, answered 500 and logged."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.IntegrityError):
+            orig = current.orig
+            state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+            if state is not None:
+                return str(state) == "23505"  # PostgreSQL unique_violation
+            message = str(orig)
+            return "UNIQUE constraint failed" in message or "PRIMARY KEY must be unique" in message
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def problem_handler(request: Request, exc: Exception) -> Response:

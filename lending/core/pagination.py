@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 import enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from advanced_alchemy.filters import LimitOffset
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -14,8 +14,14 @@ from litestar.params import Parameter
 from sqlalchemy import Select
 
 from lending.core.errors import Invalid
+from lending.core.schemas import MAX_ID
+
+# An id in a query string (a filter): a positive BIGINT, or absent.
+IdQuery = Annotated[int | None, Parameter(ge=1, le=MAX_ID)]
 
 MAX_LIMIT = 500
+# Far beyond any list Lending holds, and small enough for every database's OFFSET.
+MAX_OFFSET = 10**9
 E = TypeVar("E", bound=enum.Enum)
 
 
@@ -28,7 +34,7 @@ class ListParams:
 
 async def provide_list_params(
     limit: int = Parameter(query="limit", default=50, ge=1, le=MAX_LIMIT, description="Page size."),
-    offset: int = Parameter(query="offset", default=0, ge=0, description="Rows to skip."),
+    offset: int = Parameter(query="offset", default=0, ge=0, le=MAX_OFFSET, description="Rows to skip."),
     sort: str | None = Parameter(
         query="sort", default=None, description="Field to sort by; prefix with '-' for descending."
     ),

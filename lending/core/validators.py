@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 
 # The UK postcode shape (outward code, space, inward code), including GIR 0AA.
 _POSTCODE = re.compile(
@@ -63,3 +65,44 @@ def imei(value: str) -> str:
     if not luhn.is_valid(digits):
         raise ValueError("the Luhn check digit is wrong: the IMEI is mistyped")
     return digits
+
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk (bytes 16–24), read without decoding anything."""
+    if not data.startswith(PNG_MAGIC) or len(data) < 33 or data[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    width, height = struct.unpack(">II", data[16:24])
+    if width == 0 or height == 0:
+        raise ValueError("not a PNG image (no pixels)")
+    return width, height
+
+
+def png_image(data: bytes, *, max_side: int, max_pixels: int) -> tuple[int, int]:
+    """Check that `data` is a whole PNG of at most `max_side` pixels a side and `max_pixels` in all, that the
+    agreement renderer can embed; raise ValueError saying why not.
+
+    The size comes from the header first, so a small file that claims a huge picture (12,000 × 12,000 pixels in
+    31 KB) is refused before a byte is decompressed. Only then is it decoded and drawn, the way the agreement
+    draws it, so a broken image is refused here rather than failing the signed agreement later. CPU-bound: run it
+    in a worker thread.
+    """
+    width, height = png_size(data)
+    if width > max_side or height > max_side or width * height > max_pixels:
+        raise ValueError(f"{width} × {height} pixels is too large (at most {max_side} a side and "
+                         f"{max_pixels:,} pixels in all)")
+    from PIL import Image
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen.canvas import Canvas
+
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            image.verify()  # chunk structure and checksums
+        canvas = Canvas(io.BytesIO())
+        canvas.drawImage(ImageReader(io.BytesIO(data)), 0, 0, width=10, height=10, mask="auto")
+        canvas.save()
+    except Exception:  # noqa: BLE001  (Pillow and reportlab raise many kinds for a broken file; all mean the same)
+        raise ValueError("not a valid PNG image (it could not be decoded)") from None
+    return width, height

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import io
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -94,6 +95,8 @@ def _inline(text: str) -> str:
 
 def para(text: str, style: ParagraphStyle, faces: Faces, *, bullet: str | None = None) -> Flowable:
     """A paragraph of plain text (with **bold**), set in the fonts and direction its script needs."""
+    # Composed, so an accent typed as a combining mark is drawn with its letter (Helvetica has no combining marks).
+    text = unicodedata.normalize("NFC", text)
     if right_to_left(text, faces):
         return RightToLeft(text, style, faces, bullet)
     markup, styled_as = styled(_inline(text), text, style, faces)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -78,30 +77,98 @@ def letter_counts(text: str) -> dict[str, int]:
     return counts
 
 
-_PROTECTED = re.compile(r"(<[^>]*>|&#?\w+;)")
 _LATIN_RUN = re.compile(r"([0-9A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F0-9'’@.\- ]*[A-Za-z0-9\u00C0-\u024F]|"
                         r"[A-Za-z\u00C0-\u024F])")
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+_SPACES = re.compile(r"(\s+)")
+# What parts two scripts that touch inside one word: reportlab breaks words only at ASCII whitespace.
+_WORD_BREAK = " "
 
 
-def _on_text(markup: str, change: Callable[[str], str]) -> str:
-    """Apply `change` to the text between tags and entities, never inside them."""
-    return "".join(part if _PROTECTED.fullmatch(part) else change(part) for part in _PROTECTED.split(markup))
-
-
-def _runs(markup: str, faces: Faces, base: str) -> str:
-    """Wrap each run of a script other than the paragraph's own in a <font> tag naming its face."""
+def _letter_font(char: str, faces: Faces) -> str | None:
+    """The font that sets a letter: its script's face, or Helvetica (also for letters no face here has); None for
+    a character of no script (digits, punctuation, symbols, emoji)."""
     for script, family in faces.available.items():
-        if script == base:
+        if _LETTER[script].match(char):
+            return family
+    return "Helvetica" if char.isalpha() else None
+
+
+@lru_cache(maxsize=4096)
+def _has_glyph(font: str, char: str) -> bool:
+    if font == "Helvetica":
+        try:
+            char.encode("cp1252")  # the standard fonts' encoding
+        except UnicodeEncodeError:
+            return False
+        return char.isprintable()
+    return ord(char) in pdfmetrics.getFont(font).face.charToGlyph
+
+
+def _segments(word: str, faces: Faces, base: str) -> list[tuple[str, str]]:
+    """`word` cut into runs that each one font sets, as (font, text).
+
+    A letter takes its script's font. A character of no script takes the font of the letters beside it when that
+    font has a glyph for it (the Arabic face has no brackets or hyphen), else the paragraph's font, else Helvetica;
+    one no font has (an emoji) takes the paragraph's font, which shows a blank box rather than failing.
+    """
+    fonts = [_letter_font(char, faces) for char in word]
+    chosen: list[str] = []
+    for index, char in enumerate(word):
+        if fonts[index] is not None:
+            chosen.append(fonts[index])
             continue
-        run = re.compile(f"([{SCRIPTS[script]}][{SCRIPTS[script]}\\s\\d.,:;،؛]*)")
-        markup = _on_text(markup, lambda text, run=run, family=family: run.sub(
-            lambda m: f'<font face="{family}">{m.group(1)}</font>', text))
-    if base != "latin":
-        # Latin runs (names, places) in Helvetica, kept as one unbreakable piece so a right-to-left line does not
-        # reverse their words.
-        markup = _on_text(markup, lambda text: _LATIN_RUN.sub(
-            lambda m: '<font face="Helvetica">' + m.group(1).replace(" ", "\u00a0") + "</font>", text))
-    return markup
+        before = next((f for f in reversed(fonts[:index]) if f is not None), None)
+        after = next((f for f in fonts[index + 1:] if f is not None), None)
+        candidates = [f for f in (before, after, base, "Helvetica") if f is not None]
+        chosen.append(next((f for f in candidates if _has_glyph(f, char)), base))
+    segments: list[list[str]] = []
+    for font, char in zip(chosen, word):
+        if segments and segments[-1][0] == font:
+            segments[-1][1] += char
+        else:
+            segments.append([font, char])
+    return [(font, text) for font, text in segments]
+
+
+def _words(text: str, faces: Faces, base: str) -> str:
+    """Markup for plain `text` in which every word (between spaces) is set in exactly one font.
+
+    reportlab shapes a word with the HarfBuzz font of its first piece and then looks each glyph up in each piece's
+    own font, so a word mixing fonts crashes (Helvetica has no glyph table: `Ali (علی) (parent)` failed the signed
+    agreement) or comes out with wrong glyphs. A word mixing scripts (`Ali-علی`) is therefore parted with a space.
+    """
+    pieces: list[tuple[str | None, str]] = []
+    for token in _SPACES.split(text):
+        if not token:
+            continue
+        if token.isspace():
+            pieces.append((pieces[-1][0] if pieces else None, token))
+            continue
+        for index, (font, segment) in enumerate(_segments(token, faces, faces.available.get(base, "Helvetica"))):
+            face = None if font == faces.available.get(base) else font
+            if index:
+                pieces.append((face, _WORD_BREAK))
+            pieces.append((face, segment))
+    merged: list[list] = []
+    for face, piece in pieces:
+        if merged and merged[-1][0] == face:
+            merged[-1][1] += piece
+        else:
+            merged.append([face, piece])
+    return "".join(html.escape(piece, quote=False) if face is None
+                   else f'<font face="{face}">{html.escape(piece, quote=False)}</font>' for face, piece in merged)
+
+
+def _runs(plain: str, faces: Faces, base: str) -> str:
+    """Markup for `plain` (with **bold**) in a paragraph based on `base`'s font: each word in its script's font."""
+    parts, position = [], 0
+    for match in _BOLD.finditer(plain):
+        parts += [_words(plain[position:match.start()], faces, base),
+                  f"<b>{_words(match.group(1), faces, base)}</b>"]
+        position = match.end()
+    parts.append(_words(plain[position:], faces, base))
+    return "".join(parts)
 
 
 def right_to_left(plain: str, faces: Faces) -> bool:
@@ -114,8 +181,9 @@ def styled(markup: str, plain: str, style: ParagraphStyle, faces: Faces) -> tupl
     """The markup and style to set `plain` (whose markup is `markup`) in the right fonts and direction.
 
     Shaping is decided per paragraph by its base font, so a paragraph with any Arabic or Bengali letters is based
-    on that script's font (the one with more letters), with Latin runs switched to Helvetica. Paragraphs that read
-    right to left (see `right_to_left`) are set by RightToLeft instead.
+    on that script's font (the one with more letters), with every other word switched to its own script's font
+    (Latin to Helvetica). `markup` is then rebuilt from `plain` word by word. Paragraphs that read right to left
+    (see `right_to_left`) are set by RightToLeft instead.
     """
     counts = letter_counts(plain)
     present = [script for script in faces.available if counts[script]]
@@ -124,7 +192,7 @@ def styled(markup: str, plain: str, style: ParagraphStyle, faces: Faces) -> tupl
     script = max(present, key=lambda name: counts[name])
     style = ParagraphStyle(f"{style.name}-{script}", parent=style, fontName=faces.available[script], shaping=1,
                            leading=style.leading * 1.35)
-    return _runs(markup, faces, script), style
+    return _runs(plain, faces, script), style
 
 
 class RightToLeft(Flowable):
@@ -141,28 +209,29 @@ class RightToLeft(Flowable):
         self.style = ParagraphStyle(f"{style.name}-rtl-lines", parent=style, fontName=faces.available["arabic"],
                                     shaping=1, leading=style.leading * 1.35, alignment=TA_RIGHT)
         self.bullet = bullet
+        self.faces = faces
         self.tokens = self._tokens(text, style)
         self.inner: Paragraph | None = None
 
     def _tokens(self, text: str, style: ParagraphStyle) -> list[tuple[str, float]]:
-        arabic = self.style.fontName
         tokens: list[tuple[str, float]] = []
+
+        def add(word: str, font: str) -> None:
+            tokens.append((f'<font face="{font}">{html.escape(word).replace(" ", "&nbsp;")}</font>',
+                           stringWidth(word, font, style.fontSize)))
+
         for index, piece in enumerate(text.split("**")):
             bold = index % 2 == 1
-            latin_font = "Helvetica-Bold" if bold else "Helvetica"
-            arabic_font = f"{arabic}-Bold" if bold else arabic
             position = 0
+            words: list[str] = []
             for match in _LATIN_RUN.finditer(piece):
-                for word in piece[position:match.start()].split():
-                    tokens.append((f'<font face="{arabic_font}">{html.escape(word)}</font>',
-                                   stringWidth(word, arabic_font, style.fontSize)))
-                run = match.group(1)
-                tokens.append((f'<font face="{latin_font}">{html.escape(run).replace(" ", "&nbsp;")}</font>',
-                               stringWidth(run, latin_font, style.fontSize)))
+                words += piece[position:match.start()].split() + [match.group(1)]
                 position = match.end()
-            for word in piece[position:].split():
-                tokens.append((f'<font face="{arabic_font}">{html.escape(word)}</font>',
-                               stringWidth(word, arabic_font, style.fontSize)))
+            words += piece[position:].split()
+            for word in words:
+                # One font per token (see `_words`): a word mixing scripts becomes a token per script.
+                for font, segment in _segments(word, self.faces, self.faces.available["arabic"]):
+                    add(segment, (f"{font}-Bold" if font != "Helvetica" else "Helvetica-Bold") if bold else font)
         return tokens
 
     def _lines(self, width: float) -> list[list[str]]:

@@ -15,7 +15,7 @@ from lending.accounts.auth import requires
 from lending.accounts.models import DESK
 from lending.config import Settings
 from lending.core.errors import Invalid
-from lending.core.schemas import OutSchema, Schema
+from lending.core.schemas import Id, OutSchema, Schema
 from lending.documents.service import DocumentService
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import AssetKind
@@ -32,8 +32,8 @@ async def provide_documents(db_session: AsyncSession, settings: Settings, reques
 class AssetFilterIn(Schema):
     kind: list[AssetKind] = []
     status: list[Status] = []
-    centre_id: int | None = None
-    donation_id: int | None = None
+    centre_id: Id | None = None
+    donation_id: Id | None = None
     q: str | None = Field(None, max_length=100)
     sim_expiring_within_days: int | None = Field(None, ge=0, le=3660)
 
@@ -42,7 +42,8 @@ class LabelRequest(Schema):
     tags: list[str] | None = Field(None, max_length=20_000)
     filter: AssetFilterIn | None = None
     layout: str = Field(min_length=1, max_length=100)
-    start_position: int = Field(1, ge=1, description="First free label on a partly used sheet (1 = top left).")
+    start_position: int = Field(1, ge=1, le=10_000,
+                                description="First free label on a partly used sheet (1 = top left).")
     copies: int = Field(1, ge=1, le=20)
 
     @model_validator(mode="after")

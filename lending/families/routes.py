@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
-from lending.core.pagination import ListParams, comma_list, page
+from lending.core.pagination import IdQuery, ListParams, comma_list, page
 from lending.families.models import DuplicateStatus, Family, NominationStatus
 from lending.families.schemas import (
     DecisionIn,
@@ -172,8 +172,8 @@ class NominationController(Controller):
     @get("/", guards=[requires(Role.admin, Role.staff, Role.school)],
          summary="List nominations; ?status=approved,waitlisted&sort=-priority is the waiting list")
     async def list_nominations(self, request: Request[User, Any, Any], families: FamilyService,
-                               list_params: ListParams, status: str | None = None, school_id: int | None = None,
-                               family_id: int | None = None,
+                               list_params: ListParams, status: str | None = None, school_id: IdQuery = None,
+                               family_id: IdQuery = None,
                                urgency: str | None = Parameter(None, pattern="^(normal|urgent)$")
                                ) -> OffsetPagination[NominationOut]:
         require_school_scope(request.user)

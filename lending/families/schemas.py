@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from lending.core import validators
-from lending.core.schemas import Name, OutSchema, Postcode, Schema, ShortText
+from lending.core.schemas import Id, Name, OutSchema, PastDate, Postcode, Schema, ShortText
 from lending.families.models import DuplicateStatus, NominationStatus, Urgency
 
 Phone = Annotated[str, AfterValidator(validators.uk_phone)]
@@ -29,7 +29,7 @@ class FamilyIn(Schema):
     on_benefits: bool = False
     imd_decile: int | None = Field(None, ge=1, le=10, description="Filled from the postcode when left out.")
     notes: ShortText = ""
-    consent_given_on: date = Field(description="When the family agreed to its data being held (required).")
+    consent_given_on: PastDate = Field(description="When the family agreed to its data being held (required).")
 
 
 class FamilyUpdate(Schema):
@@ -84,9 +84,9 @@ class FamilyOut(FamilyDeskOut):
 
 
 class NominationIn(Schema):
-    family_id: int | None = Field(None, description="An existing family, or give `family` to add one.")
+    family_id: Id | None = Field(None, description="An existing family, or give `family` to add one.")
     family: FamilyIn | None = None
-    school_id: int | None = Field(None, description="Implied for school users; required for staff.")
+    school_id: Id | None = Field(None, description="Implied for school users; required for staff.")
     laptops: int = Field(0, ge=0, le=10)
     tablets: int = Field(0, ge=0, le=10)
     sims: int = Field(0, ge=0, le=10)

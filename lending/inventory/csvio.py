@@ -31,6 +31,13 @@ ASSET_COLUMNS = [
 WIPE_COLUMNS = ["wipe_method", "wipe_performed_on", "wipe_performed_by", "wipe_certificate_reference"]
 COLUMNS = ["tag", "kind", "status", "centre", *ASSET_COLUMNS, "retired_reason", "weee_reference", *WIPE_COLUMNS,
            "notes"]
+# The longest any column may be (notes); columns the asset schema does not check have their own.
+MAX_CELL = 2000
+CELL_LIMITS = {"weee_reference": 100, "tag": 40, "status": 40, "centre": 200, "retired_reason": 40}
+# The csv module refuses a cell over 128 KB with an error naming neither row nor column, which ended the import
+# with a 500. It may read cells as long as any import; the column limits above then name the row and column.
+MAX_READ_CELL = 64 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), MAX_READ_CELL))
 
 
 async def export_assets(inventory: InventoryService, assets: list[Asset], *, include_vouchers: bool) -> str:
@@ -70,11 +77,14 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
                         progress: Callable[[int], None] | None = None) -> ImportReport:
     """Validate every row, then (unless a dry run) create them all in the caller's transaction or none at all."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in reader.fieldnames or []]
+    try:
+        header = [h.strip() for h in reader.fieldnames or []]
+    except csv.Error as exc:
+        return _refuse([ImportRowError(row=1, field="row", message=f"not readable as CSV: {exc}")], 0, dry_run)
     errors: list[ImportRowError] = []
     if "kind" not in header:
         errors.append(ImportRowError(row=1, field="kind", message="the header has no 'kind' column"))
-    errors += [ImportRowError(row=1, field=h or "(blank)", message="unknown column") for h in header
+    errors += [ImportRowError(row=1, field=_shown(h) or "(blank)", message="unknown column") for h in header
                if h not in COLUMNS]
     if errors:
         return _refuse(errors, 0, dry_run)
@@ -93,18 +103,24 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
 
     parsed: list[ParsedRow] = []
     count = 0
-    for count, raw in enumerate(reader, start=1):
-        row_number = count + 1
-        if progress:
-            progress(count)
-        # restore(): an exported cell may carry the quote that kept a spreadsheet from running it.
-        cells = {(k or "").strip(): restore((v or "").strip()).strip() for k, v in raw.items() if k is not None}
-        if not any(cells.values()):
-            continue
-        row_errors, row = _parse_row(row_number, cells, centres, centre_id, came_in)
-        errors += row_errors
-        if row is not None:
-            parsed.append(row)
+    try:
+        for count, raw in enumerate(reader, start=1):
+            row_number = count + 1
+            if progress:
+                progress(count)
+            # restore(): an exported cell may carry the quote that kept a spreadsheet from running it.
+            cells = {(k or "").strip(): restore((v or "").strip()).strip() for k, v in raw.items() if k is not None}
+            if not any(cells.values()):
+                continue
+            row_errors = _cell_errors(row_number, cells)
+            row = None
+            if not row_errors:
+                row_errors, row = _parse_row(row_number, cells, centres, centre_id, came_in)
+            errors += row_errors
+            if row is not None:
+                parsed.append(row)
+    except csv.Error as exc:
+        errors.append(ImportRowError(row=count + 2, field="row", message=f"not readable as CSV: {exc}"))
 
     tags = [str(p.item.tag) for p in parsed if p.item.tag is not None]
     repeated = {t for t in tags if tags.count(t) > 1}
@@ -138,6 +154,25 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
     await inventory.session.flush()
     return ImportReport(dry_run=False, rows=count, created=len(assets), valid=True, errors=[],
                         tags=[a.tag for a in assets])
+
+
+def _shown(name: str) -> str:
+    """A column name fit to quote back: NULs visible, at most 60 characters."""
+    name = name.replace("\x00", "\\0")
+    return name if len(name) <= 60 else name[:57] + "..."
+
+
+def _cell_errors(row: int, cells: dict[str, str]) -> list[ImportRowError]:
+    """NUL characters and over-long cells, in any column, named by row and column before anything else reads them."""
+    errors = []
+    for name, value in cells.items():
+        limit = CELL_LIMITS.get(name, MAX_CELL)
+        if "\x00" in value:
+            errors.append(ImportRowError(row=row, field=_shown(name), message="must not contain NUL characters"))
+        elif len(value) > limit:
+            errors.append(ImportRowError(row=row, field=_shown(name),
+                                         message=f"longer than {limit} characters ({len(value):,})"))
+    return errors
 
 
 def _refuse(errors: list[ImportRowError], rows: int, dry_run: bool) -> ImportReport:

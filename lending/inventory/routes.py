@@ -13,7 +13,9 @@ from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
 from lending.core.errors import Invalid
-from lending.core.pagination import ListParams, comma_list, page
+from lending.core.inputs import past_date_param
+from lending.core.pagination import IdQuery, ListParams, comma_list, page
+from lending.core.schemas import MAX_ID
 from lending.inventory import csvio
 from lending.inventory.lifecycle import Status, allowed_moves
 from lending.inventory.models import Asset, AssetKind, Donation
@@ -57,8 +59,8 @@ def present(asset: Asset, user: User) -> AssetOut:
 async def provide_asset_filters(
     kind: str | None = Parameter(None, description="Comma-separated kinds."),
     status: str | None = Parameter(None, description="Comma-separated statuses."),
-    centre_id: int | None = None,
-    donation_id: int | None = None,
+    centre_id: IdQuery = None,
+    donation_id: IdQuery = None,
     q: str | None = Parameter(None, max_length=100,
                               description="Matches tag, serial, make, model, ICCID, MSISDN, IMEI."),
     sim_expiring_within_days: int | None = Parameter(None, ge=0, le=3660),
@@ -112,7 +114,7 @@ class DonationController(Controller):
 
     @get("/", summary="List donations")
     async def list_donations(self, inventory: InventoryService, list_params: ListParams,
-                             donor_id: int | None = None, centre_id: int | None = None
+                             donor_id: IdQuery = None, centre_id: IdQuery = None
                              ) -> OffsetPagination[DonationOut]:
         items, total = await inventory.list_donations(list_params, donor_id=donor_id, centre_id=centre_id)
         return page([DonationOut.model_validate(d) for d in items], total, list_params)
@@ -176,8 +178,10 @@ class AssetController(Controller):
     async def import_assets(
         self, request: Request[User, Any, Any], inventory: InventoryService,
         dry_run: bool = False,
-        centre_id: int | None = Parameter(None, description="Centre for rows without one (and the donation)."),
-        donor_id: int | None = Parameter(None, description="Record the rows as one donation from this donor."),
+        centre_id: int | None = Parameter(None, ge=1, le=MAX_ID,
+                                          description="Centre for rows without one (and the donation)."),
+        donor_id: int | None = Parameter(None, ge=1, le=MAX_ID,
+                                         description="Record the rows as one donation from this donor."),
         received_on: date | None = Parameter(None, description="The donation's date (default today)."),
     ) -> ImportReport:
         body = await request.body()
@@ -187,8 +191,8 @@ class AssetController(Controller):
             text = body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise Invalid.field("body", "not UTF-8 text") from None
-        return await csvio.import_assets(inventory, text, dry_run=dry_run, centre_id=centre_id,
-                                         donor_id=donor_id, received_on=received_on)
+        return await csvio.import_assets(inventory, text, dry_run=dry_run, centre_id=centre_id, donor_id=donor_id,
+                                         received_on=past_date_param(received_on, "received_on"))
 
 
 @get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"],

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from lending.core import validators
-from lending.core.schemas import Name, OutSchema, Schema, ShortText
+from lending.core.schemas import ActivationDate, ExpiryDate, Id, Name, OutSchema, PastDate, Schema, ShortText
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import (
     AssetKind,
@@ -76,7 +76,7 @@ class AssetFields(Schema):
     battery_health_pct: int | None = Field(None, ge=0, le=100)
     condition_grade: ConditionGrade | None = None
     charger_included: bool | None = None
-    charger_safety_test_on: date | None = None
+    charger_safety_test_on: PastDate | None = None
     imei: Imei | None = None
     notes: ShortText | None = None
     iccid: Iccid | None = None
@@ -84,8 +84,8 @@ class AssetFields(Schema):
     msisdn: Mobile | None = None
     data_allowance_gb: int | None = Field(None, ge=0, le=10_000, description="Monthly; null means unlimited.")
     plan_months: int | None = Field(None, ge=1, le=120)
-    activated_on: date | None = None
-    expires_on: date | None = Field(None, description="Derived from activated_on + plan_months when not given.")
+    activated_on: ActivationDate | None = None
+    expires_on: ExpiryDate | None = Field(None, description="Derived from activated_on + plan_months when not given.")
     voucher_code: Annotated[str, StringConstraints(max_length=64, strip_whitespace=True)] | None = None
 
 
@@ -137,7 +137,7 @@ class AssetStaffOut(AssetOut):
 
 class WipeIn(Schema):
     method: WipeMethod
-    performed_on: date
+    performed_on: PastDate
     performed_by: Name
     certificate_reference: Annotated[str, StringConstraints(max_length=200, strip_whitespace=True)] | None = None
     notes: ShortText = ""
@@ -165,9 +165,9 @@ class AssetStaffDetail(AssetDetail):
 
 
 class DonationCreate(Schema):
-    donor_id: int
-    centre_id: int
-    received_on: date
+    donor_id: Id
+    centre_id: Id
+    received_on: PastDate
     notes: ShortText = ""
     items: list[AssetIn] = Field(min_length=1, max_length=1000)
 
@@ -197,7 +197,7 @@ class TransitionIn(Schema):
 
 
 class MoveIn(Schema):
-    centre_id: int
+    centre_id: Id
     reason: ShortText | None = None
 
 

@@ -13,7 +13,7 @@ from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
 from lending.core.csv import csv_text
-from lending.core.pagination import ListParams, comma_list, page
+from lending.core.pagination import IdQuery, ListParams, comma_list, page
 from lending.documents.routes import provide_documents
 from lending.documents.service import DocumentService
 from lending.families.service import FamilyService
@@ -43,7 +43,7 @@ async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanSer
 
 
 async def provide_loan_filters(
-    family_id: int | None = None, centre_id: int | None = None, nomination_id: int | None = None,
+    family_id: IdQuery = None, centre_id: IdQuery = None, nomination_id: IdQuery = None,
     status: str | None = Parameter(None, description="Comma-separated: active, returned, lost, stolen, gifted."),
     overdue: bool | None = None,
     due_within_days: int | None = Parameter(None, ge=0, le=3660),

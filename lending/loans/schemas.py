@@ -5,20 +5,23 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from lending.core.schemas import Name, OutSchema, Schema, ShortText
+from lending.core.schemas import DueDate, Id, Name, OutSchema, Schema, ShortText, UtcDatetime
 from lending.loans.models import ItemOutcome, LoanStatus, Relationship, ReturnCondition
 
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=20, strip_whitespace=True)]
 
 MAX_SIGNATURE_BYTES = 200 * 1024
+# A signature pad's canvas, even at three times a tablet's pixel density, is well inside these.
+MAX_SIGNATURE_SIDE = 4000
+MAX_SIGNATURE_PIXELS = 4_000_000
 
 
 class LoanIn(Schema):
-    family_id: int
-    nomination_id: int | None = None
-    centre_id: int
+    family_id: Id
+    nomination_id: Id | None = None
+    centre_id: Id
     items: list[Tag] = Field(min_length=1, max_length=20, description="Asset tags, as scanned.")
-    due_on: date | None = Field(None, description="Default: today + LENDING_LOAN_DAYS.")
+    due_on: DueDate | None = Field(None, description="Default: today + LENDING_LOAN_DAYS; at most 5 years ahead.")
     notes: ShortText = ""
 
 
@@ -34,7 +37,7 @@ class ReturnIn(Schema):
 
 
 class ExtensionIn(Schema):
-    due_on: date
+    due_on: DueDate = Field(description="At most 5 years ahead.")
     reason: Annotated[str, StringConstraints(min_length=1, max_length=2000, strip_whitespace=True)]
 
 
@@ -75,11 +78,12 @@ class SimBarringOut(OutSchema):
 class AcceptanceIn(Schema):
     signer_name: Name
     relationship: Relationship
-    signed_at: datetime | None = Field(None, description="Default: now.")
-    witnessed_by_id: int | None = Field(None, description="The volunteer who witnessed; default: you.")
+    signed_at: UtcDatetime | None = Field(None, description="Default: now. Without a zone it is read as UTC.")
+    witnessed_by_id: Id | None = Field(None, description="The volunteer who witnessed; default: you.")
     signature_png: str | None = Field(
         None, max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 8,
-        description=f"Base64 PNG from a signature pad, at most {MAX_SIGNATURE_BYTES // 1024} KB.")
+        description=f"Base64 PNG from a signature pad, at most {MAX_SIGNATURE_BYTES // 1024} KB and "
+                    f"{MAX_SIGNATURE_SIDE} pixels a side ({MAX_SIGNATURE_PIXELS:,} pixels in all).")
 
 
 class LoanItemOut(OutSchema):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import anyio.to_thread
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.models import DESK, User
 from lending.audit.recorder import actor_of
 from lending.centres.models import Centre
+from lending.core import validators
 from lending.core.errors import Conflict, FieldError, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page, order_by
 from lending.families.models import Family, Nomination, NominationStatus
@@ -35,9 +38,9 @@ from lending.loans.models import (
     ending,
 )
 from lending.loans.schemas import MAX_SIGNATURE_BYTES, AcceptanceIn, BarringIn, LoanIn, OutcomeIn, ReturnIn
+from lending.loans.schemas import MAX_SIGNATURE_PIXELS, MAX_SIGNATURE_SIDE
 from lending.loans.idempotency import forget_family
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # What a nomination's counts are met by.
 COUNTS_AS = {"laptops": {AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop},
              "tablets": {AssetKind.tablet}, "sims": {AssetKind.sim}}
@@ -403,8 +406,11 @@ class LoanService:
                 raise Invalid.field("signature_png", "not valid base64") from None
             if len(image) > MAX_SIGNATURE_BYTES:
                 raise Invalid.field("signature_png", f"larger than {MAX_SIGNATURE_BYTES // 1024} KB")
-            if not image.startswith(PNG_MAGIC):
-                raise Invalid.field("signature_png", "not a PNG image")
+            try:
+                await anyio.to_thread.run_sync(functools.partial(
+                    validators.png_image, image, max_side=MAX_SIGNATURE_SIDE, max_pixels=MAX_SIGNATURE_PIXELS))
+            except ValueError as exc:
+                raise Invalid.field("signature_png", str(exc)) from None
         acceptance = LoanAcceptance(loan_id=loan.id, signer_name=data.signer_name,
                                     relationship_to_family=data.relationship.value, signed_at=signed_at,
                                     witnessed_by_id=witness.id, signature_png=image)
