@@ -248,7 +248,8 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
             errors.append(ImportRowError(row=row, field="retired_reason",
                                          message="choose recycled, parts or beyond_repair"))
     wipe = None
-    if any(cells.get(c) for c in WIPE_COLUMNS):
+    wipe_given = any(cells.get(c) for c in WIPE_COLUMNS)
+    if wipe_given:
         try:
             wipe = WipeIn.model_validate({
                 "method": cells.get("wipe_method") or None, "performed_on": cells.get("wipe_performed_on") or None,
@@ -261,10 +262,11 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
         else:
             errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
                        for e in wipe_rule_errors(wipe, AssetKind(item.kind), came_in=came_in)]
-    # The lifecycle's own guards decide whether the row may start in its status.
+    # The lifecycle's own guards decide whether the row may start in its status. A wipe given but refused above is
+    # already named there; the status is not blamed for it a second time.
     probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
     try:
-        lifecycle.admit(probe, status, wiped=wipe is not None, retired_reason=retired_reason)
+        lifecycle.admit(probe, status, wiped=wipe_given, retired_reason=retired_reason)
     except (Invalid, lifecycle.Conflict) as exc:
         field = exc.errors[0].field if exc.errors else "status"
         errors.append(ImportRowError(row=row, field=field, message=exc.detail))
