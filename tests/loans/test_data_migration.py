@@ -77,9 +77,11 @@ def test_0008_gives_old_loans_their_ending_and_names_clashes_before_it_starts(sc
     endings = asyncio.run(_lend_and_lose(scratch_url))
     assert statuses(scratch_url) == endings
 
-    # Before 0008, a loan whose item was lost or stolen was closed as returned.
+    # Before 0008, a loan whose item was lost or stolen was closed as returned, and an asset came in when it was
+    # recorded, whatever the date of the wipe imported with it.
     migrations.downgrade(scratch_url, "0007")
     assert set(statuses(scratch_url).values()) == {"returned"}
+    asyncio.run(_query(scratch_url, "UPDATE asset SET intake_at = created_at"))
     # Serials that differ only in case, and one certificate reference twice, were possible then.
     asyncio.run(_query(scratch_url, "UPDATE asset SET serial_number = 'ser-1' WHERE serial_number = 'SER-4'"))
     with pytest.raises(RuntimeError, match="differ only in case: LAP-"):
@@ -93,6 +95,12 @@ def test_0008_gives_old_loans_their_ending_and_names_clashes_before_it_starts(sc
 
     migrations.upgrade(scratch_url)
     assert statuses(scratch_url) == endings
+    # The laptop that never went out came in, for the wipe gate, by the day of the wipe imported with it; the one
+    # that came back keeps the moment of its return.
+    intake = dict(asyncio.run(_query(scratch_url, "SELECT serial_number, intake_at FROM asset")))
+    created = dict(asyncio.run(_query(scratch_url, "SELECT serial_number, created_at FROM asset")))
+    assert str(intake["SER-4"])[:10] == (date.today() - timedelta(days=1)).isoformat()
+    assert str(intake["SER-3"])[:10] == str(created["SER-3"])[:10] == date.today().isoformat()
     # The generated keys were computed again for every row the table copy carried over.
     keys = asyncio.run(_query(scratch_url, "SELECT make_key, serial_key FROM asset ORDER BY id"))
     assert keys == [("dell", f"ser-{n}") for n in range(1, 5)]
