@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from lending.accounts.models import Role
@@ -56,6 +56,11 @@ async def _lend_and_lose(url: str) -> dict[str, str]:
                                          json={"outcome": outcome}, headers=headers)
             assert done.json()["status"] == outcome, done.text
             endings[loan["reference"]] = outcome
+    # The app's pooled engine must let go of the scratch database, or it cannot be dropped afterwards (the plugin
+    # does not always dispose it when several apps were made in one process).
+    for value in list(app.state.values()):
+        if isinstance(value, AsyncEngine):
+            await value.dispose()
     return endings
 
 
