@@ -8,7 +8,9 @@ Revises: 0007
 Create Date: 2026-11-22
 """
 
-import advanced_alchemy.types as aa  # noqa: F401
+from datetime import datetime, time, timedelta, timezone
+
+import advanced_alchemy.types as aa
 import sqlalchemy as sa
 from alembic import op
 
@@ -50,6 +52,47 @@ def _refuse_clashes(sql: str, what: str) -> None:
         raise RuntimeError(f"Cannot upgrade: {what}: {listed}. Correct them, then upgrade again.")
 
 
+def _backfill_intake() -> None:
+    """Wipes now count only if done on or after the day the asset came in. Before 0008 an asset's intake was the
+    moment it was recorded, so a donation typed in days after it arrived, or an imported row with its wipe, would
+    lose the wipe that made it ready. For assets that have not come in again since (no return, not found after a
+    loss), the intake becomes the start of the donation's date, or, for an imported asset, of the day of the wipe
+    recorded with it (the import's own rule now)."""
+    bind = op.get_bind()
+    when = aa.DateTimeUTC(timezone=True)
+    asset = sa.table('asset', sa.column('id', sa.BigInteger), sa.column('intake_at', when),
+                     sa.column('created_at', when), sa.column('donation_id', sa.BigInteger))
+    donation = sa.table('donation', sa.column('id', sa.BigInteger), sa.column('received_on', sa.Date))
+    wipe = sa.table('wipe_certificate', sa.column('asset_id', sa.BigInteger), sa.column('performed_on', sa.Date),
+                    sa.column('recorded_at', when))
+    event = sa.table('asset_event', sa.column('asset_id', sa.BigInteger), sa.column('kind', sa.String),
+                     sa.column('from_status', sa.String), sa.column('to_status', sa.String))
+    came_in_again = sa.exists().where(
+        event.c.asset_id == asset.c.id, event.c.kind == 'transition',
+        sa.or_(event.c.to_status == 'returned', event.c.from_status.in_(['lost', 'stolen'])))
+    rows = bind.execute(
+        sa.select(asset.c.id, asset.c.intake_at, asset.c.created_at, donation.c.received_on)
+        .select_from(asset.outerjoin(donation, donation.c.id == asset.c.donation_id)).where(~came_in_again)).all()
+    first_wipe = dict(bind.execute(
+        sa.select(wipe.c.asset_id, sa.func.min(wipe.c.performed_on)).group_by(wipe.c.asset_id)).all())
+    first_recorded = dict(bind.execute(
+        sa.select(wipe.c.asset_id, sa.func.min(wipe.c.recorded_at)).group_by(wipe.c.asset_id)).all())
+    for asset_id, intake_at, created_at, received_on in rows:
+        day = received_on
+        recorded = first_recorded.get(asset_id)
+        if day is None and recorded is not None and _as_utc(recorded) - _as_utc(created_at) < timedelta(minutes=5):
+            day = first_wipe[asset_id]  # imported with its wipe
+        if day is None:
+            continue
+        start = datetime.combine(day, time.min).astimezone()
+        if start < _as_utc(intake_at):
+            bind.execute(asset.update().where(asset.c.id == asset_id).values(intake_at=start))
+
+
+def _as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
 def upgrade() -> None:
     _refuse_clashes(
         "SELECT group_concat(tag, ' / ') FROM asset WHERE serial_number IS NOT NULL "
@@ -86,6 +129,7 @@ def upgrade() -> None:
     with op.batch_alter_table('loan', schema=None, recreate=_recreate()) as batch_op:
         batch_op.drop_constraint(op.f('ck_loan_status_known'), type_='check')
         batch_op.create_check_constraint(op.f('ck_loan_status_known'), NEW_LOAN_STATUSES)
+    _backfill_intake()
     # Loans closed with a lost or stolen item were recorded as returned: give them their own ending.
     for status in ('stolen', 'lost'):
         op.execute(

@@ -6,11 +6,15 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 from tests.families.conftest import family_data
+
+# Stock SIMs were activated three weeks ago on a 12-month plan: never expired, whenever the tests run.
+SIM_ACTIVATED_ON = date.today() - timedelta(days=21)
 
 __all__ = ["family_data"]
 
@@ -50,7 +54,7 @@ def stock(client, staff, centre):
 
                 body = f"894410{n:012d}"
                 lines.append(f"sim,ready,{centre_name},,,,{body + luhn.calc_check_digit(body)},EE,12,"
-                             f"2026-11-01,,,,")
+                             f"{SIM_ACTIVATED_ON.isoformat()},,,,")
             elif kind == "accessory":
                 lines.append(f"accessory,ready,{centre_name},Anker,USB-C charger 65W,,,,,,,,,")
             else:
