@@ -15,8 +15,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _hasher = PasswordHasher()
 
 # argon2 takes tens of milliseconds of CPU and 64 MiB per call: it runs in these threads, never on the event loop,
-# and no more at once than there are cores, so a burst of sign-ins cannot take every thread or gigabytes of memory.
-_pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="argon2")
+# and no more at once than there are cores (at most 8), so a burst of sign-ins cannot take every thread or gigabytes
+# of memory.
+_pool = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)), thread_name_prefix="argon2")
 
 
 @lru_cache(maxsize=1)

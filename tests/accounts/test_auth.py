@@ -5,7 +5,7 @@ import time
 
 import jwt
 
-from lending.accounts.models import Role
+from lending.accounts.models import Role, User
 from tests.support import PASSWORD, assert_problem
 
 
@@ -94,17 +94,23 @@ async def test_a_deactivated_user_is_signed_out_for_good(client, admin, staff):
     assert (await login(client, staff.email)).status_code == 200
 
 
-async def test_a_password_reset_ends_old_tokens_even_from_the_same_second(client, admin, staff):
+async def test_a_password_reset_ends_old_tokens_even_from_the_same_second(client, settings, sessions, admin, staff):
     signed_in = await login(client, staff.email)
     assert signed_in.status_code == 200
     fresh = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-    # At once, no sleep: JWT times are whole seconds, and a token from the reset's own second must still end.
     response = await client.post(f"/api/v1/users/{staff.id}/password", json={"password": "a-brand-new-one"},
                                  headers=admin.headers)
     assert response.status_code == 200, response.text
     assert response.json()["generated_password"] is None
     assert_problem(await client.get("/api/v1/me", headers=staff.headers), 401)
     assert_problem(await client.get("/api/v1/me", headers=fresh), 401)
+    # JWT times are whole seconds: the same token as if issued in the reset's own second, just before it.
+    async with sessions() as session:
+        changed_at = (await session.get(User, staff.id)).password_changed_at
+    claims = jwt.decode(signed_in.json()["access_token"], options={"verify_signature": False})
+    same_second = jwt.encode({**claims, "iat": int(changed_at.timestamp())}, settings.token_secret(),
+                             algorithm="HS256")
+    assert_problem(await client.get("/api/v1/me", headers={"Authorization": f"Bearer {same_second}"}), 401)
     new = await login(client, staff.email, "a-brand-new-one")
     assert new.status_code == 200
     me = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {new.json()['access_token']}"})

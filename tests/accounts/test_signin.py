@@ -1,7 +1,7 @@
 """The sign-in limit (in the database, shared by every worker), device tokens, and changing one's own password.
 
-Requests come from chosen client addresses through httpx's ASGI transport, into the real app whose lifespan the
-Litestar test client runs. Argon2 takes a noticeable time per check, so each test makes few real password checks;
+Requests come from chosen client addresses through httpx's ASGI transport into the real app, on the test's own
+event loop (the app's lifespan too). Argon2 takes a noticeable time per check, so each test makes few real password checks;
 where a test needs a long history of an attack, it writes the rows the app itself would have written.
 """
 
@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from lending.accounts.limits import email_key
@@ -31,7 +30,7 @@ TOKEN = "/api/v1/auth/token"
 async def running(*apps: Litestar) -> AsyncIterator[None]:
     async with AsyncExitStack() as stack:
         for app in apps:
-            await stack.enter_async_context(AsyncTestClient(app=app))  # runs the app's lifespan
+            await stack.enter_async_context(app.lifespan())
         yield
 
 
