@@ -5,7 +5,7 @@ from datetime import timedelta
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,7 +35,8 @@ class AuthController(Controller):
     tags = ["accounts"]
     dependencies = {"accounts": Provide(provide_account_service)}
 
-    @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token")
+    @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token",
+          raises=[NotAuthorizedException, TooManyRequestsException])
     async def token(self, request: Request, data: TokenRequest, accounts: AccountService,
                     settings: Settings) -> TokenResponse:
         limiter: LoginLimiter = request.app.state.login_limiter
