@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-dir", type=Path, help="Keep Schemathesis's JUnit report here")
     args = parser.parse_args(argv)
 
+    # `timeout` in CI ends the run with SIGTERM: still stop the server and show its tracebacks.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(124))
     work = Path(tempfile.mkdtemp(prefix="lending-contract-"))
     url = args.database_url or f"sqlite+aiosqlite:///{work / 'contract.db'}"
     if args.database_url:
