@@ -88,7 +88,6 @@ class Problem(BaseModel):
 class RouteFacts:
     """What a route handler tells about itself, read from its signature, guards, path and dependencies."""
 
-    path: str
     methods: frozenset[str]
     public: bool
     guarded: bool
@@ -237,12 +236,10 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
             headers["allow"] = ", ".join(sorted(methods))
 
     def facts(self, route: HTTPRoute, handler: HTTPRouteHandler, kwargs_model: Any) -> RouteFacts:
-        path = route.path_format or route.path
         public = bool(handler.opt.get(self._auth_opt_key)) or any(p.search(route.path) for p in self._auth_excludes)
         raw = getattr(handler.operation_class, "raw_body_media_type", None) is not None
         takes_body = raw or "data" in kwargs_model.expected_reserved_kwargs
         return RouteFacts(
-            path=path,
             methods=frozenset(handler.http_methods),
             public=public,
             guarded=bool(handler.resolve_guards()),
