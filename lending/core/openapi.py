@@ -1,8 +1,8 @@
 """The written contract: every route's problem responses, derived from the route itself, in one table.
 
 Each route handler says enough about itself to know which problems it can answer: whether it needs a signed-in
-user (401), has role guards (403), names something in its path (404), writes (409), takes a body (400, 413), and
-touches the database (503); every route can refuse its input (422). `RULES` turns those facts into documented
+user (401), has role guards (403), names something in its path (404), writes (409), takes a body (400, 408,
+413), and touches the database (503); every route can refuse its input (422). `RULES` turns those facts into documented
 responses, each an `application/problem+json` body with the one shared `Problem` schema. `ContractPlugin` applies
 the table to every route as it is registered on the app, so a new route cannot be left out of it; a handler's own
 `responses=` win for a status it documents itself, and a status in its `raises=` (e.g. 429 on sign-in) is
@@ -115,6 +115,8 @@ RULES: tuple[Rule, ...] = (
     Rule(403, "Signed in, but this role may not do this.", lambda f: f.guarded),
     Rule(404, "Nothing with that id or tag, or nothing this user may see.", lambda f: f.names_a_resource),
     # Signing in (the only public write) changes no record, so it cannot conflict with one.
+    # A client that starts a body and stalls is cut off rather than allowed to hold a worker.
+    Rule(408, "The request body did not arrive in time.", lambda f: f.takes_body),
     Rule(409, "Conflicts with data already held or with the current state of the record.",
          lambda f: f.writes and not f.public),
     Rule(413, "The request body is too large.", lambda f: f.takes_body),
