@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -139,13 +140,19 @@ def main(argv: list[str] | None = None) -> int:
             "--generation-database", "none", "--no-color", "--output-truncate", "false",
         ]
         if args.report_dir:
-            command += ["--report", "junit", "--report-dir", str(args.report_dir)]
+            command += ["--report", "junit", "--report-dir", str(args.report_dir.resolve())]
         started = time.monotonic()
-        result = subprocess.run(command + passthrough, cwd=REPO, env={
+        # In the scratch folder: Schemathesis keeps a cache of past failures in its working directory and replays
+        # them first, which would make one run depend on the last.
+        result = subprocess.run(command + passthrough, cwd=work, env={
             **env, "SCHEMATHESIS_HOOKS": "tests.contract.hooks", "LENDING_CONTRACT_ADMIN_ID": str(admin_id),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))})
         print(f"contract run: schemathesis finished in {time.monotonic() - started:.0f} s "
               f"with exit code {result.returncode}", flush=True)
+        if result.returncode == 0:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"contract run: the database and the server's log are kept in {work}", flush=True)
         return result.returncode
     finally:
         server.send_signal(signal.SIGINT)
