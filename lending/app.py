@@ -29,6 +29,7 @@ from lending.core.db import alchemy_config
 from lending.core.errors import problem_handler
 from lending.core.health import health
 from lending.core.inputs import InputGuard, LendingRequest
+from lending.core.openapi import contract_plugins
 from lending.core.pagination import provide_list_params
 from lending.core.request_id import add_request_id_header
 
@@ -61,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[health, Router(path="/", route_handlers=ROUTE_HANDLERS)],
-        plugins=[SQLAlchemyPlugin(config=alchemy)],
+        plugins=[SQLAlchemyPlugin(config=alchemy), *contract_plugins(jwt_auth)],
         on_app_init=[jwt_auth.on_app_init],
         dependencies={
             "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),

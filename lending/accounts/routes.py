@@ -5,7 +5,7 @@ from datetime import timedelta
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, get, patch, post
 from litestar.di import Provide
-from litestar.exceptions import NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,7 +40,8 @@ class AuthController(Controller):
     @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token",
           description="Limited per client address and account, per address across accounts, and per account "
                       "with a growing wait (429 with Retry-After). Send back the `device_token` of your last "
-                      "sign-in: a device that signed in before is not slowed down by others' failed attempts.")
+                      "sign-in: a device that signed in before is not slowed down by others' failed attempts.",
+          raises=[NotAuthorizedException, TooManyRequestsException])
     async def token(self, request: Request, data: TokenRequest, settings: Settings) -> TokenResponse:
         sign_in: SignIn = request.app.state.sign_in
         done = await sign_in.sign_in(client_address(request), data.email, data.password.get_secret_value(),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 
 from litestar import Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -11,7 +12,8 @@ from lending import __version__
 log = logging.getLogger("lending.health")
 
 
-@get("/health", exclude_from_auth=True, tags=["system"], summary="Liveness and database check (no auth)")
+@get("/health", exclude_from_auth=True, tags=["system"], summary="Liveness and database check (no auth)",
+     responses={503: ResponseSpec(dict[str, str], description="The database is unreachable.", generate_examples=False)})
 async def health(db_engine: AsyncEngine) -> Response[dict[str, str]]:
     try:
         async with db_engine.connect() as conn:

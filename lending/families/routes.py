@@ -90,7 +90,7 @@ class FamilyController(Controller):
                             list_params: ListParams,
                             q: str | None = Parameter(None, max_length=100, description="Name, phone or postcode."),
                             postcode_district: str | None = Parameter(None, max_length=4)
-                            ) -> OffsetPagination[FamilyDeskOut]:
+                            ) -> OffsetPagination[FamilyOut | FamilyDeskOut]:
         require_school_scope(request.user)
         items, total = await families.list_families(list_params, request.user, q=q,
                                                     postcode_district=postcode_district)
@@ -104,7 +104,7 @@ class FamilyController(Controller):
 
     @get("/{family_id:int}", summary="Get a family (another school's family is 404)")
     async def get_family(self, request: Request[User, Any, Any], family_id: int, families: FamilyService
-                         ) -> FamilyDeskOut:
+                         ) -> FamilyOut | FamilyDeskOut:
         require_school_scope(request.user)
         return present_family(await families.get_family(family_id, request.user), request.user)
 
@@ -164,7 +164,7 @@ class NominationController(Controller):
     @post("/", guards=[requires(Role.admin, Role.staff, Role.school)],
           summary="Nominate a family (by id, or a new family inline)")
     async def nominate(self, request: Request[User, Any, Any], data: NominationIn, families: FamilyService
-                       ) -> NominationOut:
+                       ) -> NominationStaffOut | NominationOut:
         require_school_scope(request.user)
         scored = await families.nominate(data, request.user)
         return present_nomination(scored, request.user)
@@ -175,7 +175,7 @@ class NominationController(Controller):
                                list_params: ListParams, status: str | None = None, school_id: IdQuery = None,
                                family_id: IdQuery = None,
                                urgency: str | None = Parameter(None, pattern="^(normal|urgent)$")
-                               ) -> OffsetPagination[NominationOut]:
+                               ) -> OffsetPagination[NominationStaffOut | NominationOut]:
         require_school_scope(request.user)
         items, total = await families.list_nominations(list_params, request.user, statuses=comma_list(status, NominationStatus, "status"),
                                                        school_id=school_id, family_id=family_id, urgency=urgency)
@@ -184,7 +184,7 @@ class NominationController(Controller):
     @get("/{nomination_id:int}", guards=[requires(Role.admin, Role.staff, Role.school)],
          summary="A nomination with its priority breakdown (staff) and timeline")
     async def get_nomination(self, request: Request[User, Any, Any], nomination_id: int, families: FamilyService
-                             ) -> NominationDetail:
+                             ) -> NominationStaffDetail | NominationDetail:
         require_school_scope(request.user)
         nomination, family = await families.get_nomination(nomination_id, request.user)
         scored = Scored(nomination, *families.score(nomination, family))
@@ -201,7 +201,7 @@ class NominationController(Controller):
     @post("/{nomination_id:int}/withdraw", status_code=200, guards=[requires(Role.admin, Role.staff, Role.school)],
           summary="Withdraw a nomination (the school that made it, or staff)")
     async def withdraw(self, request: Request[User, Any, Any], nomination_id: int, data: WithdrawIn,
-                       families: FamilyService) -> NominationOut:
+                       families: FamilyService) -> NominationStaffOut | NominationOut:
         require_school_scope(request.user)
         nomination = await families.withdraw(nomination_id, data.note, request.user)
         _, family = await families.get_nomination(nomination.id, request.user)

@@ -14,6 +14,7 @@ from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
 from lending.core.errors import Invalid
 from lending.core.inputs import past_date_param
+from lending.core.openapi import raw_body
 from lending.core.pagination import IdQuery, ListParams, comma_list, page
 from lending.core.schemas import MAX_ID
 from lending.inventory import csvio
@@ -132,13 +133,13 @@ class AssetController(Controller):
 
     @get("/", summary="List assets")
     async def list_assets(self, request: Request[User, Any, Any], inventory: InventoryService,
-                          list_params: ListParams, filters: AssetFilters) -> OffsetPagination[AssetOut]:
+                          list_params: ListParams, filters: AssetFilters) -> OffsetPagination[AssetStaffOut | AssetOut]:
         assets, total = await inventory.list_assets(list_params, filters)
         return page([present(a, request.user) for a in assets], total, list_params)
 
     @get("/{tag:str}", summary="Look an asset up by its tag (case and spaces ignored; a wrong check character is 404)")
     async def get_asset(self, request: Request[User, Any, Any], tag: str, inventory: InventoryService
-                        ) -> AssetDetail:
+                        ) -> AssetStaffDetail | AssetDetail:
         asset = await inventory.get_asset(tag)
         schema = AssetStaffDetail if sees_vouchers(request.user) else AssetDetail
         return schema.model_validate({
@@ -150,14 +151,14 @@ class AssetController(Controller):
 
     @patch("/{tag:str}", guards=[requires(*STAFF_OR_ADMIN)], summary="Edit descriptive fields (not status or tag)")
     async def update_asset(self, request: Request[User, Any, Any], tag: str, data: AssetUpdate,
-                           inventory: InventoryService) -> AssetOut:
+                           inventory: InventoryService) -> AssetStaffOut:
         asset = await inventory.update_asset(tag, data.model_dump(exclude_unset=True))
         return present(asset, request.user)
 
     @post("/{tag:str}/transitions", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
           summary="Move an asset through its lifecycle")
     async def transition(self, request: Request[User, Any, Any], tag: str, data: TransitionIn,
-                         inventory: InventoryService) -> AssetOut:
+                         inventory: InventoryService) -> AssetStaffOut:
         return present(await inventory.change_status(tag, data), request.user)
 
     @post("/{tag:str}/wipes", guards=[requires(*STAFF_OR_ADMIN)], summary="Record a wipe certificate")
@@ -166,7 +167,7 @@ class AssetController(Controller):
 
     @post("/{tag:str}/move", status_code=200, summary="Transfer an asset to another centre")
     async def move(self, request: Request[User, Any, Any], tag: str, data: MoveIn, inventory: InventoryService
-                   ) -> AssetOut:
+                   ) -> AssetStaffOut | AssetOut:
         return present(await inventory.move(tag, data.centre_id, data.reason), request.user)
 
     @get("/{tag:str}/history", summary="Every transition, wipe, move and edit, oldest first")
@@ -174,6 +175,8 @@ class AssetController(Controller):
         return [AssetEventOut.model_validate(e) for e in await inventory.history(tag)]
 
     @post("/import", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
+          operation_class=raw_body("text/csv", "The CSV file: the export's columns, any subset with `kind`; an empty "
+                                              "one is reported as having no header."),
           summary="Import assets from CSV (the export's columns); dry_run=true only validates")
     async def import_assets(
         self, request: Request[User, Any, Any], inventory: InventoryService,
@@ -195,7 +198,7 @@ class AssetController(Controller):
                                          received_on=past_date_param(received_on, "received_on"))
 
 
-@get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"],
+@get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"], media_type="text/csv; charset=utf-8",
      dependencies={"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)},
      summary="The asset list as CSV (same filters; voucher codes for staff and admin only)")
 async def export_assets(request: Request[User, Any, Any], inventory: InventoryService, filters: AssetFilters,

@@ -91,7 +91,7 @@ class LoanController(Controller):
           description=f"Send an `{HEADER}` header to make retries safe: the same key and body replay the first "
                       "answer; the same key with another body is a 422.")
     async def issue(self, request: Request[User, Any, Any], data: LoanIn, loans: LoanService,
-                    idempotency_key: str | None = Parameter(None, header=HEADER, max_length=200)) -> Response[Any]:
+                    idempotency_key: str | None = Parameter(None, header=HEADER, max_length=200)) -> Response[LoanOut]:
         record = None
         if idempotency_key:
             claimed = await Idempotency(loans.session).claim(
@@ -158,7 +158,7 @@ CSV_COLUMNS = ["reference", "status", "overdue", "days_overdue", "issued_on", "d
 CONTACT_COLUMNS = ["lead_name", "phone", "preferred_language"]
 
 
-@get("/api/v1/loans.csv", guards=[requires(*DESK)], tags=["loans"],
+@get("/api/v1/loans.csv", guards=[requires(*DESK)], tags=["loans"], media_type="text/csv; charset=utf-8",
      dependencies={"loans": Provide(provide_loans), "filters": Provide(provide_loan_filters)},
      summary="Loans as CSV (same filters), e.g. the overdue list to phone; family contact for staff and admin")
 async def export_loans(request: Request[User, Any, Any], loans: LoanService, filters: LoanFilters) -> Response[str]:
