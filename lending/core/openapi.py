@@ -21,7 +21,7 @@ NominationDetail`) and documented as `oneOf`, and only closed shapes make "exact
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from inspect import isawaitable
@@ -311,10 +311,3 @@ def contract_plugins(auth: JWTAuth) -> list[Any]:
     """The plugins `create_app` installs so that the OpenAPI document says what the API answers."""
     return [ContractPlugin(auth), ClosedModels(), JsonBodies()]
 
-
-def operations(document: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    """(method, path, operation) for every operation of a rendered OpenAPI document."""
-    for path, item in document["paths"].items():
-        for method, operation in item.items():
-            if method in {"get", "put", "post", "patch", "delete", "head", "options", "trace"}:
-                yield method.upper(), path, operation
