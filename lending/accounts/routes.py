@@ -25,6 +25,7 @@ from lending.accounts.schemas import (
 from lending.accounts.service import AccountService, NewUser
 from lending.accounts.signin import SignedIn, SignIn
 from lending.config import Settings
+from lending.core.openapi import USES_DATABASE
 from lending.core.pagination import ListParams, page
 
 
@@ -41,7 +42,7 @@ class AuthController(Controller):
           description="Limited per client address and account, per address across accounts, and per account "
                       "with a growing wait (429 with Retry-After). Send back the `device_token` of your last "
                       "sign-in: a device that signed in before is not slowed down by others' failed attempts.",
-          raises=[NotAuthorizedException, TooManyRequestsException])
+          raises=[NotAuthorizedException, TooManyRequestsException], opt={USES_DATABASE: True})
     async def token(self, request: Request, data: TokenRequest, settings: Settings) -> TokenResponse:
         sign_in: SignIn = request.app.state.sign_in
         done = await sign_in.sign_in(client_address(request), data.email, data.password.get_secret_value(),
@@ -74,7 +75,8 @@ class MeController(Controller):
 
     @post("/password", status_code=200, summary="Change your own password (signs out your other sessions)",
           description="Needs the current password, counted by the sign-in limit like a sign-in. Every token "
-                      "issued before, this one included, stops working: the answer carries a fresh token.")
+                      "issued before, this one included, stops working: the answer carries a fresh token.",
+          raises=[TooManyRequestsException])
     async def change_password(self, request: Request[User, object, object], data: PasswordChange,
                               db_session: AsyncSession, settings: Settings) -> TokenResponse:
         sign_in: SignIn = request.app.state.sign_in

@@ -57,6 +57,7 @@ from lending.core.schemas import JSON_BODY
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Dependencies that reach the database: the session every service uses, and the engine /health probes.
 DATABASE_DEPENDENCIES = frozenset({"db_session", "db_engine"})
+USES_DATABASE = "uses_database"  # handler opt for a public route that opens its own sessions
 
 
 class ProblemFieldError(BaseModel):
@@ -248,7 +249,9 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
             names_a_resource=bool(route.path_parameters),
             takes_body=takes_body,
             # Every signed-in request looks its user up, so only public routes can stay clear of the database.
-            uses_database=not public or _needs(kwargs_model, DATABASE_DEPENDENCIES),
+            # A public route that reaches the database some other way (sign-in's own sessions) says so in its opt.
+            uses_database=not public or _needs(kwargs_model, DATABASE_DEPENDENCIES)
+            or bool(handler.opt.get(USES_DATABASE)),
             raises=frozenset(e.status_code for e in (handler.raises or []) if issubclass(e, HTTPException)),
         )
 

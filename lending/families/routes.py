@@ -129,9 +129,9 @@ class FamilyController(Controller):
           summary="One family after all: move the school's nominations onto the family held and retire its record",
           description="The school keeps seeing its nomination, under the family id it was given; it gains no access "
                       "to the family held. `take` copies chosen fields from the school's record first.")
-    async def merge_duplicate(self, duplicate_id: int, families: FamilyService, data: MergeIn | None = None
+    async def merge_duplicate(self, duplicate_id: int, data: MergeIn, families: FamilyService
                               ) -> PossibleDuplicateOut:
-        return present_duplicate(await families.merge(duplicate_id, data or MergeIn()))
+        return present_duplicate(await families.merge(duplicate_id, data))
 
     @post("/possible-duplicates/{duplicate_id:int}/keep-apart", status_code=200,
           guards=[requires(*STAFF_OR_ADMIN)], summary="Two different families: keep both records")

@@ -58,7 +58,7 @@ async def test_siblings_at_two_schools_become_one_family_when_staff_merge(client
     [pair] = pairs["items"]
     assert (pair["family"]["id"], pair["held_family"]["id"], pair["matched_on"], pair["nomination"]["id"]) == (
         second["family_id"], first["family_id"], "phone", second["id"])
-    merged = await client.post(f"/api/v1/families/possible-duplicates/{pair['id']}/merge", headers=staff.headers)
+    merged = await client.post(f"/api/v1/families/possible-duplicates/{pair['id']}/merge", json={}, headers=staff.headers)
     assert merged.status_code == 200, merged.text
     both = (await client.get(f"/api/v1/nominations?family_id={first['family_id']}", headers=staff.headers)).json()
     assert both["total"] == 2

@@ -169,16 +169,16 @@ async def test_after_a_merge_the_school_follows_its_nomination_but_never_the_fam
     [second] = (await client.get("/api/v1/families/possible-duplicates", headers=staff.headers)).json()["items"]
     # That school's first nomination is still open on the family held: merging would give it two.
     clash = assert_problem(await client.post(f"/api/v1/families/possible-duplicates/{second['id']}/merge",
-                                             headers=staff.headers), 409)
+                                             json={}, headers=staff.headers), 409)
     assert set(clash["nomination_ids"]) == {again["id"], made["id"]}
     kept = await client.post(f"/api/v1/families/possible-duplicates/{second['id']}/keep-apart",
                              headers=staff.headers)
     assert kept.status_code == 200 and kept.json()["status"] == "kept_apart"
     assert_problem(await client.post(f"/api/v1/families/possible-duplicates/{second['id']}/merge",
-                                     headers=staff.headers), 409)
+                                     json={}, headers=staff.headers), 409)
     assert_problem(await client.post(f"/api/v1/families/possible-duplicates/{pair['id']}/keep-apart",
                                      headers=staff.headers), 409)
-    assert_problem(await client.post("/api/v1/families/possible-duplicates/999999/merge", headers=staff.headers),
+    assert_problem(await client.post("/api/v1/families/possible-duplicates/999999/merge", json={}, headers=staff.headers),
                    404)
     history = (await client.get("/api/v1/families/possible-duplicates?status=merged,kept_apart",
                                 headers=staff.headers)).json()
@@ -239,4 +239,4 @@ async def test_erasing_a_family_settles_its_open_pairs_and_merged_records(client
                                 headers=staff.headers)).json()
     assert [p["id"] for p in settled["items"]] == [pair["id"]]
     assert_problem(await client.post(f"/api/v1/families/possible-duplicates/{pair['id']}/merge",
-                                     headers=staff.headers), 409)
+                                     json={}, headers=staff.headers), 409)
