@@ -6,6 +6,7 @@ Importing this module never connects; the engine is made when the app (or a CLI 
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import socket
 from typing import Any
@@ -22,6 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from lending.config import Settings
+
+log = logging.getLogger("lending.db")
 
 
 class Base(IdentityAuditBase):
@@ -40,7 +43,10 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         # whether they read or write.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception as exc:  # a read-only file still serves reads; /health reports it
+            log.warning("could not switch the database to WAL journalling: %s", exc)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -132,15 +132,16 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(exc.status_code, detail, headers=headers)
     if isinstance(exc, DomainError):
         return Problem(exc.status, exc.detail, exc.errors, exc.extra)
+    reason = unavailable_reason(exc)
+    if reason is not None:
+        # The database's state, not the request (before the integrity checks: Advanced Alchemy files a full disk
+        # as an integrity error): say so, and when to come back.
+        return Problem(503, f"The database is {reason}; nothing was changed. Try again in a moment.",
+                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, extra={"database": reason})
     if isinstance(exc, aa_exc.NotFoundError):
         return Problem(404, "Not found")
     if isinstance(exc, (aa_exc.DuplicateKeyError, aa_exc.IntegrityError)):
         return Problem(409, "This conflicts with data already held.")
-    reason = unavailable_reason(exc)
-    if reason is not None:
-        # The database's state, not the request: say so, and when to come back.
-        return Problem(503, f"The database is {reason}; nothing was changed. Try again in a moment.",
-                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, extra={"database": reason})
     return Problem(500, "An unexpected error occurred. Quote the request id when reporting it.")
 
 
