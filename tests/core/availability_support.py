@@ -162,3 +162,15 @@ def serving(database_url: str, **env: str) -> Iterator[str]:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextlib.asynccontextmanager
+async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP into the app on the test's own event loop, so that requests really run side by side.
+
+    Litestar's AsyncTestClient runs the app on a portal thread and blocks the caller until each answer is complete,
+    which serialises concurrent requests; this is the app's own lifespan and httpx's ASGI transport instead.
+    """
+    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                                 base_url="http://testserver", timeout=120) as client:
+        yield client

@@ -1,0 +1,67 @@
+"""A large import is read, checked and written in chunks off the event loop: other requests are answered while
+it runs, and it is still all or nothing."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.core.availability_support import concurrent_client
+from tests.support import count_rows
+
+
+def stock_file(rows: int, centre: str = "Sparkbrook Hub", bad_row: int | None = None) -> bytes:
+    lines = ["kind,make,model,serial_number,centre"]
+    for n in range(rows):
+        serial = "DUPLICATE" if bad_row is not None and n in (0, bad_row) else f"SER-{n:06d}"
+        lines.append(f"laptop,Dell,Latitude 5490,{serial},{centre}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry run", "import"])
+async def test_other_requests_are_answered_during_a_large_import(app, staff, centre, dry_run):
+    rows = 3000
+    finished: list[str] = []
+    async with concurrent_client(app) as client:
+        async def run_import():
+            response = await client.post(f"/api/v1/assets/import?dry_run={str(dry_run).lower()}",
+                                         content=stock_file(rows),
+                                         headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600)
+            finished.append("import")
+            return response
+
+        importing = asyncio.create_task(run_import())
+        await asyncio.sleep(0.5)  # the file is being checked (or written)
+        health = await client.get("/health")
+        finished.append("health")
+        listing = await client.get("/api/v1/centres", headers=staff.headers)
+        finished.append("centres")
+        report = await importing
+    assert health.status_code == 200 and listing.status_code == 200
+    assert report.status_code == 200, report.text
+    assert report.json()["rows"] == rows and report.json()["valid"] is True
+    assert report.json()["created"] == (0 if dry_run else rows)
+    assert finished == ["health", "centres", "import"]
+
+
+async def test_a_repeat_across_chunks_is_found_and_nothing_is_written(client, staff, centre, sessions):
+    # Rows 2 and 1802 (spreadsheet numbering) share a serial, far apart in the file.
+    body = stock_file(2000, bad_row=1800)
+    dry = await client.post("/api/v1/assets/import?dry_run=true", content=body,
+                            headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600)
+    assert dry.status_code == 200
+    assert [(e["row"], e["field"], e["message"]) for e in dry.json()["errors"]] == [
+        (1802, "serial_number", "repeats 2.serial_number")]
+    real = await client.post("/api/v1/assets/import", content=body,
+                             headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600)
+    assert real.status_code == 422
+    assert await count_rows(sessions, "asset") == 0
+
+
+async def test_a_file_that_is_not_utf8_is_a_422_naming_the_body(client, staff, centre):
+    body = stock_file(600)[:-40] + "café\n".encode("latin-1")
+    response = await client.post("/api/v1/assets/import?dry_run=true", content=body,
+                                 headers={**staff.headers, "Content-Type": "text/csv"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "body"
