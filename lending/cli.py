@@ -219,6 +219,7 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
     from rich.progress import Progress
     from rich.table import Table
 
+    import lending.models  # noqa: F401  (every table: a wipe refers to its recorder, a user)
     from lending.audit.recorder import set_actor
     from lending.core.db import session_maker
     from lending.core.errors import DomainError

@@ -107,6 +107,11 @@ class RequestTransactions:
                 await session.close()
             except Exception:
                 log.warning("closing the session failed [request_id=%s]", request_id_of(scope), exc_info=True)
+                try:
+                    # A connection that cannot even roll back (cut mid-statement) is dropped, never reused.
+                    await session.invalidate()
+                except Exception:
+                    log.debug("invalidating the session failed", exc_info=True)
 
     def guard(self, app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,6 +7,7 @@ import asyncio
 
 import pytest
 
+from lending.app import create_app
 from tests.core.availability_support import concurrent_client
 from tests.support import count_rows
 
@@ -20,10 +21,11 @@ def stock_file(rows: int, centre: str = "Sparkbrook Hub", bad_row: int | None = 
 
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["dry run", "import"])
-async def test_other_requests_are_answered_during_a_large_import(app, staff, centre, dry_run):
+async def test_other_requests_are_answered_during_a_large_import(settings, staff, centre, dry_run):
     rows = 3000
     finished: list[str] = []
-    async with concurrent_client(app) as client:
+    # An app of its own: the `client` fixture's app already runs on another event loop.
+    async with concurrent_client(create_app(settings)) as client:
         async def run_import():
             response = await client.post(f"/api/v1/assets/import?dry_run={str(dry_run).lower()}",
                                          content=stock_file(rows),
