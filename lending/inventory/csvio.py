@@ -81,8 +81,10 @@ def _pydantic_errors(exc: ValidationError, row: int) -> list[ImportRowError]:
 
 
 # Rows are read, parsed and validated a chunk at a time in a worker thread, and written a chunk at a time, so that
-# neither the file nor its assets are ever held whole and the event loop keeps answering other requests.
-CHUNK_ROWS = 250
+# neither the file nor its assets are ever held whole and the event loop keeps answering other requests. Writing
+# runs on the event loop (the ORM's unit of work), so its chunks are smaller: each holds the loop for a moment only.
+CHECK_ROWS = 500
+WRITE_ROWS = 100
 
 
 @dataclass
@@ -118,7 +120,7 @@ class _Rows:
             self._text.detach()  # the caller owns (and closes) the file
             self._text = None
 
-    def _chunk(self, centres: dict[str, Any], centre_id: int | None) -> _Chunk:
+    def _chunk(self, size: int, centres: dict[str, Any], centre_id: int | None) -> _Chunk:
         parsed: list[ParsedRow] = []
         errors: list[ImportRowError] = []
         for n, raw in enumerate(self._reader, start=1):
@@ -129,15 +131,15 @@ class _Rows:
                 errors += row_errors
                 if row is not None:
                     parsed.append(row)
-            if n == CHUNK_ROWS:
+            if n == size:
                 return _Chunk(self.count, parsed, errors, last=False)
         return _Chunk(self.count, parsed, errors, last=True)
 
-    async def chunks(self, centres: dict[str, Any], centre_id: int | None) -> AsyncIterator[_Chunk]:
-        """The rows after the header, CHUNK_ROWS at a time, parsed and checked on their own in a worker thread."""
+    async def chunks(self, size: int, centres: dict[str, Any], centre_id: int | None) -> AsyncIterator[_Chunk]:
+        """The rows after the header, `size` at a time, parsed and checked on their own in a worker thread."""
         while True:
             try:
-                chunk = await anyio.to_thread.run_sync(self._chunk, centres, centre_id)
+                chunk = await anyio.to_thread.run_sync(self._chunk, size, centres, centre_id)
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise _unreadable(self.count + 1, exc) from None
             yield chunk
@@ -203,7 +205,7 @@ async def _import(inventory: InventoryService, rows: _Rows, *, dry_run: bool, ce
     flagged_first: set[int] = set()
     first_key_row: dict[tuple[str, Any], int] = {}
     count = 0
-    async for chunk in rows.chunks(centres, centre_id):
+    async for chunk in rows.chunks(CHECK_ROWS, centres, centre_id):
         count = chunk.rows
         errors += chunk.errors
         parsed = chunk.parsed
@@ -251,7 +253,7 @@ async def _import(inventory: InventoryService, rows: _Rows, *, dry_run: bool, ce
         donation_id = donation.id
     await anyio.to_thread.run_sync(rows.open)
     created: list[str] = []
-    async for chunk in rows.chunks(centres, centre_id):
+    async for chunk in rows.chunks(WRITE_ROWS, centres, centre_id):
         if chunk.errors:  # the file changed under us: checked rows must write exactly as checked
             raise Invalid.of([FieldError(e.field, e.message, row=e.row) for e in chunk.errors])
         parsed = chunk.parsed
