@@ -32,6 +32,8 @@ from lending.core.inputs import InputGuard, LendingRequest
 from lending.core.openapi import contract_plugins
 from lending.core.pagination import provide_list_params
 from lending.core.request_id import add_request_id_header
+from lending.core.timeouts import BodyTimeout
+from lending.core.transactions import RequestTransactions
 
 TAGS = [
     Tag(name="accounts", description="Sign-in, users and roles"),
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     alchemy = alchemy_config(settings)
     jwt_auth = build_jwt_auth(settings, alchemy)
+    transactions = RequestTransactions(alchemy)
     # A bad layout file is logged by name and field and left out; it never stops the service.
     layouts, _problems = load_layouts(settings.labels_dir)
 
@@ -63,13 +66,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[health, Router(path="/", route_handlers=ROUTE_HANDLERS)],
         plugins=[SQLAlchemyPlugin(config=alchemy), *contract_plugins(jwt_auth)],
-        on_app_init=[jwt_auth.on_app_init],
+        # After the JWT hook: the per-request transaction wraps the sign-in lookup and ends it before the body.
+        on_app_init=[jwt_auth.on_app_init, transactions.on_app_init],
         dependencies={
             "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
             "list_params": Provide(provide_list_params),
         },
         exception_handlers={Exception: problem_handler},
-        middleware=[InputGuard],
+        middleware=[BodyTimeout(settings.body_timeout_seconds), InputGuard],
         request_class=LendingRequest,
         before_send=[add_request_id_header],
         state=State({

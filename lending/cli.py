@@ -58,7 +58,16 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    migrations.upgrade(settings.database_url)
+    _check_database(settings)
+    try:
+        migrations.upgrade(settings.database_url)
+    except Exception as exc:
+        from lending.core.db import unavailable_reason
+        from lending.core.errors import describe_failure
+
+        if unavailable_reason(exc) is None:
+            raise
+        raise click.ClickException(f"cannot migrate the database: {describe_failure(exc)}") from None
     try:
         created = run_with_engine(lambda engine: ensure_admin(engine, settings))
     except DomainError as exc:
@@ -83,7 +92,43 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
     uvicorn.run("lending.app:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
                 proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
                 log_level=settings.log_level.lower(),
-                log_config=uvicorn_log_config())  # no query strings (search terms) in the access log
+                log_config=uvicorn_log_config(),  # no query strings (search terms) in the access log
+                timeout_keep_alive=settings.idle_timeout_seconds)
+
+
+def _check_database(settings: Any) -> None:
+    """Refuse to start, in one line, when the database cannot be reached (rather than a traceback later)."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from lending.core.errors import describe_failure
+
+    async def probe(engine: Any) -> None:
+        async def select_one() -> None:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+
+        await asyncio.wait_for(select_one(), settings.db_connect_timeout_seconds + 1)
+
+    def probe_sqlite() -> None:
+        # The standard driver, in this thread: a failed aiosqlite connect leaves a thread behind that complains
+        # about the closed event loop, which would turn the one line into a traceback.
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        engine = create_engine(make_url(settings.database_url).set(drivername="sqlite"), poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        finally:
+            engine.dispose()
+
+    try:
+        probe_sqlite() if settings.is_sqlite else run_with_engine(probe)
+    except Exception as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        reason = describe_failure(exc) if str(exc) else f"no answer within {settings.db_connect_timeout_seconds:g} s"
+        raise click.ClickException(f"cannot reach the database {where}: {reason}") from None
 
 
 @main.group()
@@ -192,27 +237,33 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
     from rich.progress import Progress
     from rich.table import Table
 
+    import lending.models  # noqa: F401  (every table: a wipe refers to its recorder, a user)
     from lending.audit.recorder import set_actor
     from lending.core.db import session_maker
     from lending.core.errors import DomainError
     from lending.inventory import csvio
     from lending.inventory.service import InventoryService
 
-    try:
-        text = file.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise click.ClickException(f"{file} is not UTF-8 text: save it as CSV UTF-8") from None
-    total = max(0, len(text.splitlines()) - 1)
+    with file.open("rb") as handle:
+        total = max(0, sum(1 for _ in handle) - 1)  # lines, for the progress bar only
     settings = get_settings()
 
     async def work(engine: Any) -> Any:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task(f"Checking {file.name}", total=total)
+        with Progress(console=console, transient=True) as progress, file.open("rb") as source:
+            checking = progress.add_task(f"Checking {file.name}", total=total)
+            writing = progress.add_task(f"Importing {file.name}", total=total, visible=False)
+
+            def advance(phase: str, rows: int) -> None:
+                if phase == "check":
+                    progress.update(checking, completed=rows)
+                else:
+                    progress.update(writing, completed=rows, visible=True)
+
             async with session_maker(engine)() as session, session.begin():
                 set_actor(session, user_id=None, label=f"cli:import {file.name}")
                 return await csvio.import_assets(
-                    InventoryService(session, settings.tag_prefixes), text, dry_run=dry_run, centre_id=centre_id,
-                    donor_id=donor_id, progress=lambda n: progress.update(task, completed=n),
+                    InventoryService(session, settings.tag_prefixes), source, dry_run=dry_run,
+                    centre_id=centre_id, donor_id=donor_id, progress=advance,
                 )
 
     try:

@@ -71,6 +71,20 @@ class Settings(BaseSettings):
                     "X-Forwarded-Proto are believed; empty: those headers are ignored.",
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
+    db_connect_timeout_seconds: float = Field(
+        5, gt=0, le=300, description="Give up connecting to PostgreSQL after this long (the answer is then 503)."
+    )
+    db_statement_timeout_seconds: float = Field(
+        30, ge=1, le=3600,
+        description="Longest a statement may run (PostgreSQL) or wait for its turn to write (SQLite) before the "
+                    "request is answered 503.",
+    )
+    body_timeout_seconds: float = Field(
+        60, gt=0, le=3600, description="A request body must arrive whole within this long, or the answer is 408."
+    )
+    idle_timeout_seconds: int = Field(
+        5, ge=1, le=3600, description="An idle keep-alive connection is closed after this long (`lending serve`)."
+    )
     tag_prefixes: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_TAG_PREFIXES),
         description="Asset tag prefix per kind, as JSON; kinds left out keep their default.",

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
+import socket
 from typing import Any
 
 from advanced_alchemy.base import IdentityAuditBase
@@ -22,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from lending.config import Settings
 
+log = logging.getLogger("lending.db")
+
 
 class Base(IdentityAuditBase):
     """Every Lending table: integer id, created_at and updated_at (UTC)."""
@@ -33,49 +37,125 @@ class Base(IdentityAuditBase):
     __audit__: bool = True
 
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # No implicit BEGIN from the driver: transactions are begun below, when their first statement shows
+        # whether they read or write.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except Exception as exc:  # a read-only file still serves reads; /health reports it
+            log.warning("could not switch the database to WAL journalling: %s", exc)
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free space (erasure)
+        cursor.close()
+
+    return on_connect
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # The driver's own implicit BEGIN is deferred: a transaction that read first and writes later can then fail
-    # at once with "database is locked" when another writer got in between. We begin ourselves (below).
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free space (erasure)
-    cursor.close()
+class DatabaseBusy(Exception):
+    """The SQLite writer queue did not come free within the statement timeout."""
+
+
+READ, WRITE, NEUTRAL = "read", "write", "neutral"
+_READ_WORDS = {"SELECT", "EXPLAIN", "VALUES"}
+_NEUTRAL_WORDS = {"RELEASE", "PRAGMA", "COMMIT", "END", "ROLLBACK", "BEGIN"}
+_DML = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def statement_kind(statement: str, context: Any) -> str:
+    """Whether a statement reads, writes (or locks rows to write them next), or neither.
+
+    Anything not recognised as a read counts as a write: taking the writer lock needlessly is slow, not wrong.
+    """
+    compiled = getattr(context, "compiled", None)
+    element = getattr(compiled, "statement", None)
+    if getattr(element, "_for_update_arg", None) is not None:
+        # SQLite drops FOR UPDATE; the service meant "what I read now, I change next": that read must see the
+        # newest data and nobody may write in between, so it is treated as the transaction's first write.
+        return WRITE
+    words = statement.lstrip(" \t\r\n(").split(None, 2)
+    first = words[0].upper() if words else ""
+    if first in _READ_WORDS:
+        return READ
+    if first == "WITH":
+        return WRITE if _DML.search(statement) else READ
+    if first == "ROLLBACK" and len(words) > 1 and words[1].upper() == "TO":
+        return NEUTRAL
+    if first in _NEUTRAL_WORDS:
+        return NEUTRAL
+    return WRITE
 
 
 class _WriterQueue:
-    """One SQLite transaction at a time per engine, queued in order inside the process.
+    """SQLite transactions read freely and queue, in order, only from their first write.
 
-    SQLite admits one writer; the others retry on a busy handler that sleeps in growing steps (up to 100 ms), which
-    makes waits long and unfair under load. Queueing on an asyncio lock first hands the database over as soon as it
-    is free. Other processes (the CLI) still meet the busy timeout, as before.
+    Every transaction begins DEFERRED: reads see a WAL snapshot and never wait for a writer or hold anyone up.
+    At its first write (or `SELECT ... FOR UPDATE`) a transaction takes this process's writer lock, an asyncio
+    lock, so writers queue in order instead of on SQLite's sleeping busy handler (which makes waits long and
+    unfair under load), then holds SQLite's own write lock with BEGIN IMMEDIATE until it commits or rolls back.
+
+    A transaction that read before its first write restarts its snapshot at that point: upgrading the old one
+    would fail with SQLITE_BUSY_SNAPSHOT whenever another writer committed in between. What it read before then
+    is as current as a PostgreSQL READ COMMITTED read, which is what the services are written for: they lock what
+    they check-then-change with `with_for_update()`, which here starts the write (and on PostgreSQL locks rows).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, timeout_seconds: float) -> None:
         self._lock: asyncio.Lock | None = None
+        self._timeout = timeout_seconds
 
-    def begin(self, conn: Any) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        await_only(self._lock.acquire())
-        conn.info[_WRITER] = True
+    def before_statement(self, conn: Any, cursor: Any, statement: str, _parameters: Any, context: Any,
+                         _executemany: bool) -> None:
+        kind = statement_kind(statement, context)
+        if kind == NEUTRAL:
+            return
+        dbapi = conn.connection.dbapi_connection
+        in_transaction = dbapi.driver_connection.in_transaction
+        holds = conn.info.get(_WRITER, False)
+        if holds and not in_transaction:
+            # SQLite rolled the transaction back itself (disk full, I/O error): its earlier writes are gone, so
+            # going on would commit only the rest.
+            cursor.close()
+            raise DatabaseBusy("the transaction was rolled back by the database after an error")
+        if kind == READ or holds:
+            if not in_transaction:
+                _run(dbapi, "BEGIN")
+            return
+        self._acquire(conn.info, cursor)
         try:
-            # Take the write lock as the transaction starts: a check made at its start still holds when it writes,
-            # and no transaction fails half-way with "database is locked".
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if in_transaction:
+                _run(dbapi, "ROLLBACK")  # only reads so far: nothing to keep but a stale snapshot
+            _run(dbapi, "BEGIN IMMEDIATE")
         except BaseException:
             self.release(conn.info)
+            cursor.close()
             raise
+
+    def _acquire(self, info: dict[str, Any], cursor: Any) -> None:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        try:
+            await_only(asyncio.wait_for(self._lock.acquire(), self._timeout))
+        except (TimeoutError, asyncio.TimeoutError):
+            cursor.close()
+            raise DatabaseBusy(f"no turn to write within {self._timeout:g} s") from None
+        info[_WRITER] = True
 
     def release(self, info: dict[str, Any]) -> None:
         if info.pop(_WRITER, False) and self._lock is not None and self._lock.locked():
             self._lock.release()
+
+
+def _run(dbapi_connection: Any, sql: str) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
 
 
 _WRITER = "lending_sqlite_writer"
@@ -83,13 +163,14 @@ _WRITER = "lending_sqlite_writer"
 
 def make_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
+    statement_timeout = settings.db_statement_timeout_seconds
     if settings.is_sqlite:
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        engine = create_async_engine(url, connect_args={"timeout": statement_timeout},
                                      hide_parameters=True)  # parameters hold personal data: never in a traceback
         logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines carry every SQL parameter too
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        queue = _WriterQueue()
-        event.listen(engine.sync_engine, "begin", queue.begin)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
+        queue = _WriterQueue(statement_timeout)
+        event.listen(engine.sync_engine, "before_cursor_execute", queue.before_statement)
         # The next writer may start as this one commits or rolls back: its BEGIN IMMEDIATE waits the last moment.
         event.listen(engine.sync_engine, "commit", lambda conn: queue.release(conn.info))
         event.listen(engine.sync_engine, "rollback", lambda conn: queue.release(conn.info))
@@ -102,6 +183,15 @@ def make_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
         hide_parameters=True,
+        # A request waits this long for a free connection before it is answered 503.
+        pool_timeout=statement_timeout,
+        connect_args={
+            "timeout": settings.db_connect_timeout_seconds,
+            # The server cancels a statement that runs too long; the client gives up a little later on a server
+            # that stopped answering altogether.
+            "server_settings": {"statement_timeout": str(int(statement_timeout * 1000))},
+            "command_timeout": statement_timeout + settings.db_connect_timeout_seconds,
+        },
     )
 
 
@@ -123,10 +213,63 @@ def alchemy_config(settings: Settings, *, metadata: MetaData | None = None) -> S
         create_engine_callable=lambda _url: make_engine(settings),
         engine_config=EngineConfig(),
         session_config=AsyncSessionConfig(expire_on_commit=False),
-        # Commit once per request when the response is 2xx/3xx, roll back otherwise.
-        before_send_handler="autocommit",
+        # Commit once per request: lending.core.transactions (not Advanced Alchemy's autocommit, which answers 2xx
+        # even when the commit fails) installs its own handlers.
+        before_send_handler=None,
         # Lending's schema comes from migrations only; a foreign metadata (the yardstick) is created directly.
         create_all=metadata is not None,
         set_default_exception_handler=False,
         metadata=metadata if metadata is not None else Base.metadata,
     )
+
+
+# --- when the database itself fails ---------------------------------------------------------------------------
+
+RETRY_AFTER_SECONDS = 10
+
+# SQLite primary result codes that mean "the database cannot serve this now", not "this request is wrong".
+_SQLITE_UNAVAILABLE = {5: "busy", 6: "busy", 7: "out of memory", 8: "read-only", 10: "failing (disk I/O error)",
+                       13: "full", 14: "unreachable", 15: "busy"}
+# PostgreSQL SQLSTATE classes and codes with the same meaning.
+_PG_UNAVAILABLE = {"08": "unreachable", "53": "out of resources", "53100": "full", "57014": "too slow to answer",
+                   "57P01": "shutting down", "57P02": "shutting down", "57P03": "starting up",
+                   "25006": "read-only"}
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        e = todo.pop(0)
+        if e is None or any(e is s for s in seen):
+            continue
+        seen.append(e)
+        todo += [getattr(e, "orig", None), e.__cause__, e.__context__]
+    return seen
+
+
+def unavailable_reason(exc: BaseException) -> str | None:
+    """Why the database could not serve a request ("full", "unreachable", ...), or None when the failure is not
+    the database's state (a bug, a constraint) and must not be dressed up as a temporary outage."""
+    import sqlite3
+
+    from sqlalchemy import exc as sa_exc
+
+    for e in _causes(exc):
+        if isinstance(e, DatabaseBusy):
+            return "busy"
+        if isinstance(e, sqlite3.Error):
+            code = getattr(e, "sqlite_errorcode", None)
+            if code is not None:
+                return _SQLITE_UNAVAILABLE.get(code & 0xFF)
+        sqlstate = getattr(e, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate:
+            return _PG_UNAVAILABLE.get(sqlstate) or _PG_UNAVAILABLE.get(sqlstate[:2])
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return "unreachable"
+        if isinstance(e, (sa_exc.TimeoutError, TimeoutError)):
+            return "too slow to answer"
+        if isinstance(e, (ConnectionError, socket.gaierror)) or type(e).__module__.startswith("asyncpg") and (
+                "Connection" in type(e).__name__ or "Interface" in type(e).__name__):
+            return "unreachable"
+    return None

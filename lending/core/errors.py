@@ -16,6 +16,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from sqlalchemy import exc as sa_exc
 
+from lending.core.db import RETRY_AFTER_SECONDS, unavailable_reason
 from lending.core.request_id import request_id_of
 
 log = logging.getLogger("lending.errors")
@@ -145,6 +146,12 @@ def to_problem(exc: Exception) -> Problem:
         return Problem(exc.status_code, detail, headers=headers)
     if isinstance(exc, DomainError):
         return Problem(exc.status, exc.detail, exc.errors, exc.extra)
+    reason = unavailable_reason(exc)
+    if reason is not None:
+        # The database's state, not the request (before the integrity checks: Advanced Alchemy files a full disk
+        # as an integrity error): say so, and when to come back.
+        return Problem(503, f"The database is {reason}; nothing was changed. Try again in a moment.",
+                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, extra={"database": reason})
     if isinstance(exc, aa_exc.NotFoundError):
         return Problem(404, "Not found")
     if isinstance(exc, (aa_exc.IntegrityError, sa_exc.IntegrityError)) and unique_violation(exc):
@@ -172,9 +179,19 @@ def unique_violation(exc: BaseException) -> bool:
     return False
 
 
+def describe_failure(exc: BaseException) -> str:
+    """The driver's own words (`database or disk is full`), without the SQL and its parameters."""
+    orig = getattr(exc, "orig", None)
+    shown = orig if orig is not None else exc
+    return f"{type(shown).__name__}: {shown}".splitlines()[0]
+
+
 def problem_handler(request: Request, exc: Exception) -> Response:
     problem = to_problem(exc)
-    if problem.status >= 500:
+    if problem.status == 503 and "database" in problem.extra:
+        log.error("database %s [request_id=%s] %s %s: %s", problem.extra["database"], request_id_of(request.scope),
+                  request.method, request.url.path, describe_failure(exc))
+    elif problem.status >= 500:
         log.exception("unhandled error [request_id=%s] %s %s", request_id_of(request.scope), request.method,
                       request.url.path, exc_info=exc)
     return problem.response(request)

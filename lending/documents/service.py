@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +32,7 @@ from lending.loans.models import Loan, LoanAcceptance, LoanItem
 from lending.schools.models import School
 
 MAX_LABELS = 20_000
+_RENDERING = threading.Lock()
 
 
 def label_of(asset: Asset) -> LabelContent:
@@ -133,10 +136,19 @@ class DocumentService:
 
     async def render(self, loan: Loan, signature: Signature | None = None) -> bytes:
         data = await self.agreement_data(loan)
-        terms = load_template("terms", data.language, self.settings.terms_dir)
-        privacy = load_template("privacy", data.language, self.settings.terms_dir)
-        return render_agreement(data, self.organisation, terms=terms, privacy=privacy, signature=signature,
-                                fonts_dir=self.settings.fonts_dir)
+        settings, organisation = self.settings, self.organisation
+
+        def render() -> bytes:
+            terms = load_template("terms", data.language, settings.terms_dir)
+            privacy = load_template("privacy", data.language, settings.terms_dir)
+            with _RENDERING:
+                return render_agreement(data, organisation, terms=terms, privacy=privacy, signature=signature,
+                                        fonts_dir=settings.fonts_dir)
+
+        # Typesetting (and a large logo or signature image) takes milliseconds to seconds of CPU: in a worker
+        # thread the desks' other requests are answered meanwhile. One render at a time: reportlab keeps global
+        # font registries, and two cores gain nothing from more.
+        return await anyio.to_thread.run_sync(render)
 
     async def agreement_pdf(self, loan_id: int) -> bytes:
         """The signed agreement exactly as frozen at acceptance; before that, the (deterministic) unsigned one."""

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, BinaryIO
+
+import anyio
 
 from pydantic import ValidationError
 
@@ -72,15 +74,115 @@ def _pydantic_errors(exc: ValidationError, row: int) -> list[ImportRowError]:
                            message=e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
 
 
-async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool, centre_id: int | None,
+# Rows are read, parsed and validated a chunk at a time in a worker thread, and written a chunk at a time, so that
+# neither the file nor its assets are ever held whole and the event loop keeps answering other requests. Writing
+# runs on the event loop (the ORM's unit of work), so its chunks are smaller: each holds the loop for a moment only.
+CHECK_ROWS = 500
+WRITE_ROWS = 100
+
+
+@dataclass
+class _Chunk:
+    rows: int  # data rows read so far (blank ones included), as numbered for the report
+    parsed: list[ParsedRow]
+    errors: list[ImportRowError]
+    last: bool
+
+
+class _Rows:
+    """The file's rows, read on demand from a seekable binary file (UTF-8, a BOM allowed)."""
+
+    def __init__(self, source: BinaryIO) -> None:
+        self.source = source
+        self._reader: Any = None
+        self._text: io.TextIOWrapper | None = None
+        self.count = 0
+
+    def open(self) -> list[str]:
+        self.close()
+        self.source.seek(0)
+        self._text = io.TextIOWrapper(self.source, encoding="utf-8-sig", newline="")
+        self._reader = csv.DictReader(self._text)
+        self.count = 0
+        try:
+            return [h.strip() for h in self._reader.fieldnames or []]
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise _unreadable(1, exc) from None
+
+    def close(self) -> None:
+        if self._text is not None:
+            self._text.detach()  # the caller owns (and closes) the file
+            self._text = None
+
+    def _chunk(self, size: int, centres: dict[str, Any], centre_id: int | None, came_in: date | None) -> _Chunk:
+        parsed: list[ParsedRow] = []
+        errors: list[ImportRowError] = []
+        for n, raw in enumerate(self._reader, start=1):
+            self.count += 1
+            # restore(): an exported cell may carry the quote that kept a spreadsheet from running it.
+            cells = {(k or "").strip(): restore((v or "").strip()).strip() for k, v in raw.items() if k is not None}
+            if any(cells.values()):
+                row_errors, row = _cell_errors(self.count + 1, cells), None
+                if not row_errors:
+                    row_errors, row = _parse_row(self.count + 1, cells, centres, centre_id, came_in)
+                errors += row_errors
+                if row is not None:
+                    parsed.append(row)
+            if n == size:
+                return _Chunk(self.count, parsed, errors, last=False)
+        return _Chunk(self.count, parsed, errors, last=True)
+
+    async def chunks(self, size: int, centres: dict[str, Any], centre_id: int | None,
+                     came_in: date | None) -> AsyncIterator[_Chunk]:
+        """The rows after the header, `size` at a time, parsed and checked on their own in a worker thread."""
+        while True:
+            try:
+                chunk = await anyio.to_thread.run_sync(self._chunk, size, centres, centre_id, came_in)
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise _unreadable(self.count + 1, exc) from None
+            yield chunk
+            if chunk.last:
+                return
+
+
+def _unreadable(row: int, exc: Exception) -> Invalid:
+    why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not readable as CSV ({exc})"
+    return Invalid(f"The file is {why} at row {row}; nothing was imported.",
+                   errors=[FieldError("body", why, row=row)])
+
+
+def _unique_keys(item: NewAsset) -> list[tuple[str, Any]]:
+    """Keys that may appear once in a file: serial per make, ICCID, IMEI (case and spaces aside)."""
+    v = item.values
+    keys: list[tuple[str, Any]] = []
+    if v.get("serial_number") and v.get("make"):
+        keys.append(("serial_number", (str(v["make"]).casefold(), str(v["serial_number"]).casefold())))
+    for name in ("iccid", "imei"):
+        if v.get(name):
+            keys.append((name, str(v[name])))
+    return keys
+
+
+async def import_assets(inventory: InventoryService, source: BinaryIO, *, dry_run: bool, centre_id: int | None,
                         donor_id: int | None, received_on: date | None = None,
-                        progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Validate every row, then (unless a dry run) create them all in the caller's transaction or none at all."""
-    reader = csv.DictReader(io.StringIO(text))
+                        progress: Callable[[str, int], None] | None = None) -> ImportReport:
+    """Validate every row, then (unless a dry run) create them all in the caller's transaction or none at all.
+
+    `source` is a seekable binary file: it is read twice, once to check every row (reads only, so on SQLite
+    nothing waits for it) and once to write, a chunk at a time.
+    """
+    rows = _Rows(source)
     try:
-        header = [h.strip() for h in reader.fieldnames or []]
-    except csv.Error as exc:
-        return _refuse([ImportRowError(row=1, field="row", message=f"not readable as CSV: {exc}")], 0, dry_run)
+        return await _import(inventory, rows, dry_run=dry_run, centre_id=centre_id, donor_id=donor_id,
+                             received_on=received_on, progress=progress)
+    finally:
+        rows.close()
+
+
+async def _import(inventory: InventoryService, rows: _Rows, *, dry_run: bool, centre_id: int | None,
+                  donor_id: int | None, received_on: date | None,
+                  progress: Callable[[str, int], None] | None) -> ImportReport:
+    header = await anyio.to_thread.run_sync(rows.open)
     errors: list[ImportRowError] = []
     if "kind" not in header:
         errors.append(ImportRowError(row=1, field="kind", message="the header has no 'kind' column"))
@@ -101,59 +203,79 @@ async def import_assets(inventory: InventoryService, text: str, *, dry_run: bool
         await inventory.get_centre_for(centre_id, "centre_id")
     centres = await inventory.centres_by_name()
 
-    parsed: list[ParsedRow] = []
+    # Checking: every row, in chunks; across chunks only the keys seen so far are kept.
+    first_tag_row: dict[str, int] = {}
+    flagged_first: set[int] = set()
+    first_key_row: dict[tuple[str, Any], int] = {}
     count = 0
-    try:
-        for count, raw in enumerate(reader, start=1):
-            row_number = count + 1
-            if progress:
-                progress(count)
-            # restore(): an exported cell may carry the quote that kept a spreadsheet from running it.
-            cells = {(k or "").strip(): restore((v or "").strip()).strip() for k, v in raw.items() if k is not None}
-            if not any(cells.values()):
+    first_reference: dict[str, int] = {}
+    async for chunk in rows.chunks(CHECK_ROWS, centres, centre_id, came_in):
+        count = chunk.rows
+        errors += chunk.errors
+        parsed = chunk.parsed
+        tags = [str(p.item.tag) for p in parsed if p.item.tag is not None]
+        taken = await inventory.tags_in_use(tags)
+        for p in parsed:
+            if p.item.tag is None:
                 continue
-            row_errors = _cell_errors(row_number, cells)
-            row = None
-            if not row_errors:
-                row_errors, row = _parse_row(row_number, cells, centres, centre_id, came_in)
-            errors += row_errors
-            if row is not None:
-                parsed.append(row)
-    except csv.Error as exc:
-        errors.append(ImportRowError(row=count + 2, field="row", message=f"not readable as CSV: {exc}"))
-
-    tags = [str(p.item.tag) for p in parsed if p.item.tag is not None]
-    repeated = {t for t in tags if tags.count(t) > 1}
-    taken = await inventory.tags_in_use(tags)
-    for p in parsed:
-        if p.item.tag is not None and (str(p.item.tag) in taken or str(p.item.tag) in repeated):
-            why = "already used by another asset" if str(p.item.tag) in taken else "appears twice in the file"
-            errors.append(ImportRowError(row=p.row, field="tag", message=why))
-    for clash in await inventory.check_duplicates([p.item for p in parsed], conflict=False):
-        row_text, _, name = clash.field.partition(".")
-        errors.append(ImportRowError(row=int(row_text), field=name, message=clash.message))
-    errors += await _certificate_clashes(inventory, parsed)
+            tag = str(p.item.tag)
+            if tag in taken:
+                errors.append(ImportRowError(row=p.row, field="tag", message="already used by another asset"))
+            elif tag in first_tag_row:
+                errors.append(ImportRowError(row=p.row, field="tag", message="appears twice in the file"))
+                first = first_tag_row[tag]
+                if first not in flagged_first:
+                    flagged_first.add(first)
+                    errors.append(ImportRowError(row=first, field="tag", message="appears twice in the file"))
+            else:
+                first_tag_row[tag] = p.row
+        # Against stock: the service's own rule. Repeats within the file are found below, across chunks.
+        for clash in await inventory.check_duplicates([p.item for p in parsed], conflict=False):
+            if clash.message.startswith("repeats "):
+                continue
+            row_text, _, name = clash.field.partition(".")
+            errors.append(ImportRowError(row=int(row_text), field=name, message=clash.message))
+        for p in parsed:
+            for key in _unique_keys(p.item):
+                first = first_key_row.setdefault(key, p.row)
+                if first != p.row:
+                    errors.append(ImportRowError(row=p.row, field=key[0], message=f"repeats {first}.{key[0]}"))
+        errors += await _certificate_clashes(inventory, parsed, first_reference)
+        if progress:
+            progress("check", count)
 
     if errors or dry_run:
         return _refuse(sorted(errors, key=lambda e: (e.row, e.field)), count, dry_run)
 
+    # Writing: the same rows again, a chunk at a time; each chunk's objects leave the session once flushed.
+    session = inventory.session
     donation_id = None
     if donor_id is not None:
         donation = Donation(donor_id=donor_id, centre_id=centre_id, received_on=received_on or date.today(),
                             notes="Imported from CSV")
-        inventory.session.add(donation)
-        await inventory.session.flush()
+        session.add(donation)
+        await session.flush()
         donation_id = donation.id
-    assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id, donation_id=donation_id)
-    for p, asset in zip(parsed, assets, strict=True):
-        if p.wipe is not None:
-            await inventory.record_wipe(asset.tag, p.wipe, references_checked=True)
-        if p.status is not Status.received:
-            lifecycle.admit(asset, p.status, wiped=p.wipe is not None, retired_reason=p.retired_reason,
-                            weee_reference=p.weee_reference)
-    await inventory.session.flush()
-    return ImportReport(dry_run=False, rows=count, created=len(assets), valid=True, errors=[],
-                        tags=[a.tag for a in assets])
+    await anyio.to_thread.run_sync(rows.open)
+    created: list[str] = []
+    async for chunk in rows.chunks(WRITE_ROWS, centres, centre_id, came_in):
+        if chunk.errors:  # the file changed under us: checked rows must write exactly as checked
+            raise Invalid.of([FieldError(e.field, e.message, row=e.row) for e in chunk.errors])
+        parsed = chunk.parsed
+        assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id,
+                                               donation_id=donation_id)
+        for p, asset in zip(parsed, assets, strict=True):
+            if p.wipe is not None:
+                await inventory.record_wipe(asset.tag, p.wipe, references_checked=True)
+            if p.status is not Status.received:
+                lifecycle.admit(asset, p.status, wiped=p.wipe is not None, retired_reason=p.retired_reason,
+                                weee_reference=p.weee_reference)
+        await session.flush()
+        created += [a.tag for a in assets]
+        session.expunge_all()
+        if progress:
+            progress("write", chunk.rows)
+    return ImportReport(dry_run=False, rows=count, created=len(created), valid=True, errors=[], tags=created)
 
 
 def _shown(name: str) -> str:
@@ -185,10 +307,14 @@ def _refuse(errors: list[ImportRowError], rows: int, dry_run: bool) -> ImportRep
     )
 
 
-async def _certificate_clashes(inventory: InventoryService, parsed: list[ParsedRow]) -> list[ImportRowError]:
-    """A wipe certificate covers one device: a reference given twice in the file, or already held, is refused."""
-    first: dict[str, int] = {}
+async def _certificate_clashes(inventory: InventoryService, parsed: list[ParsedRow], first: dict[str, int]
+                               ) -> list[ImportRowError]:
+    """A wipe certificate covers one device: a reference given twice in the file, or already held, is refused.
+
+    `first` carries the row of each reference seen in earlier chunks of the same file.
+    """
     errors: list[ImportRowError] = []
+    seen_here: list[str] = []
     for p in parsed:
         reference = p.wipe.certificate_reference if p.wipe else None
         if not reference:
@@ -196,8 +322,9 @@ async def _certificate_clashes(inventory: InventoryService, parsed: list[ParsedR
         if reference.lower() in first:
             errors.append(ImportRowError(row=p.row, field="wipe_certificate_reference",
                                          message=f"repeats row {first[reference.lower()]}"))
+        seen_here.append(reference)
         first.setdefault(reference.lower(), p.row)
-    held = await inventory.certificate_holders(first)
+    held = await inventory.certificate_holders(seen_here)
     for p in parsed:
         reference = p.wipe.certificate_reference if p.wipe else None
         if reference and reference.lower() in held:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lending.config import Settings
 from lending.core.db import alchemy_config
+from lending.core.transactions import RequestTransactions
 
 
 class BareBase(DeclarativeBase):
@@ -40,4 +41,6 @@ async def bare(db_session: AsyncSession) -> dict[str, int]:
 def create_bare_app() -> Litestar:
     settings = Settings()
     config = alchemy_config(settings, metadata=BareBase.metadata)
-    return Litestar([bare], plugins=[SQLAlchemyPlugin(config=config)], logging_config=None)
+    # Committed the way Lending commits (one commit per request, before the answer).
+    return Litestar([bare], plugins=[SQLAlchemyPlugin(config=config)],
+                    on_app_init=[RequestTransactions(config).on_app_init], logging_config=None)
