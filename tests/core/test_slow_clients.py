@@ -1,4 +1,5 @@
-"""A client that sends its body slowly holds nobody up, and is cut off at the body deadline (a real server)."""
+"""A client that sends its body slowly holds nobody up and is cut off at the body deadline; an idle connection is
+closed (a real `lending serve`)."""
 
 from __future__ import annotations
 
@@ -39,8 +40,21 @@ def slow_post(base: str, path: str, token: str, stop: threading.Event) -> tuple[
         return answer, time.monotonic()
 
 
-async def test_a_slow_body_stalls_no_reader_and_no_writer_and_is_cut_off(database_url, staff):
-    with serving(database_url, LENDING_BODY_TIMEOUT_SECONDS="4") as base:
+def idle_connection_lifetime(base: str) -> float:
+    """Seconds from the end of one answer until the server closes the kept-alive connection."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as sock:
+        sock.sendall(f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+            answer += sock.recv(65536)
+        answered = time.monotonic()
+        assert sock.recv(65536) == b""  # blocks until the server closes
+        return time.monotonic() - answered
+
+
+async def test_a_slow_body_stalls_no_reader_or_writer_and_is_cut_off_and_idle_connections_close(database_url, staff):
+    with serving(database_url, LENDING_BODY_TIMEOUT_SECONDS="4", LENDING_IDLE_TIMEOUT_SECONDS="1") as base:
         stop = threading.Event()
         slow = asyncio.create_task(asyncio.to_thread(slow_post, base, "/api/v1/donors", staff.token, stop))
         try:
@@ -62,3 +76,5 @@ async def test_a_slow_body_stalls_no_reader_and_no_writer_and_is_cut_off(databas
         async with httpx.AsyncClient(base_url=base, headers=staff.headers, timeout=30) as http:
             names = [d["name"] for d in (await http.get("/api/v1/donors")).json()["items"]]
         assert names == ["Prompt donor"]
+        # An idle keep-alive connection is closed after LENDING_IDLE_TIMEOUT_SECONDS (uvicorn's default is 5 s).
+        assert await asyncio.to_thread(idle_connection_lifetime, base) < 4
