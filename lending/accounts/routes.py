@@ -95,7 +95,7 @@ class UserController(Controller):
     @get("/", summary="List users")
     async def list_users(self, accounts: AccountService, list_params: ListParams,
                          role: Role | None = None, active: bool | None = None,
-                         q: str | None = Parameter(None, max_length=200)) -> OffsetPagination[UserOut]:
+                         q: str | None = Parameter(default=None, max_length=200)) -> OffsetPagination[UserOut]:
         users, total = await accounts.list(list_params, role=role, active=active, q=q)
         return page([UserOut.model_validate(u) for u in users], total, list_params)
 

@@ -24,7 +24,7 @@ class CentreController(Controller):
 
     @get("/", summary="List centres")
     async def list_centres(self, centres: CentreService, list_params: ListParams, active: bool | None = None,
-                           q: str | None = Parameter(None, max_length=200)) -> OffsetPagination[CentreOut]:
+                           q: str | None = Parameter(default=None, max_length=200)) -> OffsetPagination[CentreOut]:
         items, total = await centres.list(list_params, active=active, q=q)
         return page([CentreOut.model_validate(c) for c in items], total, list_params)
 

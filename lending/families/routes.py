@@ -88,8 +88,8 @@ class FamilyController(Controller):
          summary="List families (a school sees only those it nominated)")
     async def list_families(self, request: Request[User, Any, Any], families: FamilyService,
                             list_params: ListParams,
-                            q: str | None = Parameter(None, max_length=100, description="Name, phone or postcode."),
-                            postcode_district: str | None = Parameter(None, max_length=4)
+                            q: str | None = Parameter(default=None, max_length=100, description="Name, phone or postcode."),
+                            postcode_district: str | None = Parameter(default=None, max_length=4)
                             ) -> OffsetPagination[FamilyOut | FamilyDeskOut]:
         require_school_scope(request.user)
         items, total = await families.list_families(list_params, request.user, q=q,
@@ -119,7 +119,7 @@ class FamilyController(Controller):
          summary="Families schools submitted that look like ones already held, for staff to merge or keep apart")
     async def list_possible_duplicates(
         self, families: FamilyService, list_params: ListParams,
-        status: str | None = Parameter(None, description="Comma-separated: open (the default), merged, kept_apart, "
+        status: str | None = Parameter(default=None, description="Comma-separated: open (the default), merged, kept_apart, "
                                                          "superseded."),
     ) -> OffsetPagination[PossibleDuplicateOut]:
         pairs, total = await families.list_duplicates(list_params, comma_list(status, DuplicateStatus, "status"))
@@ -174,7 +174,7 @@ class NominationController(Controller):
     async def list_nominations(self, request: Request[User, Any, Any], families: FamilyService,
                                list_params: ListParams, status: str | None = None, school_id: IdQuery = None,
                                family_id: IdQuery = None,
-                               urgency: str | None = Parameter(None, pattern="^(normal|urgent)$")
+                               urgency: str | None = Parameter(default=None, pattern="^(normal|urgent)$")
                                ) -> OffsetPagination[NominationStaffOut | NominationOut]:
         require_school_scope(request.user)
         items, total = await families.list_nominations(list_params, request.user, statuses=comma_list(status, NominationStatus, "status"),

@@ -59,13 +59,13 @@ def present(asset: Asset, user: User) -> AssetOut:
 
 
 async def provide_asset_filters(
-    kind: str | None = Parameter(None, description="Comma-separated kinds."),
-    status: str | None = Parameter(None, description="Comma-separated statuses."),
+    kind: str | None = Parameter(default=None, description="Comma-separated kinds."),
+    status: str | None = Parameter(default=None, description="Comma-separated statuses."),
     centre_id: IdQuery = None,
     donation_id: IdQuery = None,
-    q: str | None = Parameter(None, max_length=100,
+    q: str | None = Parameter(default=None, max_length=100,
                               description="Matches tag, serial, make, model, ICCID, MSISDN, IMEI."),
-    sim_expiring_within_days: int | None = Parameter(None, ge=0, le=3660),
+    sim_expiring_within_days: int | None = Parameter(default=None, ge=0, le=3660),
 ) -> AssetFilters:
     return AssetFilters(kinds=comma_list(kind, AssetKind, "kind"), statuses=comma_list(status, Status, "status"),
                         centre_id=centre_id, donation_id=donation_id, q=q,
@@ -86,7 +86,7 @@ class DonorController(Controller):
 
     @get("/", summary="List donors (search by name with q)")
     async def list_donors(self, inventory: InventoryService, list_params: ListParams,
-                          q: str | None = Parameter(None, max_length=200)) -> OffsetPagination[DonorOut]:
+                          q: str | None = Parameter(default=None, max_length=200)) -> OffsetPagination[DonorOut]:
         donors, total = await inventory.list_donors(list_params, q=q)
         return page([DonorOut.model_validate(d) for d in donors], total, list_params)
 
@@ -182,11 +182,11 @@ class AssetController(Controller):
     async def import_assets(
         self, request: Request[User, Any, Any], inventory: InventoryService,
         dry_run: bool = False,
-        centre_id: int | None = Parameter(None, ge=1, le=MAX_ID,
+        centre_id: int | None = Parameter(default=None, ge=1, le=MAX_ID,
                                           description="Centre for rows without one (and the donation)."),
-        donor_id: int | None = Parameter(None, ge=1, le=MAX_ID,
+        donor_id: int | None = Parameter(default=None, ge=1, le=MAX_ID,
                                          description="Record the rows as one donation from this donor."),
-        received_on: date | None = Parameter(None, description="The donation's date (default today)."),
+        received_on: date | None = Parameter(default=None, description="The donation's date (default today)."),
     ) -> ImportReport:
         # Spooled to a temporary file as it arrives (memory only for a small file): the import reads it in chunks.
         with tempfile.SpooledTemporaryFile(max_size=1024 * 1024) as upload:
@@ -208,5 +208,5 @@ async def export_assets(request: Request[User, Any, Any], inventory: InventorySe
                         sort: str | None = None) -> Response[str]:
     assets = await inventory.all_assets(filters, sort=sort)
     text = await csvio.export_assets(inventory, assets, include_vouchers=sees_vouchers(request.user))
-    return Response(text, media_type="text/csv; charset=utf-8",
+    return Response(text, media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="assets.csv"'})

@@ -44,11 +44,11 @@ async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanSer
 
 async def provide_loan_filters(
     family_id: IdQuery = None, centre_id: IdQuery = None, nomination_id: IdQuery = None,
-    status: str | None = Parameter(None, description="Comma-separated: active, returned, lost, stolen, gifted."),
+    status: str | None = Parameter(default=None, description="Comma-separated: active, returned, lost, stolen, gifted."),
     overdue: bool | None = None,
-    due_within_days: int | None = Parameter(None, ge=0, le=3660),
-    asset_tag: str | None = Parameter(None, max_length=20, description="Loans that include this asset."),
-    sim_expiring_within_days: int | None = Parameter(None, ge=0, le=3660,
+    due_within_days: int | None = Parameter(default=None, ge=0, le=3660),
+    asset_tag: str | None = Parameter(default=None, max_length=20, description="Loans that include this asset."),
+    sim_expiring_within_days: int | None = Parameter(default=None, ge=0, le=3660,
                                                      description="Active loans with a SIM expiring that soon."),
 ) -> LoanFilters:
     return LoanFilters(family_id=family_id, centre_id=centre_id, nomination_id=nomination_id,
@@ -91,7 +91,7 @@ class LoanController(Controller):
           description=f"Send an `{HEADER}` header to make retries safe: the same key and body replay the first "
                       "answer; the same key with another body is a 422.")
     async def issue(self, request: Request[User, Any, Any], data: LoanIn, loans: LoanService,
-                    idempotency_key: str | None = Parameter(None, header=HEADER, max_length=200)) -> Response[LoanOut]:
+                    idempotency_key: str | None = Parameter(default=None, header=HEADER, max_length=200)) -> Response[LoanOut]:
         record = None
         if idempotency_key:
             claimed = await Idempotency(loans.session).claim(
@@ -180,7 +180,7 @@ async def export_loans(request: Request[User, Any, Any], loans: LoanService, fil
                        preferred_language=family.preferred_language if family else "")
         table.append(row)
     text = csv_text(CSV_COLUMNS + (CONTACT_COLUMNS if with_contact else []), table)
-    return Response(text, media_type="text/csv; charset=utf-8",
+    return Response(text, media_type="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="loans.csv"'})
 
 
@@ -210,11 +210,11 @@ class SimBarringController(Controller):
         items, total = await loans.sims_to_bar(list_params)
         return page([present_barring(b) for b in items], total, list_params)
 
-    @get("/to-bar.csv", summary="The SIMs to bar as CSV, to send to the networks")
+    @get("/to-bar.csv", summary="The SIMs to bar as CSV, to send to the networks", media_type="text/csv; charset=utf-8")
     async def to_bar_csv(self, loans: LoanService) -> Response[str]:
         items, _ = await loans.sims_to_bar()
         text = csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in items])
-        return Response(text, media_type="text/csv; charset=utf-8",
+        return Response(text, media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="sims-to-bar.csv"'})
 
     @post("/{tag:str}/barred", status_code=200,

@@ -27,7 +27,7 @@ class SchoolController(Controller):
 
     @get("/", summary="List schools (a school user sees only its own)")
     async def list_schools(self, request: Request[User, Any, Any], schools: SchoolService, list_params: ListParams,
-                           q: str | None = Parameter(None, max_length=200), active: bool | None = None
+                           q: str | None = Parameter(default=None, max_length=200), active: bool | None = None
                            ) -> OffsetPagination[SchoolOut]:
         own = request.user.school_id if request.user.role == Role.school.value else None
         if request.user.role == Role.school.value and own is None:
