@@ -149,21 +149,23 @@ def main(argv: list[str] | None = None) -> int:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))})
         print(f"contract run: schemathesis finished in {time.monotonic() - started:.0f} s "
               f"with exit code {result.returncode}", flush=True)
-        if result.returncode == 0:
-            shutil.rmtree(work, ignore_errors=True)
-        else:
-            print(f"contract run: the database and the server's log are kept in {work}", flush=True)
-        return result.returncode
+        returncode = result.returncode
     finally:
         server.send_signal(signal.SIGINT)
         try:
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-        text = server_log.read_text(errors="replace")
+        text = server_log.read_text(errors="replace") if server_log.exists() else ""
         if "Traceback" in text:
             print("== server tracebacks (lending serve's log)", flush=True)
             print(text[-60_000:], flush=True)
+    # The scratch folder goes only after the server's log was read: a clean run leaves nothing behind.
+    if returncode == 0:
+        shutil.rmtree(work, ignore_errors=True)
+    else:
+        print(f"contract run: the database and the server's log are kept in {work}", flush=True)
+    return returncode
 
 
 if __name__ == "__main__":
