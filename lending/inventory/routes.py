@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
+from lending.core.csv import CSV_MEDIA_TYPE, csv_response
 from lending.core.errors import Invalid
 from lending.core.inputs import past_date_param
 from lending.core.openapi import raw_body
@@ -201,12 +202,11 @@ class AssetController(Controller):
                                              received_on=past_date_param(received_on, "received_on"))
 
 
-@get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"], media_type="text/csv; charset=utf-8",
+@get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"], media_type=CSV_MEDIA_TYPE,
      dependencies={"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)},
      summary="The asset list as CSV (same filters; voucher codes for staff and admin only)")
 async def export_assets(request: Request[User, Any, Any], inventory: InventoryService, filters: AssetFilters,
                         sort: str | None = None) -> Response[str]:
     assets = await inventory.all_assets(filters, sort=sort)
     text = await csvio.export_assets(inventory, assets, include_vouchers=sees_vouchers(request.user))
-    return Response(text, media_type="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="assets.csv"'})
+    return csv_response(text, "assets.csv")

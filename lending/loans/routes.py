@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.auth import requires
 from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
 from lending.config import Settings
-from lending.core.csv import csv_text
+from lending.core.csv import CSV_MEDIA_TYPE, csv_response, csv_text
 from lending.core.pagination import IdQuery, ListParams, comma_list, page
 from lending.documents.routes import provide_documents
 from lending.documents.service import DocumentService
@@ -158,7 +158,7 @@ CSV_COLUMNS = ["reference", "status", "overdue", "days_overdue", "issued_on", "d
 CONTACT_COLUMNS = ["lead_name", "phone", "preferred_language"]
 
 
-@get("/api/v1/loans.csv", guards=[requires(*DESK)], tags=["loans"], media_type="text/csv; charset=utf-8",
+@get("/api/v1/loans.csv", guards=[requires(*DESK)], tags=["loans"], media_type=CSV_MEDIA_TYPE,
      dependencies={"loans": Provide(provide_loans), "filters": Provide(provide_loan_filters)},
      summary="Loans as CSV (same filters), e.g. the overdue list to phone; family contact for staff and admin")
 async def export_loans(request: Request[User, Any, Any], loans: LoanService, filters: LoanFilters) -> Response[str]:
@@ -180,8 +180,7 @@ async def export_loans(request: Request[User, Any, Any], loans: LoanService, fil
                        preferred_language=family.preferred_language if family else "")
         table.append(row)
     text = csv_text(CSV_COLUMNS + (CONTACT_COLUMNS if with_contact else []), table)
-    return Response(text, media_type="text/csv",
-                    headers={"Content-Disposition": 'attachment; filename="loans.csv"'})
+    return csv_response(text, "loans.csv")
 
 
 def present_barring(b: Barring) -> SimBarringOut:
@@ -210,12 +209,11 @@ class SimBarringController(Controller):
         items, total = await loans.sims_to_bar(list_params)
         return page([present_barring(b) for b in items], total, list_params)
 
-    @get("/to-bar.csv", summary="The SIMs to bar as CSV, to send to the networks", media_type="text/csv; charset=utf-8")
+    @get("/to-bar.csv", summary="The SIMs to bar as CSV, to send to the networks", media_type=CSV_MEDIA_TYPE)
     async def to_bar_csv(self, loans: LoanService) -> Response[str]:
         items, _ = await loans.sims_to_bar()
         text = csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in items])
-        return Response(text, media_type="text/csv",
-                        headers={"Content-Disposition": 'attachment; filename="sims-to-bar.csv"'})
+        return csv_response(text, "sims-to-bar.csv")
 
     @post("/{tag:str}/barred", status_code=200,
           summary="Record that a lost or stolen SIM was barred (409 if it does not need barring)")
