@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import time
 from dataclasses import dataclass
+
+import httpx
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -39,3 +45,39 @@ def assert_problem(response, status: int, *fields: str) -> dict:
     for field in fields:
         assert field in named, f"{field} not in {named}"
     return body
+
+
+# --- a real `lending serve` in its own process --------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_serving(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
+    """Return once `lending serve` at `base` answers /health; fail with its output if it exits or never answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            output = process.communicate()
+            raise RuntimeError(f"lending serve exited with {process.returncode} before answering: {output}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"lending serve did not answer /health within {timeout:g} s")
+        time.sleep(0.2)
+
+
+def stop_serving(process: subprocess.Popen, how: signal.Signals = signal.SIGINT) -> str:
+    """End the server as `how` does (SIGINT: a clean stop) and return what it printed, if it was captured."""
+    process.send_signal(how)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    return output or ""

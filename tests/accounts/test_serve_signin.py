@@ -7,10 +7,8 @@ Connections come from 127.0.0.1 or 127.0.0.2 (both loopback on Linux), standing 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +17,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from tests.core.test_serve import free_port
+from tests.support import free_port, stop_serving, wait_until_serving
 
 ADMIN = {"email": "admin@example.org", "password": "first-admin-long-secret"}
 
@@ -34,24 +32,10 @@ def serving(database_url: str, *args: str, **env: str) -> Iterator[tuple[str, su
                                env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, process.communicate()[0]
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the server did not come up"
-            time.sleep(0.2)
+        wait_until_serving(base, process)
         yield base, process
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.communicate()
+        stop_serving(process)
 
 
 def post(base: str, path: str, body: dict, *, source: str = "127.0.0.1", forwarded_for: str | None = None,

@@ -16,7 +16,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,30 +25,12 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import free_port, wait_until_serving
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 ADMIN_EMAIL = "contract-admin@example.org"
 ADMIN_PASSWORD = "contract-run-password-1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_up(base: str, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"lending serve exited with {process.returncode} before answering")
-        try:
-            if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("lending serve did not answer /health in time")
 
 
 def seed(client: httpx.Client) -> dict[str, object]:
@@ -125,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         server = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], cwd=work,
                                   env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
-        wait_until_up(base, server)
+        try:
+            wait_until_serving(base, server)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
         token = httpx.post(f"{base}/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
                            timeout=30).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}

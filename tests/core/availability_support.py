@@ -6,11 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,15 +23,9 @@ from lending.accounts.service import AccountService, NewUser
 from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core import migrations
-from tests.support import PASSWORD
+from tests.support import PASSWORD, free_port, stop_serving, wait_until_serving
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def migrated_sqlite(path: Path) -> str:
@@ -146,22 +137,10 @@ def serving(database_url: str, **env: str) -> Iterator[str]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"lending serve did not start: {process.stderr.read() if process.stderr else ''}")
+        wait_until_serving(base, process)
         yield base
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_serving(process)
 
 
 @contextlib.asynccontextmanager

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from lending.core import migrations
-from tests.core.test_serve import free_port
+from tests.support import free_port, stop_serving, wait_until_serving
 
 ADMIN_EMAIL = "backup-admin@example.org"
 ADMIN_PASSWORD = "a-long-backup-test-passphrase-41"
@@ -78,23 +78,13 @@ def serving(database: Path, *, stop: signal.Signals = signal.SIGINT) -> Iterator
                                env=lending_env(database), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.communicate()[0]
-            assert time.monotonic() < deadline, "lending serve did not come up"
-            time.sleep(0.1)
+        wait_until_serving(base, process)
         token = httpx.post(f"{base}/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
                            timeout=10).json()["access_token"]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
             yield client
     finally:
-        process.send_signal(stop)
-        process.communicate(timeout=30)
+        stop_serving(process, stop)
 
 
 class DonorWriter(threading.Thread):

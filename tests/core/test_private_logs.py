@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import httpx
 from sqlalchemy import text
 
-from tests.core.test_serve import free_port
 from tests.families.conftest import family_data
+from tests.support import free_port, stop_serving, wait_until_serving
 
 SECRET_NAME = "Wilhelmina Threnody"
 SECRET_PHONE = "+447912345678"
@@ -60,15 +58,7 @@ def test_the_access_log_of_lending_serve_has_no_query_strings(tmp_path):
                                env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("lending serve did not come up")
+        wait_until_serving(base, process)
         token = httpx.post(f"{base}/api/v1/auth/token", json={
             "email": "admin@example.org", "password": "a-long-enough-admin-password"}).json()["access_token"]
         searched = httpx.get(f"{base}/api/v1/families", params={"q": "Threnody", "postcode_district": "B13"},
@@ -78,8 +68,7 @@ def test_the_access_log_of_lending_serve_has_no_query_strings(tmp_path):
         assert refused.status_code == 401
         httpx.get(f"{base}/health?who=Wilhelmina")
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        output = stop_serving(process)
     assert '"GET /api/v1/families HTTP/1.1" 200' in output, output
     assert '"GET /api/v1/families HTTP/1.1" 401' in output
     assert '"GET /health HTTP/1.1" 200' in output

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,11 @@ from pathlib import Path
 import httpx
 
 from lending.accounts.bootstrap import ensure_admin
+from tests.support import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_serve_migrates_creates_the_first_admin_and_answers(tmp_path):

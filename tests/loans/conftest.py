@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from datetime import date, timedelta
 
-import httpx
 import pytest
 
 from tests.families.conftest import family_data
+from tests.support import free_port, stop_serving, wait_until_serving
 
 # Stock SIMs were activated three weeks ago on a 12-month plan: never expired, whenever the tests run.
 SIM_ACTIVATED_ON = date.today() - timedelta(days=21)
@@ -79,9 +76,7 @@ def issue(client, volunteer, centre, family):
 @pytest.fixture(scope="module")
 def live_server(database_url):
     """`lending serve` in its own process, for truly concurrent HTTP requests."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
            "LENDING_DATABASE_URL": database_url, "LENDING_LOG_LEVEL": "WARNING",
            "LENDING_SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
@@ -89,16 +84,8 @@ def live_server(database_url):
     process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError(f"lending serve did not start: {process.stderr.read() if process.stderr else ''}")
-    yield base
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=20)
+    try:
+        wait_until_serving(base, process)
+        yield base
+    finally:
+        stop_serving(process)
