@@ -10,20 +10,14 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 
-import lending.audit.recorder  # noqa: F401  (registers the audit listener)
+import lending.audit.recorder
 import lending.models  # noqa: F401  (the whole schema)
 from lending import __version__
 from lending.accounts.auth import build_jwt_auth
-from lending.accounts.signin import SignIn
 from lending.accounts.routes import AuthController, MeController, UserController
+from lending.accounts.signin import SignIn
 from lending.audit.routes import AuditController
 from lending.centres.routes import CentreController
-from lending.families.routes import FamilyController, NominationController
-from lending.schools.routes import SchoolController
-from lending.loans.routes import LoanController, SimBarringController, export_loans
-from lending.documents.layouts import load_layouts
-from lending.documents.routes import AssetLabelController, LabelController
-from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.config import Settings, get_settings
 from lending.core.db import alchemy_config
 from lending.core.errors import problem_handler
@@ -34,6 +28,12 @@ from lending.core.pagination import provide_list_params
 from lending.core.request_id import add_request_id_header
 from lending.core.timeouts import BodyTimeout
 from lending.core.transactions import RequestTransactions
+from lending.documents.layouts import load_layouts
+from lending.documents.routes import AssetLabelController, LabelController
+from lending.families.routes import FamilyController, NominationController
+from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
+from lending.loans.routes import LoanController, SimBarringController, export_loans
+from lending.schools.routes import SchoolController
 
 TAGS = [
     Tag(name="accounts", description="Sign-in, users and roles"),
@@ -46,10 +46,25 @@ TAGS = [
     Tag(name="system", description="Health"),
 ]
 
-ROUTE_HANDLERS = [AuthController, MeController, UserController, CentreController, DonorController,
-                  DonationController, AssetController, export_assets, SchoolController, FamilyController,
-                  NominationController, LoanController, export_loans, LabelController, AssetLabelController,
-                  AuditController, SimBarringController]
+ROUTE_HANDLERS = [
+    AuthController,
+    MeController,
+    UserController,
+    CentreController,
+    DonorController,
+    DonationController,
+    AssetController,
+    export_assets,
+    SchoolController,
+    FamilyController,
+    NominationController,
+    LoanController,
+    export_loans,
+    LabelController,
+    AssetLabelController,
+    AuditController,
+    SimBarringController,
+]
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -76,13 +91,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[BodyTimeout(settings.body_timeout_seconds), InputGuard],
         request_class=LendingRequest,
         before_send=[add_request_id_header],
-        state=State({
-            "settings": settings,
-            "jwt_auth": jwt_auth,
-            # Sessions of the app's own engine, apart from the request's (see lending.accounts.limits).
-            "sign_in": SignIn(settings, lambda: alchemy.create_session_maker()()),
-            "layouts": layouts,
-        }),
+        state=State(
+            {
+                "settings": settings,
+                "jwt_auth": jwt_auth,
+                # Sessions of the app's own engine, apart from the request's (see lending.accounts.limits).
+                "sign_in": SignIn(settings, lambda: alchemy.create_session_maker()()),
+                "layouts": layouts,
+            }
+        ),
         openapi_config=OpenAPIConfig(
             title="Lending API",
             version=__version__,
@@ -96,4 +113,3 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
-

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from pathlib import Path
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -43,8 +43,13 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
-              help="Worker processes (PostgreSQL deployments; SQLite has one writer at a time).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (PostgreSQL deployments; SQLite has one writer at a time).",
+)
 def serve(host: str, port: int, reload: bool, workers: int) -> None:
     """Apply pending migrations, make the first admin if needed, then serve the API."""
     import os
@@ -53,8 +58,8 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
 
     from lending.accounts.bootstrap import ensure_admin
     from lending.core import migrations
-    from lending.core.errors import DomainError
     from lending.core.access_log import uvicorn_log_config
+    from lending.core.errors import DomainError
 
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -75,11 +80,13 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
     if created is not None:
         email, password = created
         if password:
-            console.print(Panel(
-                f"First admin: [bold]{email}[/bold]\nPassword:    [bold]{password}[/bold]\n\n"
-                "Shown once. Sign in and change it, or set LENDING_ADMIN_EMAIL / LENDING_ADMIN_PASSWORD.",
-                title="Lending is set up",
-            ))
+            console.print(
+                Panel(
+                    f"First admin: [bold]{email}[/bold]\nPassword:    [bold]{password}[/bold]\n\n"
+                    "Shown once. Sign in and change it, or set LENDING_ADMIN_EMAIL / LENDING_ADMIN_PASSWORD.",
+                    title="Lending is set up",
+                )
+            )
         else:
             console.print(f"First admin created: {email} (password from LENDING_ADMIN_PASSWORD)")
     if settings.secret_key is None:
@@ -89,11 +96,19 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
         os.environ["LENDING_SECRET_KEY"] = settings.token_secret()
     # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: only the configured proxies are believed here.
     trusted = ",".join(str(network) for network in settings.trusted_proxies)
-    uvicorn.run("lending.app:create_app", factory=True, host=host, port=port, reload=reload, workers=workers,
-                proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None,
-                log_level=settings.log_level.lower(),
-                log_config=uvicorn_log_config(),  # no query strings (search terms) in the access log
-                timeout_keep_alive=settings.idle_timeout_seconds)
+    uvicorn.run(
+        "lending.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or None,
+        log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(),  # no query strings (search terms) in the access log
+        timeout_keep_alive=settings.idle_timeout_seconds,
+    )
 
 
 def _check_database(settings: Any) -> None:
@@ -176,11 +191,11 @@ def users() -> None:
 @click.option("--centre-id", type=int, default=None, help="Home centre.")
 @click.option("--school-urn", default=None, help="The school of a school user (its 6-digit URN).")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(email: str, name: str, role: str, centre_id: int | None, school_urn: str | None,
-                 password_stdin: bool) -> None:
+def users_create(
+    email: str, name: str, role: str, centre_id: int | None, school_urn: str | None, password_stdin: bool
+) -> None:
     """Create a user; without --password-stdin a password is generated and printed once."""
-    from pydantic import TypeAdapter, ValidationError
-    from pydantic import EmailStr
+    from pydantic import EmailStr, TypeAdapter, ValidationError
 
     from lending.accounts.models import Role
     from lending.accounts.passwords import password_problem
@@ -208,10 +223,16 @@ def users_create(email: str, name: str, role: str, centre_id: int | None, school
                 if school is None:
                     raise click.BadParameter(f"no school with URN {school_urn}", param_hint="--school-urn")
                 school_id = school.id
-            return await AccountService(session).create(NewUser(
-                email=email, name=name, role=Role(role), password=password, home_centre_id=centre_id,
-                school_id=school_id,
-            ))
+            return await AccountService(session).create(
+                NewUser(
+                    email=email,
+                    name=name,
+                    role=Role(role),
+                    password=password,
+                    home_centre_id=centre_id,
+                    school_id=school_id,
+                )
+            )
 
     try:
         user, generated = run_with_engine(work)
@@ -262,8 +283,12 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
             async with session_maker(engine)() as session, session.begin():
                 set_actor(session, user_id=None, label=f"cli:import {file.name}")
                 return await csvio.import_assets(
-                    InventoryService(session, settings.tag_prefixes), source, dry_run=dry_run,
-                    centre_id=centre_id, donor_id=donor_id, progress=advance,
+                    InventoryService(session, settings.tag_prefixes),
+                    source,
+                    dry_run=dry_run,
+                    centre_id=centre_id,
+                    donor_id=donor_id,
+                    progress=advance,
                 )
 
     try:
@@ -330,7 +355,7 @@ def import_imd(file: Path) -> None:
                 set_actor(session, user_id=None, label="cli:import imd")
                 service = FamilyService(session, settings.priority_weights)
                 for start in range(0, len(rows), 1000):
-                    loaded += await service.load_imd(rows[start:start + 1000])
+                    loaded += await service.load_imd(rows[start : start + 1000])
                     progress.update(task, completed=loaded)
         return loaded
 
@@ -338,8 +363,12 @@ def import_imd(file: Path) -> None:
 
 
 @main.command()
-@click.option("--older-than-months", type=click.IntRange(min=1), required=True,
-              help="Anonymise families with no activity for this many months.")
+@click.option(
+    "--older-than-months",
+    type=click.IntRange(min=1),
+    required=True,
+    help="Anonymise families with no activity for this many months.",
+)
 @click.option("--dry-run", is_flag=True, help="List who would be anonymised; change nothing.")
 def retention(older_than_months: int, dry_run: bool) -> None:
     """Anonymise families with no activity (edits, nominations, decisions, loans) for N months."""
@@ -358,8 +387,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
         async with session_maker(engine)() as session, session.begin():
             set_actor(session, user_id=None, label=f"cli:retention {older_than_months} months")
             service = FamilyService(session, settings.priority_weights)
-            loans = LoanService(session, InventoryService(session, settings.tag_prefixes), service,
-                                settings.loan_days)
+            loans = LoanService(session, InventoryService(session, settings.tag_prefixes), service, settings.loan_days)
             stale = await service.stale_families(older_than_months)
             erased, kept = [], []
             for family in stale:
@@ -378,8 +406,10 @@ def retention(older_than_months: int, dry_run: bool) -> None:
 
     erased, kept = run_with_engine(work)
     verb = "Would anonymise" if dry_run else "Anonymised"
-    click.echo(f"{verb} {len(erased)} family(ies) with no activity for {older_than_months} month(s)"
-               + (f": {', '.join(map(str, erased))}" if erased else "."))
+    click.echo(
+        f"{verb} {len(erased)} family(ies) with no activity for {older_than_months} month(s)"
+        + (f": {', '.join(map(str, erased))}" if erased else ".")
+    )
     if kept:
         click.echo(f"Kept {len(kept)} with a device on loan: {', '.join(map(str, kept))}")
 
@@ -397,7 +427,7 @@ def _size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
     size = float(n)
-    for unit in ("KiB", "MiB"):
+    for unit in ("KiB", "MiB"):  # noqa: B007  (the unit the loop stopped at is the answer)
         size /= 1024
         if size < 1024:
             break
@@ -423,8 +453,9 @@ def backup(file: Path, force: bool) -> None:
     try:
         database = backups.sqlite_path(url)
         if database is None:
-            console.print(backups.postgres_advice(url, file, restoring=False), highlight=False, markup=False,
-                          soft_wrap=True)
+            console.print(
+                backups.postgres_advice(url, file, restoring=False), highlight=False, markup=False, soft_wrap=True
+            )
             raise SystemExit(2)
         report = backups.backup_sqlite(database, file, force=force)
     except backups.BackupError as exc:
@@ -434,9 +465,13 @@ def backup(file: Path, force: bool) -> None:
     from rich.markup import escape
 
     console.print(_database_table(report))
-    console.print(f"Backed up {escape(str(database))} to {escape(str(file))}: "
-                  f"schema revision {report.revision or 'none'}, {_size(report.size)}, "
-                  f"integrity check [green]{report.integrity[0]}[/green].", highlight=False, soft_wrap=True)
+    console.print(
+        f"Backed up {escape(str(database))} to {escape(str(file))}: "
+        f"schema revision {report.revision or 'none'}, {_size(report.size)}, "
+        f"integrity check [green]{report.integrity[0]}[/green].",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @main.command()
@@ -457,13 +492,18 @@ def restore(file: Path, yes: bool) -> None:
     try:
         database = backups.sqlite_path(url)
         if database is None:
-            console.print(backups.postgres_advice(url, file, restoring=True), highlight=False, markup=False,
-                          soft_wrap=True)
+            console.print(
+                backups.postgres_advice(url, file, restoring=True), highlight=False, markup=False, soft_wrap=True
+            )
             raise SystemExit(2)
         checked = backups.check_restorable(file, migrations_dir())
         console.print(_database_table(checked))
-        console.print(f"{file}: schema revision {checked.revision}, integrity check ok.", highlight=False,
-                      markup=False, soft_wrap=True)
+        console.print(
+            f"{file}: schema revision {checked.revision}, integrity check ok.",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
         if not yes:
             click.confirm(f"Replace the database {database} with {file}?", abort=True, err=True)
         result = backups.restore_sqlite(file, database, migrations_dir())
@@ -475,12 +515,17 @@ def restore(file: Path, yes: bool) -> None:
 
     report = result.restored
     upgraded = f", upgraded from {result.restored_revision}" if result.upgraded else ""
-    console.print(f"Restored {escape(str(file))} into {escape(str(database))}: "
-                  f"schema revision {report.revision}{upgraded}, {_size(report.size)}, "
-                  f"integrity check [green]{report.integrity[0]}[/green].", highlight=False, soft_wrap=True)
+    console.print(
+        f"Restored {escape(str(file))} into {escape(str(database))}: "
+        f"schema revision {report.revision}{upgraded}, {_size(report.size)}, "
+        f"integrity check [green]{report.integrity[0]}[/green].",
+        highlight=False,
+        soft_wrap=True,
+    )
     if result.previous is not None:
-        console.print(f"The database it replaced is kept as {result.previous}.", highlight=False, markup=False,
-                      soft_wrap=True)
+        console.print(
+            f"The database it replaced is kept as {result.previous}.", highlight=False, markup=False, soft_wrap=True
+        )
 
 
 if __name__ == "__main__":

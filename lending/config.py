@@ -12,10 +12,15 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-
 DEFAULT_TAG_PREFIXES = {
-    "laptop": "LAP", "chromebook": "CHR", "desktop": "DSK", "tablet": "TAB",
-    "phone": "PHN", "hotspot": "HOT", "sim": "SIM", "accessory": "ACC",
+    "laptop": "LAP",
+    "chromebook": "CHR",
+    "desktop": "DSK",
+    "tablet": "TAB",
+    "phone": "PHN",
+    "hotspot": "HOT",
+    "sim": "SIM",
+    "accessory": "ACC",
 }
 
 
@@ -40,14 +45,17 @@ class Settings(BaseSettings):
     org_address: str = Field("", description="The organisation's postal address, on agreements.")
     org_charity_number: str = Field("", description="Registered charity number, on agreements.")
     org_logo: Path | None = Field(None, description="A PNG or JPEG logo for the top of agreements.")
-    public_url: str | None = Field(None, description="Public address; when set, labels carry a QR code to "
-                                                       "{public_url}/a/{tag}.")
+    public_url: str | None = Field(
+        None, description="Public address; when set, labels carry a QR code to {public_url}/a/{tag}."
+    )
     labels_dir: Path | None = Field(None, description="Extra label layouts (*.toml); same names replace shipped ones.")
     default_roll_layout: str = Field("brother-dk-11209", description="Layout of GET /assets/{tag}/label.pdf.")
-    fonts_dir: Path | None = Field(None, description="Noto fonts for Urdu/Arabic and Bengali agreements "
-                                                     "(default: the system's Noto folders).")
-    terms_dir: Path | None = Field(None, description="Agreement terms templates (terms.<language>.md) that "
-                                                     "replace the shipped ones.")
+    fonts_dir: Path | None = Field(
+        None, description="Noto fonts for Urdu/Arabic and Bengali agreements (default: the system's Noto folders)."
+    )
+    terms_dir: Path | None = Field(
+        None, description="Agreement terms templates (terms.<language>.md) that replace the shipped ones."
+    )
     token_ttl_minutes: int = Field(720, ge=1, le=60 * 24 * 30, description="Lifetime of an access token.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Logging level.")
     login_max_attempts: int = Field(
@@ -55,29 +63,38 @@ class Settings(BaseSettings):
     )
     login_window_seconds: int = Field(300, ge=1, description="The login rate-limit window.")
     login_max_accounts_per_address: int = Field(
-        10, ge=1, description="Accounts with a failed sign-in from one address within the window before that "
-                              "address must wait (password spraying).",
+        10,
+        ge=1,
+        description="Accounts with a failed sign-in from one address within the window before that "
+        "address must wait (password spraying).",
     )
     login_account_free_failures: int = Field(
-        5, ge=1, description="Failed sign-ins on one account (from devices that have not signed in to it) before "
-                             "each further attempt must wait, twice as long each time.",
+        5,
+        ge=1,
+        description="Failed sign-ins on one account (from devices that have not signed in to it) before "
+        "each further attempt must wait, twice as long each time.",
     )
     login_account_max_delay_seconds: int = Field(
-        900, ge=1, le=24 * 3600, description="The longest of those waits: the owner can always try again after it.",
+        900,
+        ge=1,
+        le=24 * 3600,
+        description="The longest of those waits: the owner can always try again after it.",
     )
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list,
         description="Comma-separated addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
-                    "X-Forwarded-Proto are believed; empty: those headers are ignored.",
+        "X-Forwarded-Proto are believed; empty: those headers are ignored.",
     )
     db_pool_size: int = Field(10, ge=1, description="PostgreSQL connection pool size.")
     db_connect_timeout_seconds: float = Field(
         5, gt=0, le=300, description="Give up connecting to PostgreSQL after this long (the answer is then 503)."
     )
     db_statement_timeout_seconds: float = Field(
-        30, ge=1, le=3600,
+        30,
+        ge=1,
+        le=3600,
         description="Longest a statement may run (PostgreSQL) or wait for its turn to write (SQLite) before the "
-                    "request is answered 503.",
+        "request is answered 503.",
     )
     body_timeout_seconds: float = Field(
         60, gt=0, le=3600, description="A request body must arrive whole within this long, or the answer is 408."
@@ -92,7 +109,7 @@ class Settings(BaseSettings):
 
     priority_weights: dict[str, int] = Field(
         default_factory=dict,
-        description="Priority weights as JSON, e.g. {\"free_school_meals\": 4}; factors left out keep their default.",
+        description='Priority weights as JSON, e.g. {"free_school_meals": 4}; factors left out keep their default.',
     )
 
     loan_days: int = Field(365, ge=1, le=3660, description="Default loan length in days.")

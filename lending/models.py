@@ -10,7 +10,25 @@ from lending.loans.models import IdempotencyKey, Loan, LoanAcceptance, LoanExten
 from lending.schools.models import School
 
 __all__ = [
-    "Asset", "AssetEvent", "AssetTagSequence", "AuditEntry", "Base", "Centre", "Donation", "Donor", "Family",
-    "IdempotencyKey", "ImdPostcode", "Loan", "LoanAcceptance", "LoanExtension", "LoanItem", "Nomination",
-    "NominationEvent", "PossibleDuplicate", "School", "User", "WipeCertificate",
+    "Asset",
+    "AssetEvent",
+    "AssetTagSequence",
+    "AuditEntry",
+    "Base",
+    "Centre",
+    "Donation",
+    "Donor",
+    "Family",
+    "IdempotencyKey",
+    "ImdPostcode",
+    "Loan",
+    "LoanAcceptance",
+    "LoanExtension",
+    "LoanItem",
+    "Nomination",
+    "NominationEvent",
+    "PossibleDuplicate",
+    "School",
+    "User",
+    "WipeCertificate",
 ]

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
-import lending.audit.recorder  # noqa: F401
+import lending.audit.recorder
 import lending.models  # noqa: F401
 from lending.accounts.models import Role
 from lending.accounts.service import AccountService, NewUser
@@ -31,7 +31,6 @@ from tests.support import PASSWORD, Actor
 
 # One line per test request is noise in a failure report.
 logging.getLogger("httpx").setLevel(logging.WARNING)
-
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +97,9 @@ def make_user(app: Litestar, sessions: async_sessionmaker[AsyncSession]) -> Make
     """Create a user in the database and give it a real token signed by the app."""
     counter = {"n": 0}
 
-    async def make(role: Role | str = Role.staff, *, email: str | None = None, password: str = PASSWORD,
-                   **extra: object) -> Actor:
+    async def make(
+        role: Role | str = Role.staff, *, email: str | None = None, password: str = PASSWORD, **extra: object
+    ) -> Actor:
         counter["n"] += 1
         role = Role(role)
         email = email or f"{role.value}{counter['n']}@example.org"
@@ -111,8 +111,7 @@ def make_user(app: Litestar, sessions: async_sessionmaker[AsyncSession]) -> Make
                 await session.flush()
                 extra["school_id"] = school.id
             user, _ = await AccountService(session).create(
-                NewUser(email=email, name=f"{role.value.title()} {counter['n']}", role=role, password=password,
-                        **extra)
+                NewUser(email=email, name=f"{role.value.title()} {counter['n']}", role=role, password=password, **extra)
             )
         token = app.state.jwt_auth.create_token(identifier=str(user.id), token_expiration=timedelta(hours=1))
         return Actor(id=user.id, email=user.email, role=role.value, token=token, school_id=user.school_id)

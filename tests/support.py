@@ -9,7 +9,6 @@ import time
 from dataclasses import dataclass
 
 import httpx
-
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -48,6 +47,7 @@ def assert_problem(response, status: int, *fields: str) -> dict:
 
 
 # --- a real `lending serve` in its own process --------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -16,13 +16,13 @@ from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core.request_id import request_id_of
 
-
 VERSION_CLAIM = "ver"
 
 
 def issue_token(jwt_auth: JWTAuth[User, Token], user: User, ttl: timedelta) -> str:
-    return jwt_auth.create_token(identifier=str(user.id), token_expiration=ttl,
-                                 token_extras={VERSION_CLAIM: user.token_version})
+    return jwt_auth.create_token(
+        identifier=str(user.id), token_expiration=ttl, token_extras={VERSION_CLAIM: user.token_version}
+    )
 
 
 def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAuth[User, Token]:

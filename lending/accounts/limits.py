@@ -22,7 +22,7 @@ import hashlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from litestar.exceptions import TooManyRequestsException
 from sqlalchemy import delete, select, text, update
@@ -57,7 +57,7 @@ class SignInLimits:
     async def begin(self, address: str, email: str, device_key: str | None = None) -> Attempt:
         """Check every rule and record the attempt as failed, in one transaction; 429 when a rule says wait."""
         key = email_key(email)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         async with self.sessions() as session, session.begin():
             await self._lock(session)
             # Old rows go first: this is also the transaction's first write, so on SQLite the write lock is held
@@ -67,8 +67,9 @@ class SignInLimits:
                 device_key = None
             if device_key is None:
                 await self._check_unknown_client(session, address, key, now)
-            attempt = LoginAttempt(occurred_at=now, address=address[:64], email_key=key, device_key=device_key,
-                                   succeeded=False)
+            attempt = LoginAttempt(
+                occurred_at=now, address=address[:64], email_key=key, device_key=device_key, succeeded=False
+            )
             session.add(attempt)
             await session.flush()
             return Attempt(attempt.id)
@@ -85,19 +86,32 @@ class SignInLimits:
             await session.execute(text("LOCK TABLE login_attempt IN SHARE ROW EXCLUSIVE MODE"))
 
     async def _device_in_good_standing(self, session: AsyncSession, device_key: str, now: datetime) -> bool:
-        failures = await session.scalars(select(LoginAttempt.id).where(
-            LoginAttempt.device_key == device_key, LoginAttempt.succeeded.is_(False),
-            LoginAttempt.occurred_at >= now - self.window,
-        ).limit(self.settings.login_max_attempts))
+        failures = await session.scalars(
+            select(LoginAttempt.id)
+            .where(
+                LoginAttempt.device_key == device_key,
+                LoginAttempt.succeeded.is_(False),
+                LoginAttempt.occurred_at >= now - self.window,
+            )
+            .limit(self.settings.login_max_attempts)
+        )
         return len(failures.all()) < self.settings.login_max_attempts
 
     async def _check_unknown_client(self, session: AsyncSession, address: str, key: str, now: datetime) -> None:
         s = self.settings
         since = now - self.window
-        rows = (await session.execute(select(LoginAttempt.email_key, LoginAttempt.occurred_at).where(
-            LoginAttempt.address == address[:64], LoginAttempt.succeeded.is_(False),
-            LoginAttempt.device_key.is_(None), LoginAttempt.occurred_at >= since,
-        ).order_by(LoginAttempt.occurred_at))).all()
+        rows = (
+            await session.execute(
+                select(LoginAttempt.email_key, LoginAttempt.occurred_at)
+                .where(
+                    LoginAttempt.address == address[:64],
+                    LoginAttempt.succeeded.is_(False),
+                    LoginAttempt.device_key.is_(None),
+                    LoginAttempt.occurred_at >= since,
+                )
+                .order_by(LoginAttempt.occurred_at)
+            )
+        ).all()
 
         same_account = [at for k, at in rows if k == key]
         if len(same_account) >= s.login_max_attempts:
@@ -113,14 +127,29 @@ class SignInLimits:
             frees_at = ordered[len(ordered) - s.login_max_accounts_per_address] + self.window
             raise _wait(frees_at - now, "Too many failed sign-ins to different accounts from your address.")
 
-        last_success = await session.scalar(select(LoginAttempt.occurred_at).where(
-            LoginAttempt.email_key == key, LoginAttempt.succeeded.is_(True), LoginAttempt.device_key.is_(None),
-        ).order_by(LoginAttempt.occurred_at.desc()).limit(1))
+        last_success = await session.scalar(
+            select(LoginAttempt.occurred_at)
+            .where(
+                LoginAttempt.email_key == key,
+                LoginAttempt.succeeded.is_(True),
+                LoginAttempt.device_key.is_(None),
+            )
+            .order_by(LoginAttempt.occurred_at.desc())
+            .limit(1)
+        )
         counted_from = max(now - self.memory, last_success) if last_success else now - self.memory
-        failures = (await session.scalars(select(LoginAttempt.occurred_at).where(
-            LoginAttempt.email_key == key, LoginAttempt.succeeded.is_(False), LoginAttempt.device_key.is_(None),
-            LoginAttempt.occurred_at > counted_from,
-        ).order_by(LoginAttempt.occurred_at))).all()
+        failures = (
+            await session.scalars(
+                select(LoginAttempt.occurred_at)
+                .where(
+                    LoginAttempt.email_key == key,
+                    LoginAttempt.succeeded.is_(False),
+                    LoginAttempt.device_key.is_(None),
+                    LoginAttempt.occurred_at > counted_from,
+                )
+                .order_by(LoginAttempt.occurred_at)
+            )
+        ).all()
         beyond = len(failures) - s.login_account_free_failures
         if beyond >= 0:
             delay = min(float(2 ** min(beyond, 32)), float(s.login_account_max_delay_seconds))
@@ -131,5 +160,4 @@ class SignInLimits:
 
 def _wait(wait: timedelta, reason: str) -> TooManyRequestsException:
     seconds = max(1, math.ceil(wait.total_seconds()))
-    return TooManyRequestsException(f"{reason} Try again in {seconds} seconds.",
-                                    headers={"Retry-After": str(seconds)})
+    return TooManyRequestsException(f"{reason} Try again in {seconds} seconds.", headers={"Retry-After": str(seconds)})

@@ -29,20 +29,55 @@ def _dummy_hash() -> str:
 MIN_LENGTH = 10
 MAX_LENGTH = 1024  # what POST /auth/token accepts; a longer password could never be used
 
-POLICY = (f"{MIN_LENGTH} to {MAX_LENGTH} characters, not built on the email address, not a common password or "
-          "keyboard run")
+POLICY = (
+    f"{MIN_LENGTH} to {MAX_LENGTH} characters, not built on the email address, not a common password or keyboard run"
+)
 
 # Too common to be a password whatever its length (top entries of public breach lists that are 10+ characters).
-_COMMON = frozenset({
-    "1234567890", "0123456789", "0987654321", "12345678910", "123456789a", "a123456789", "1q2w3e4r5t",
-    "1qaz2wsx3edc", "qwertyuiop", "qwerty1234", "qwerty123456", "password12", "password123", "password1234",
-    "password!1", "passw0rd123", "p@ssw0rd123", "iloveyou12", "iloveyou123", "letmein123", "welcome123",
-    "welcome1234", "changeme123", "administrator", "admin12345", "admin123456", "football123", "sunshine123",
-    "abc1234567", "abcd123456", "lending123", "lending1234",
-})
+_COMMON = frozenset(
+    {
+        "1234567890",
+        "0123456789",
+        "0987654321",
+        "12345678910",
+        "123456789a",
+        "a123456789",
+        "1q2w3e4r5t",
+        "1qaz2wsx3edc",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty123456",
+        "password12",
+        "password123",
+        "password1234",
+        "password!1",
+        "passw0rd123",
+        "p@ssw0rd123",
+        "iloveyou12",
+        "iloveyou123",
+        "letmein123",
+        "welcome123",
+        "welcome1234",
+        "changeme123",
+        "administrator",
+        "admin12345",
+        "admin123456",
+        "football123",
+        "sunshine123",
+        "abc1234567",
+        "abcd123456",
+        "lending123",
+        "lending1234",
+    }
+)
 # A password that is a stretch of one of these (either way round) is a keyboard or counting run.
-_RUNS = ("01234567890", "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc4rfv5tgb6yhn",
-         "1q2w3e4r5t6y7u8i9o0p")
+_RUNS = (
+    "01234567890",
+    "abcdefghijklmnopqrstuvwxyz",
+    "qwertyuiopasdfghjklzxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn",
+    "1q2w3e4r5t6y7u8i9o0p",
+)
 # Django's UserAttributeSimilarityValidator's threshold: at or above it the password is a variant of the email.
 _SIMILARITY = 0.7
 

@@ -38,15 +38,22 @@ class AuthController(Controller):
     tags = ["accounts"]
     dependencies = {"accounts": Provide(provide_account_service)}
 
-    @post("/token", status_code=200, exclude_from_auth=True, summary="Exchange email and password for a token",
-          description="Limited per client address and account, per address across accounts, and per account "
-                      "with a growing wait (429 with Retry-After). Send back the `device_token` of your last "
-                      "sign-in: a device that signed in before is not slowed down by others' failed attempts.",
-          raises=[NotAuthorizedException, TooManyRequestsException], opt={USES_DATABASE: True})
+    @post(
+        "/token",
+        status_code=200,
+        exclude_from_auth=True,
+        summary="Exchange email and password for a token",
+        description="Limited per client address and account, per address across accounts, and per account "
+        "with a growing wait (429 with Retry-After). Send back the `device_token` of your last "
+        "sign-in: a device that signed in before is not slowed down by others' failed attempts.",
+        raises=[NotAuthorizedException, TooManyRequestsException],
+        opt={USES_DATABASE: True},
+    )
     async def token(self, request: Request, data: TokenRequest, settings: Settings) -> TokenResponse:
         sign_in: SignIn = request.app.state.sign_in
-        done = await sign_in.sign_in(client_address(request), data.email, data.password.get_secret_value(),
-                                     data.device_token)
+        done = await sign_in.sign_in(
+            client_address(request), data.email, data.password.get_secret_value(), data.device_token
+        )
         if done is None:
             # Same answer for an unknown email and a wrong password: no account discovery.
             raise NotAuthorizedException("Wrong email or password.")
@@ -73,16 +80,25 @@ class MeController(Controller):
     async def me(self, request: Request[User, object, object]) -> UserOut:
         return UserOut.model_validate(request.user)
 
-    @post("/password", status_code=200, summary="Change your own password (signs out your other sessions)",
-          description="Needs the current password, counted by the sign-in limit like a sign-in. Every token "
-                      "issued before, this one included, stops working: the answer carries a fresh token.",
-          raises=[TooManyRequestsException])
-    async def change_password(self, request: Request[User, object, object], data: PasswordChange,
-                              db_session: AsyncSession, settings: Settings) -> TokenResponse:
+    @post(
+        "/password",
+        status_code=200,
+        summary="Change your own password (signs out your other sessions)",
+        description="Needs the current password, counted by the sign-in limit like a sign-in. Every token "
+        "issued before, this one included, stops working: the answer carries a fresh token.",
+        raises=[TooManyRequestsException],
+    )
+    async def change_password(
+        self, request: Request[User, object, object], data: PasswordChange, db_session: AsyncSession, settings: Settings
+    ) -> TokenResponse:
         sign_in: SignIn = request.app.state.sign_in
-        done = await sign_in.change_password(db_session, request.user, client_address(request),
-                                             data.current_password.get_secret_value(),
-                                             data.new_password.get_secret_value())
+        done = await sign_in.change_password(
+            db_session,
+            request.user,
+            client_address(request),
+            data.current_password.get_secret_value(),
+            data.new_password.get_secret_value(),
+        )
         return token_response(request, settings, done)
 
 
@@ -93,35 +109,47 @@ class UserController(Controller):
     dependencies = {"accounts": Provide(provide_account_service)}
 
     @get("/", summary="List users")
-    async def list_users(self, accounts: AccountService, list_params: ListParams,
-                         role: Role | None = None, active: bool | None = None,
-                         q: str | None = Parameter(default=None, max_length=200)) -> OffsetPagination[UserOut]:
+    async def list_users(
+        self,
+        accounts: AccountService,
+        list_params: ListParams,
+        role: Role | None = None,
+        active: bool | None = None,
+        q: str | None = Parameter(default=None, max_length=200),
+    ) -> OffsetPagination[UserOut]:
         users, total = await accounts.list(list_params, role=role, active=active, q=q)
         return page([UserOut.model_validate(u) for u in users], total, list_params)
 
     @post("/", summary="Create a user")
     async def create_user(self, data: UserCreate, accounts: AccountService) -> UserCreated:
         password = data.password.get_secret_value() if data.password else None
-        user, generated = await accounts.create(NewUser(
-            email=data.email, name=data.name, role=data.role, password=password, home_centre_id=data.home_centre_id,
-            school_id=data.school_id,
-        ))
-        return UserCreated.model_validate({**UserOut.model_validate(user).model_dump(),
-                                           "generated_password": generated})
+        user, generated = await accounts.create(
+            NewUser(
+                email=data.email,
+                name=data.name,
+                role=data.role,
+                password=password,
+                home_centre_id=data.home_centre_id,
+                school_id=data.school_id,
+            )
+        )
+        return UserCreated.model_validate(
+            {**UserOut.model_validate(user).model_dump(), "generated_password": generated}
+        )
 
     @get("/{user_id:int}", summary="Get a user")
     async def get_user(self, user_id: int, accounts: AccountService) -> UserOut:
         return UserOut.model_validate(await accounts.get(user_id))
 
     @patch("/{user_id:int}", summary="Change a user's name, role, home centre or active flag")
-    async def update_user(self, request: Request[User, object, object], user_id: int, data: UserUpdate,
-                          accounts: AccountService) -> UserOut:
+    async def update_user(
+        self, request: Request[User, object, object], user_id: int, data: UserUpdate, accounts: AccountService
+    ) -> UserOut:
         user = await accounts.update(user_id, actor=request.user, changes=data.model_dump(exclude_unset=True))
         return UserOut.model_validate(user)
 
     @post("/{user_id:int}/password", status_code=200, summary="Reset a user's password (signs them out)")
-    async def reset_password(self, user_id: int, data: PasswordReset, accounts: AccountService
-                             ) -> PasswordResetDone:
+    async def reset_password(self, user_id: int, data: PasswordReset, accounts: AccountService) -> PasswordResetDone:
         _, generated = await accounts.reset_password(
             user_id, data.password.get_secret_value() if data.password else None
         )

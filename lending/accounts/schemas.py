@@ -14,7 +14,8 @@ class TokenRequest(Schema):
     email: str = Field(min_length=1, max_length=320)
     password: SecretStr = Field(min_length=1, max_length=MAX_LENGTH)
     device_token: str | None = Field(
-        None, max_length=200,
+        None,
+        max_length=200,
         description="The `device_token` from this device's last sign-in to this account, if any.",
     )
 
@@ -25,7 +26,7 @@ class TokenResponse(OutSchema):
     expires_in: int = Field(description="Seconds until the token expires.")
     device_token: str = Field(
         description="Keep it on this device and send it with the next sign-in: a device known to the account is "
-                    "not slowed down by failed attempts of others. It ends with a password change or reset."
+        "not slowed down by failed attempts of others. It ends with a password change or reset."
     )
 
 
@@ -44,9 +45,7 @@ class UserCreate(Schema):
     role: Role
     home_centre_id: Id | None = None
     school_id: Id | None = Field(None, description="Required for (and only for) the school role.")
-    password: SecretStr | None = Field(
-        None, description=f"{POLICY}; omit to generate one (returned once)."
-    )
+    password: SecretStr | None = Field(None, description=f"{POLICY}; omit to generate one (returned once).")
 
     _password = field_validator("password")(_check_password)
 

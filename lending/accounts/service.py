@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.accounts.models import Role, User
 from lending.accounts.passwords import generate_password, hash_password_off_loop, password_problem
 from lending.centres.models import Centre
-from lending.schools.models import School
 from lending.core.errors import Conflict, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page
+from lending.schools.models import School
 
 
 class UserRepository(SQLAlchemyAsyncRepository[User]):
@@ -47,8 +47,9 @@ class AccountService:
             raise NotFound(f"No user with id {user_id}.")
         return user
 
-    async def list(self, params: ListParams, *, role: Role | None = None, active: bool | None = None,
-                   q: str | None = None) -> tuple[list[User], int]:
+    async def list(
+        self, params: ListParams, *, role: Role | None = None, active: bool | None = None, q: str | None = None
+    ) -> tuple[list[User], int]:
         where: list[Any] = []
         if role is not None:
             where.append(User.role == role.value)
@@ -89,20 +90,25 @@ class AccountService:
             school_id=new.school_id,
             is_active=True,
             password_hash=await hash_password_off_loop(new.password or generated or ""),
-            password_changed_at=datetime.now(timezone.utc),
+            password_changed_at=datetime.now(UTC),
         )
         await self.repo.add(user)
         return user, generated
 
     async def _active_admins(self) -> int:
-        return int(await self.session.scalar(
-            select(func.count()).select_from(User).where(User.role == Role.admin.value, User.is_active.is_(True))
-        ) or 0)
+        return int(
+            await self.session.scalar(
+                select(func.count()).select_from(User).where(User.role == Role.admin.value, User.is_active.is_(True))
+            )
+            or 0
+        )
 
     async def update(self, user_id: int, *, actor: User, changes: dict[str, Any]) -> User:
         user = await self.get(user_id)
-        losing_admin = user.role == Role.admin.value and user.is_active and (
-            changes.get("is_active") is False or changes.get("role") not in (None, Role.admin)
+        losing_admin = (
+            user.role == Role.admin.value
+            and user.is_active
+            and (changes.get("is_active") is False or changes.get("role") not in (None, Role.admin))
         )
         if losing_admin and await self._active_admins() <= 1:
             raise Conflict("This is the last active admin; make another admin first.")
@@ -113,8 +119,7 @@ class AccountService:
             user.home_centre_id = changes["home_centre_id"]
         if changes.get("role") is not None or "school_id" in changes:
             role = Role(changes.get("role") or user.role)
-            school_id = changes["school_id"] if "school_id" in changes else (
-                user.school_id if role is Role.school else None)
+            school_id = changes.get("school_id", user.school_id if role is Role.school else None)
             await self._check_school(role, school_id)
             user.role, user.school_id = role.value, school_id
         if changes.get("name") is not None:
@@ -136,7 +141,7 @@ class AccountService:
     async def set_password(self, user: User, password_hash: str) -> None:
         """Every token and known device of the user ends with the old password."""
         user.password_hash = password_hash
-        user.password_changed_at = datetime.now(timezone.utc)
+        user.password_changed_at = datetime.now(UTC)
         user.token_version += 1
         await self.session.flush()
 

@@ -53,8 +53,9 @@ class SignIn:
             return None
         return hashlib.sha256(nonce.encode()).hexdigest()
 
-    async def sign_in(self, address: str, email: str, password: str, device_token: str | None = None
-                      ) -> SignedIn | None:
+    async def sign_in(
+        self, address: str, email: str, password: str, device_token: str | None = None
+    ) -> SignedIn | None:
         """The user and a device token for the next time, or None (unknown email, wrong password, inactive)."""
         async with self.sessions() as session:
             user = await AccountService(session).find_by_email(email)
@@ -67,8 +68,9 @@ class SignIn:
         await self.limits.succeeded(attempt)
         return SignedIn(user, device_token if device_key and device_token else self.issue_device_token(user))
 
-    async def change_password(self, session: AsyncSession, user: User, address: str, current: str, new: str
-                              ) -> SignedIn:
+    async def change_password(
+        self, session: AsyncSession, user: User, address: str, current: str, new: str
+    ) -> SignedIn:
         """The signed-in `user` changes their own password; every token and device of theirs is forgotten.
 
         `session` is the request's session, which loaded `user`; its transaction is ended here so that the

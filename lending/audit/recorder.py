@@ -8,7 +8,7 @@ Changes made without the ORM (bulk statements) go through `record()`, which writ
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,8 +24,9 @@ REDACTED = "[redacted]"
 _NOT_DIFFED = frozenset({"created_at", "updated_at"})
 
 
-def set_actor(session: AsyncSession | Session, *, user_id: int | None, label: str,
-              request_id: str | None = None) -> None:
+def set_actor(
+    session: AsyncSession | Session, *, user_id: int | None, label: str, request_id: str | None = None
+) -> None:
     """Name who is acting for the rest of this session's life."""
     info = session.info
     info["audit_actor_id"] = user_id
@@ -67,8 +68,11 @@ def _columns(obj: Base) -> list[str]:
 
 def _snapshot(obj: Base) -> dict[str, Any]:
     state = inspect(obj)
-    return {key: _shown(obj, key, state.attrs[key].loaded_value) for key in _columns(obj)
-            if state.attrs[key].loaded_value is not NO_VALUE}
+    return {
+        key: _shown(obj, key, state.attrs[key].loaded_value)
+        for key in _columns(obj)
+        if state.attrs[key].loaded_value is not NO_VALUE
+    }
 
 
 def _diff(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -94,10 +98,16 @@ def _entity_id(obj: Base) -> str:
     return ",".join(str(part) for part in key)
 
 
-def _row(session: Session, action: str, entity_type: str, entity_id: str, before: dict[str, Any] | None,
-         after: dict[str, Any] | None) -> dict[str, Any]:
+def _row(
+    session: Session,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> dict[str, Any]:
     info = session.info
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return {
         "occurred_at": now,
         "created_at": now,
@@ -136,12 +146,18 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
         session.connection().execute(insert(AuditEntry), rows)
 
 
-async def record(session: AsyncSession, *, action: str, entity_type: str, entity_id: str | int,
-                 before: dict[str, Any] | None = None, after: dict[str, Any] | None = None) -> None:
+async def record(
+    session: AsyncSession,
+    *,
+    action: str,
+    entity_type: str,
+    entity_id: str | int,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
     """Audit a change the ORM does not see (a bulk UPDATE, an erasure): same table, same transaction."""
     row = _row(session.sync_session, action, entity_type, str(entity_id), json_safe(before), json_safe(after))
     await session.execute(insert(AuditEntry), [row])
-
 
 
 def _redacted_fields(entity_type: str) -> frozenset[str]:
@@ -154,8 +170,10 @@ def _redacted_fields(entity_type: str) -> frozenset[str]:
 def _scrubbed(value: Any, needles: list[str], redact: frozenset[str]) -> Any:
     """`value` with every redacted field, and every string holding one of `needles`, replaced by REDACTED."""
     if isinstance(value, dict):
-        return {k: REDACTED if k in redact and v is not None and v != REDACTED else _scrubbed(v, needles, redact)
-                for k, v in value.items()}
+        return {
+            k: REDACTED if k in redact and v is not None and v != REDACTED else _scrubbed(v, needles, redact)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_scrubbed(v, needles, redact) for v in value]
     if isinstance(value, str) and value != REDACTED and any(n in value.casefold() for n in needles):
@@ -174,13 +192,19 @@ async def scrub_audit(session: AsyncSession, about: dict[str, list[int]], values
     for entity_type, ids in about.items():
         redact = _redacted_fields(entity_type)
         for start in range(0, len(ids), 500):
-            chunk = [str(i) for i in ids[start:start + 500]]
-            rows = (await session.execute(select(AuditEntry.id, AuditEntry.before, AuditEntry.after).where(
-                AuditEntry.entity_type == entity_type, AuditEntry.entity_id.in_(chunk)))).all()
+            chunk = [str(i) for i in ids[start : start + 500]]
+            rows = (
+                await session.execute(
+                    select(AuditEntry.id, AuditEntry.before, AuditEntry.after).where(
+                        AuditEntry.entity_type == entity_type, AuditEntry.entity_id.in_(chunk)
+                    )
+                )
+            ).all()
             for row_id, before, after in rows:
                 new_before, new_after = _scrubbed(before, needles, redact), _scrubbed(after, needles, redact)
                 if (new_before, new_after) != (before, after):
-                    await session.execute(update(AuditEntry).where(AuditEntry.id == row_id)
-                                          .values(before=new_before, after=new_after))
+                    await session.execute(
+                        update(AuditEntry).where(AuditEntry.id == row_id).values(before=new_before, after=new_after)
+                    )
                     changed += 1
     return changed

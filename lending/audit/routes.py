@@ -29,12 +29,17 @@ class AuditController(Controller):
 
     @get("/", summary="The audit trail: who changed what, when (oldest first unless sort=-occurred_at)")
     async def list_audit(
-        self, audit: AuditService, list_params: ListParams,
+        self,
+        audit: AuditService,
+        list_params: ListParams,
         entity: str | None = Parameter(default=None, description="Entity type, e.g. centre, user_account."),
         entity_id: str | None = None,
         user_id: int | None = Parameter(default=None, ge=1, le=MAX_ID, description="Who made the change."),
-        since: datetime | None = Parameter(default=None, description="Changes at or after this time (ISO 8601; no zone: UTC)."),
+        since: datetime | None = Parameter(
+            default=None, description="Changes at or after this time (ISO 8601; no zone: UTC)."
+        ),
     ) -> OffsetPagination[AuditEntryOut]:
-        rows, total = await audit.list(list_params, entity=entity, entity_id=entity_id, user_id=user_id,
-                                       since=utc_param(since, "since"))
+        rows, total = await audit.list(
+            list_params, entity=entity, entity_id=entity_id, user_id=user_id, since=utc_param(since, "since")
+        )
         return page([AuditEntryOut.model_validate(r) for r in rows], total, list_params)

@@ -21,8 +21,15 @@ class AuditService:
     def __init__(self, session: AsyncSession) -> None:
         self.repo = AuditRepository(session=session)
 
-    async def list(self, params: ListParams, *, entity: str | None = None, entity_id: str | None = None,
-                   user_id: int | None = None, since: datetime | None = None) -> tuple[list[AuditEntry], int]:
+    async def list(
+        self,
+        params: ListParams,
+        *,
+        entity: str | None = None,
+        entity_id: str | None = None,
+        user_id: int | None = None,
+        since: datetime | None = None,
+    ) -> tuple[list[AuditEntry], int]:
         where: list[Any] = []
         if entity:
             where.append(AuditEntry.entity_type == entity)

@@ -23,8 +23,13 @@ class CentreController(Controller):
     dependencies = {"centres": Provide(provide_centre_service)}
 
     @get("/", summary="List centres")
-    async def list_centres(self, centres: CentreService, list_params: ListParams, active: bool | None = None,
-                           q: str | None = Parameter(default=None, max_length=200)) -> OffsetPagination[CentreOut]:
+    async def list_centres(
+        self,
+        centres: CentreService,
+        list_params: ListParams,
+        active: bool | None = None,
+        q: str | None = Parameter(default=None, max_length=200),
+    ) -> OffsetPagination[CentreOut]:
         items, total = await centres.list(list_params, active=active, q=q)
         return page([CentreOut.model_validate(c) for c in items], total, list_params)
 

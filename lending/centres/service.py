@@ -30,8 +30,9 @@ class CentreService:
             raise NotFound(f"No centre with id {centre_id}.")
         return centre
 
-    async def list(self, params: ListParams, *, active: bool | None = None, q: str | None = None
-                   ) -> tuple[list[Centre], int]:
+    async def list(
+        self, params: ListParams, *, active: bool | None = None, q: str | None = None
+    ) -> tuple[list[Centre], int]:
         where: list[Any] = []
         if active is not None:
             where.append(Centre.is_active.is_(active))
@@ -43,8 +44,9 @@ class CentreService:
     async def _ensure_name_free(self, name: str, *, except_id: int | None = None) -> None:
         existing = await self.repo.get_one_or_none(func.lower(Centre.name) == name.lower())
         if existing is not None and existing.id != except_id:
-            raise Conflict(f"A centre named '{existing.name}' already exists (id {existing.id}).",
-                           existing_id=existing.id)
+            raise Conflict(
+                f"A centre named '{existing.name}' already exists (id {existing.id}).", existing_id=existing.id
+            )
 
     async def create(self, data: CentreCreate) -> Centre:
         await self._ensure_name_free(data.name)

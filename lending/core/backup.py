@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -76,8 +76,9 @@ def postgres_advice(database_url: str, file: Path, *, restoring: bool) -> str:
     # asyncpg spells libpq's sslmode as ssl.
     if "ssl" in query:
         query["sslmode"] = query.pop("ssl")
-    libpq = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
-                       query=query)
+    libpq = URL.create(
+        "postgresql", username=url.username, host=url.host, port=url.port, database=url.database, query=query
+    )
     target = shlex.quote(libpq.render_as_string(hide_password=False))
     quoted = shlex.quote(str(file))
     dump = f"pg_dump --format=custom --file={quoted} {target}"
@@ -107,8 +108,9 @@ def _connect_ro(path: Path) -> sqlite3.Connection:
 
 
 def _tables(conn: sqlite3.Connection) -> list[str]:
-    rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                        "ORDER BY name").fetchall()
+    rows = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+    ).fetchall()
     return [name for (name,) in rows]
 
 
@@ -123,10 +125,14 @@ def describe(conn: sqlite3.Connection, path: Path) -> DatabaseReport:
     """Integrity check, schema revision and row count of every table."""
     integrity = [message for (message,) in conn.execute("PRAGMA integrity_check")]
     tables = _tables(conn)
-    rows = {name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0] for name in tables
-            if name != "alembic_version"}
-    return DatabaseReport(path=path, size=path.stat().st_size, integrity=integrity,
-                          revision=_revision(conn, tables), rows=rows)
+    rows = {
+        name: conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+        for name in tables
+        if name != "alembic_version"
+    }
+    return DatabaseReport(
+        path=path, size=path.stat().st_size, integrity=integrity, revision=_revision(conn, tables), rows=rows
+    )
 
 
 def _fsync(path: Path) -> None:
@@ -190,14 +196,16 @@ def backup_sqlite(database: Path, file: Path, *, force: bool = False) -> Databas
     if file.exists() and file.resolve() == database.resolve():
         raise BackupError(f"{file} is the database itself.")
     with _temp_beside(file, "partial") as temp:
-        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True,
-                                     timeout=READ_TIMEOUT_S)) as source:
+        with closing(
+            sqlite3.connect(f"{database.resolve().as_uri()}?mode=rw", uri=True, timeout=READ_TIMEOUT_S)
+        ) as source:
             _copy_into(source, temp)
         with closing(sqlite3.connect(temp)) as copy:
             report = describe(copy, temp)
         if not report.intact:
-            raise BackupError("The copy failed its integrity check, so it was not kept: "
-                              + "; ".join(report.integrity[:5]))
+            raise BackupError(
+                "The copy failed its integrity check, so it was not kept: " + "; ".join(report.integrity[:5])
+            )
         if file.exists() and not force:
             raise BackupError(f"{file} appeared while the backup ran; nothing was replaced.")
         os.replace(temp, file)
@@ -221,19 +229,24 @@ def check_restorable(file: Path, migrations_directory: Path) -> DatabaseReport:
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"{file} cannot be read as a SQLite database ({exc}); nothing was restored.") from None
     if not report.intact:
-        raise BackupError(f"{file} fails SQLite's integrity check, so it was not restored: "
-                          + "; ".join(report.integrity[:5]))
+        raise BackupError(
+            f"{file} fails SQLite's integrity check, so it was not restored: " + "; ".join(report.integrity[:5])
+        )
     missing = LENDING_TABLES - tables
     if missing:
-        raise BackupError(f"{file} is a SQLite database but not a Lending one (no {', '.join(sorted(missing))} "
-                          "table); nothing was restored.")
+        raise BackupError(
+            f"{file} is a SQLite database but not a Lending one (no {', '.join(sorted(missing))} "
+            "table); nothing was restored."
+        )
     if report.revision is None:
         raise BackupError(f"{file} has Lending's tables but no schema revision; nothing was restored.")
     status = revision_status(report.revision, migrations_directory)
     if status == "unknown":
-        raise BackupError(f"{file} is at schema revision {report.revision}, which this version of Lending does not "
-                          f"know (its newest is {head_revision(migrations_directory)}): it comes from a newer "
-                          "Lending. Upgrade Lending first, then restore; nothing was restored.")
+        raise BackupError(
+            f"{file} is at schema revision {report.revision}, which this version of Lending does not "
+            f"know (its newest is {head_revision(migrations_directory)}): it comes from a newer "
+            "Lending. Upgrade Lending first, then restore; nothing was restored."
+        )
     return report
 
 
@@ -255,7 +268,7 @@ def revision_status(revision: str, migrations_directory: Path) -> str:
 
 
 def _previous_name(database: Path) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     candidate = database.with_name(f"{database.name}.before-restore-{stamp}")
     n = 1
     while candidate.exists():
@@ -284,14 +297,16 @@ def restore_sqlite(file: Path, database: Path, migrations_directory: Path) -> Re
         if upgraded:
             migrations.upgrade(f"sqlite+aiosqlite:///{temp}")
         previous = _previous_name(database) if database.exists() else None
-        asyncio.run(_audit_restore(temp, file, checked.revision, previous))
+        asyncio.run(_audit_restore(temp, file.resolve(), checked.revision, previous.resolve() if previous else None))
         with closing(sqlite3.connect(temp, isolation_level=None)) as conn:
             conn.execute("PRAGMA journal_mode=DELETE")
             report = describe(conn, temp)
         _fsync(temp)
         if not report.intact:
-            raise BackupError("The restored copy failed its integrity check; the database was left as it was: "
-                              + "; ".join(report.integrity[:5]))
+            raise BackupError(
+                "The restored copy failed its integrity check; the database was left as it was: "
+                + "; ".join(report.integrity[:5])
+            )
         _swap_in(temp, database, previous)
     _sync_directory(database.parent)
     report.path = database
@@ -311,10 +326,17 @@ async def _audit_restore(temp: Path, file: Path, revision: str | None, previous:
     try:
         async with session_maker(engine)() as session, session.begin():
             set_actor(session, user_id=None, label="cli:restore")
-            await record(session, action="restore", entity_type="database", entity_id="sqlite", after={
-                "restored_from": str(file.resolve()), "backup_revision": revision,
-                "replaced_database_kept_as": str(previous.resolve()) if previous else None,
-            })
+            await record(
+                session,
+                action="restore",
+                entity_type="database",
+                entity_id="sqlite",
+                after={
+                    "restored_from": str(file),
+                    "backup_revision": revision,
+                    "replaced_database_kept_as": str(previous) if previous else None,
+                },
+            )
     finally:
         await engine.dispose()
 
@@ -337,8 +359,10 @@ def _swap_in(temp: Path, database: Path, previous: Path | None) -> None:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
-                raise BackupError(f"The database {database} is in use: stop `lending serve` (and any other "
-                                  "program using it) first; nothing was restored.") from None
+                raise BackupError(
+                    f"The database {database} is in use: stop `lending serve` (and any other "
+                    "program using it) first; nothing was restored."
+                ) from None
             raise
         except sqlite3.DatabaseError:
             _keep_bytes(database, previous)  # not a database any more: a broken disk is one reason to restore

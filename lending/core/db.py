@@ -18,9 +18,9 @@ from advanced_alchemy.extensions.litestar import (
     SQLAlchemyAsyncConfig,
 )
 from sqlalchemy import MetaData, event
-from sqlalchemy.util import await_only
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 
 from lending.config import Settings
 
@@ -108,8 +108,9 @@ class _WriterQueue:
         self._lock: asyncio.Lock | None = None
         self._timeout = timeout_seconds
 
-    def before_statement(self, conn: Any, cursor: Any, statement: str, _parameters: Any, context: Any,
-                         _executemany: bool) -> None:
+    def before_statement(
+        self, conn: Any, cursor: Any, statement: str, _parameters: Any, context: Any, _executemany: bool
+    ) -> None:
         kind = statement_kind(statement, context)
         if kind == NEUTRAL:
             return
@@ -140,7 +141,7 @@ class _WriterQueue:
             self._lock = asyncio.Lock()
         try:
             await_only(asyncio.wait_for(self._lock.acquire(), self._timeout))
-        except (TimeoutError, asyncio.TimeoutError):
+        except TimeoutError:
             cursor.close()
             raise DatabaseBusy(f"no turn to write within {self._timeout:g} s") from None
         info[_WRITER] = True
@@ -165,8 +166,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
     url = settings.database_url
     statement_timeout = settings.db_statement_timeout_seconds
     if settings.is_sqlite:
-        engine = create_async_engine(url, connect_args={"timeout": statement_timeout},
-                                     hide_parameters=True)  # parameters hold personal data: never in a traceback
+        engine = create_async_engine(
+            url, connect_args={"timeout": statement_timeout}, hide_parameters=True
+        )  # parameters hold personal data: never in a traceback
         logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines carry every SQL parameter too
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
         queue = _WriterQueue(statement_timeout)
@@ -228,12 +230,27 @@ def alchemy_config(settings: Settings, *, metadata: MetaData | None = None) -> S
 RETRY_AFTER_SECONDS = 10
 
 # SQLite primary result codes that mean "the database cannot serve this now", not "this request is wrong".
-_SQLITE_UNAVAILABLE = {5: "busy", 6: "busy", 7: "out of memory", 8: "read-only", 10: "failing (disk I/O error)",
-                       13: "full", 14: "unreachable", 15: "busy"}
+_SQLITE_UNAVAILABLE = {
+    5: "busy",
+    6: "busy",
+    7: "out of memory",
+    8: "read-only",
+    10: "failing (disk I/O error)",
+    13: "full",
+    14: "unreachable",
+    15: "busy",
+}
 # PostgreSQL SQLSTATE classes and codes with the same meaning.
-_PG_UNAVAILABLE = {"08": "unreachable", "53": "out of resources", "53100": "full", "57014": "too slow to answer",
-                   "57P01": "shutting down", "57P02": "shutting down", "57P03": "starting up",
-                   "25006": "read-only"}
+_PG_UNAVAILABLE = {
+    "08": "unreachable",
+    "53": "out of resources",
+    "53100": "full",
+    "57014": "too slow to answer",
+    "57P01": "shutting down",
+    "57P02": "shutting down",
+    "57P03": "starting up",
+    "25006": "read-only",
+}
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -269,7 +286,9 @@ def unavailable_reason(exc: BaseException) -> str | None:
             return "unreachable"
         if isinstance(e, (sa_exc.TimeoutError, TimeoutError)):
             return "too slow to answer"
-        if isinstance(e, (ConnectionError, socket.gaierror)) or type(e).__module__.startswith("asyncpg") and (
-                "Connection" in type(e).__name__ or "Interface" in type(e).__name__):
+        if isinstance(e, (ConnectionError, socket.gaierror)) or (
+            type(e).__module__.startswith("asyncpg")
+            and ("Connection" in type(e).__name__ or "Interface" in type(e).__name__)
+        ):
             return "unreachable"
     return None

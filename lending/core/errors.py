@@ -65,11 +65,11 @@ class Invalid(DomainError):
     status = 422
 
     @classmethod
-    def field(cls, name: str, message: str) -> "Invalid":
+    def field(cls, name: str, message: str) -> Invalid:
         return cls.of([FieldError(name, message)])
 
     @classmethod
-    def of(cls, errors: list[FieldError]) -> "Invalid":
+    def of(cls, errors: list[FieldError]) -> Invalid:
         """One 422 naming every field at fault."""
         return cls("; ".join(f"{e.field}: {e.message}" for e in errors), errors=errors)
 
@@ -124,8 +124,10 @@ def _validation_problem(exc: ValidationException) -> Problem:
             # Litestar reports an absent body as its KeyError on the handler's `data` argument.
             return Problem(400, "A JSON body is required.", [FieldError("body", "required")])
         errors = [
-            FieldError(dotted_path(e.get("key")) or str(e.get("source") or "body"),
-                       _PYDANTIC_PREFIX.sub("", str(e.get("message"))))
+            FieldError(
+                dotted_path(e.get("key")) or str(e.get("source") or "body"),
+                _PYDANTIC_PREFIX.sub("", str(e.get("message"))),
+            )
             for e in extra
         ]
         summary = "; ".join(f"{e.field}: {e.message}" for e in errors)
@@ -138,8 +140,7 @@ def to_problem(exc: Exception) -> Problem:
     if isinstance(exc, ValidationException):
         return _validation_problem(exc)
     if isinstance(exc, HTTPException) and isinstance(exc.__cause__, SerializationException):
-        return Problem(400, f"The request body is not valid JSON: {exc.detail}",
-                       [FieldError("body", "malformed JSON")])
+        return Problem(400, f"The request body is not valid JSON: {exc.detail}", [FieldError("body", "malformed JSON")])
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
         detail = exc.detail if exc.detail else HTTPStatus(exc.status_code).phrase
@@ -150,8 +151,12 @@ def to_problem(exc: Exception) -> Problem:
     if reason is not None:
         # The database's state, not the request (before the integrity checks: Advanced Alchemy files a full disk
         # as an integrity error): say so, and when to come back.
-        return Problem(503, f"The database is {reason}; nothing was changed. Try again in a moment.",
-                       headers={"Retry-After": str(RETRY_AFTER_SECONDS)}, extra={"database": reason})
+        return Problem(
+            503,
+            f"The database is {reason}; nothing was changed. Try again in a moment.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            extra={"database": reason},
+        )
     if isinstance(exc, aa_exc.NotFoundError):
         return Problem(404, "Not found")
     if isinstance(exc, (aa_exc.IntegrityError, sa_exc.IntegrityError)) and unique_violation(exc):
@@ -189,9 +194,20 @@ def describe_failure(exc: BaseException) -> str:
 def problem_handler(request: Request, exc: Exception) -> Response:
     problem = to_problem(exc)
     if problem.status == 503 and "database" in problem.extra:
-        log.error("database %s [request_id=%s] %s %s: %s", problem.extra["database"], request_id_of(request.scope),
-                  request.method, request.url.path, describe_failure(exc))
+        log.error(
+            "database %s [request_id=%s] %s %s: %s",
+            problem.extra["database"],
+            request_id_of(request.scope),
+            request.method,
+            request.url.path,
+            describe_failure(exc),
+        )
     elif problem.status >= 500:
-        log.exception("unhandled error [request_id=%s] %s %s", request_id_of(request.scope), request.method,
-                      request.url.path, exc_info=exc)
+        log.exception(
+            "unhandled error [request_id=%s] %s %s",
+            request_id_of(request.scope),
+            request.method,
+            request.url.path,
+            exc_info=exc,
+        )
     return problem.response(request)

@@ -30,7 +30,7 @@ def sqlite_read_only(url: URL) -> bool:
     """
     database = url.database or ""
     if database.startswith("file:"):
-        path, _, query = database[len("file:"):].partition("?")
+        path, _, query = database[len("file:") :].partition("?")
         options = parse_qs(query)
         if options.get("mode") == ["ro"] or options.get("immutable") == ["1"]:
             return True
@@ -60,10 +60,18 @@ async def database_state(engine: AsyncEngine) -> str:
         return "unreachable"
 
 
-@get("/health", exclude_from_auth=True, tags=["system"], summary="Liveness and database check (no auth)",
-     description="`database` is `ok`, `read-only` or `unreachable`; anything but `ok` answers 503.",
-     responses={503: ResponseSpec(dict[str, str], description="The database is unreachable or read-only.",
-                                  generate_examples=False)})
+@get(
+    "/health",
+    exclude_from_auth=True,
+    tags=["system"],
+    summary="Liveness and database check (no auth)",
+    description="`database` is `ok`, `read-only` or `unreachable`; anything but `ok` answers 503.",
+    responses={
+        503: ResponseSpec(
+            dict[str, str], description="The database is unreachable or read-only.", generate_examples=False
+        )
+    },
+)
 async def health(db_engine: AsyncEngine) -> Response[dict[str, str]]:
     state = await database_state(db_engine)
     if state != "ok":

@@ -28,6 +28,7 @@ from inspect import isawaitable
 from typing import Any
 
 from litestar import Request
+from litestar._signature.types import ExtendedMsgSpecValidationError
 from litestar.config.app import AppConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.exceptions import HTTPException
@@ -43,7 +44,6 @@ from litestar.openapi.spec import (
 )
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.plugins import InitPlugin, ReceiveRoutePlugin
-from litestar._signature.types import ExtendedMsgSpecValidationError
 from litestar.plugins.pydantic import PydanticInitPlugin, PydanticSchemaPlugin
 from litestar.routes import BaseRoute, HTTPRoute
 from litestar.security.jwt import JWTAuth
@@ -63,8 +63,9 @@ USES_DATABASE = "uses_database"  # handler opt for a public route that opens its
 class ProblemFieldError(BaseModel):
     model_config = ConfigDict(title="ProblemFieldError")
 
-    field: str = Field(description="The field at fault, dotted with indexes: `items[3].iccid`; `body` for the "
-                                   "whole body.")
+    field: str = Field(
+        description="The field at fault, dotted with indexes: `items[3].iccid`; `body` for the whole body."
+    )
     message: str
     row: int | None = Field(None, description="For file imports: the spreadsheet row (header = row 1).")
 
@@ -118,15 +119,21 @@ RULES: tuple[Rule, ...] = (
     # Signing in (the only public write) changes no record, so it cannot conflict with one.
     # A client that starts a body and stalls is cut off rather than allowed to hold a worker.
     Rule(408, "The request body did not arrive in time.", lambda f: f.takes_body),
-    Rule(409, "Conflicts with data already held or with the current state of the record.",
-         lambda f: f.writes and not f.public),
+    Rule(
+        409,
+        "Conflicts with data already held or with the current state of the record.",
+        lambda f: f.writes and not f.public,
+    ),
     Rule(413, "The request body is too large.", lambda f: f.takes_body),
     # Every route refuses a query parameter it does not take, so every route can answer 422.
-    Rule(422, "A field (of the body, query, path or headers) breaks a rule, or the query names a parameter this "
-              "route does not take; `errors` names each one.", lambda f: True),
+    Rule(
+        422,
+        "A field (of the body, query, path or headers) breaks a rule, or the query names a parameter this "
+        "route does not take; `errors` names each one.",
+        lambda f: True,
+    ),
     Rule(429, "Too many attempts; try again after `Retry-After` seconds.", lambda f: 429 in f.raises),
-    Rule(503, "The database is unreachable or busy; try again after `Retry-After` seconds.",
-         lambda f: f.uses_database),
+    Rule(503, "The database is unreachable or busy; try again after `Retry-After` seconds.", lambda f: f.uses_database),
 )
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
@@ -150,7 +157,9 @@ def raw_body(media_type: str, description: str, *, required: bool = False) -> ty
             if self.request_body is None:
                 self.request_body = RequestBody(
                     content={media_type: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
-                    description=description, required=required)
+                    description=description,
+                    required=required,
+                )
 
     return RawBodyOperation
 
@@ -173,9 +182,13 @@ def _documented_operation(base: type[Operation], *, public: bool, problems: froz
                     # Litestar's generic `400 ValidationException` (application/json) is not what we send.
                     del self.responses[key]  # type: ignore[union-attr]
                 elif status in RETRY_AFTER_STATUSES and isinstance(response, OpenAPIResponse):
-                    response.headers = {**(response.headers or {}), "Retry-After": OpenAPIHeader(
-                        schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
-                        description="Seconds to wait before trying again.")}
+                    response.headers = {
+                        **(response.headers or {}),
+                        "Retry-After": OpenAPIHeader(
+                            schema=Schema(type=OpenAPIType.INTEGER, minimum=1),
+                            description="Seconds to wait before trying again.",
+                        ),
+                    }
 
     DocumentedOperation.__name__ = DocumentedOperation.__qualname__ = f"Documented{base.__name__}"
     return DocumentedOperation
@@ -227,8 +240,9 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
         unknown = sorted(set(request.query_params) - known)
         if unknown:
             takes = ", ".join(sorted(known)) or "none"
-            raise Invalid.of([FieldError(name, f"unknown query parameter; this route takes: {takes}")
-                              for name in unknown])
+            raise Invalid.of(
+                [FieldError(name, f"unknown query parameter; this route takes: {takes}") for name in unknown]
+            )
 
     async def _allow_every_method(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
@@ -250,7 +264,8 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
             takes_body=takes_body,
             # Every signed-in request looks its user up, so only public routes can stay clear of the database.
             # A public route that reaches the database some other way (sign-in's own sessions) says so in its opt.
-            uses_database=not public or _needs(kwargs_model, DATABASE_DEPENDENCIES)
+            uses_database=not public
+            or _needs(kwargs_model, DATABASE_DEPENDENCIES)
             or bool(handler.opt.get(USES_DATABASE)),
             raises=frozenset(e.status_code for e in (handler.raises or []) if issubclass(e, HTTPException)),
         )
@@ -267,13 +282,17 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
             problems = documented_problems(facts)
             own = dict(handler.responses or {})
             handler.responses = {
-                **{status: ResponseSpec(data_container=Problem, description=text, media_type=PROBLEM_JSON,
-                                        generate_examples=False)
-                   for status, text in problems.items()},
+                **{
+                    status: ResponseSpec(
+                        data_container=Problem, description=text, media_type=PROBLEM_JSON, generate_examples=False
+                    )
+                    for status, text in problems.items()
+                },
                 **own,
             }
             handler.operation_class = _documented_operation(
-                handler.operation_class, public=facts.public, problems=frozenset(problems) | frozenset(own))
+                handler.operation_class, public=facts.public, problems=frozenset(problems) | frozenset(own)
+            )
 
 
 class ClosedModels(PydanticSchemaPlugin):
@@ -281,7 +300,8 @@ class ClosedModels(PydanticSchemaPlugin):
 
     @classmethod
     def for_pydantic_model(  # type: ignore[override]
-            cls, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
+        cls, field_definition: FieldDefinition, schema_creator: Any
+    ) -> Schema:
         schema = super().for_pydantic_model(field_definition, schema_creator)
         if field_definition.annotation.model_config.get("extra") != "allow":
             schema.additional_properties = False
@@ -313,4 +333,3 @@ def _validate_json_body(model_type: type[BaseModel], value: Any) -> BaseModel:
 def contract_plugins(auth: JWTAuth) -> list[Any]:
     """The plugins `create_app` installs so that the OpenAPI document says what the API answers."""
     return [ContractPlugin(auth), ClosedModels(), JsonBodies()]
-

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass
-import enum
 from typing import Annotated, Any, TypeVar
 
 from advanced_alchemy.filters import LimitOffset
@@ -67,15 +67,24 @@ def order_by(sort: str | None, allowed: Mapping[str, Any], default: str) -> list
     return [column.desc() if descending else column.asc()]
 
 
-async def list_page(repo: SQLAlchemyAsyncRepository, params: ListParams, *where: Any,
-                    sortable: Mapping[str, Any], default_sort: str, statement: Select | None = None,
-                    **kwargs: Any) -> tuple[list[Any], int]:
+async def list_page(
+    repo: SQLAlchemyAsyncRepository,
+    params: ListParams,
+    *where: Any,
+    sortable: Mapping[str, Any],
+    default_sort: str,
+    statement: Select | None = None,
+    **kwargs: Any,
+) -> tuple[list[Any], int]:
     """One page of `repo`'s rows matching `where`, sorted by an allowed field, with the total count."""
     ordering = order_by(params.sort, sortable, default_sort)
     # The primary key breaks ties so that pages never overlap or skip rows.
     ordering.append(repo.model_type.id.asc())
     rows, total = await repo.list_and_count(
-        LimitOffset(limit=params.limit, offset=params.offset), *where, order_by=ordering, statement=statement,
+        LimitOffset(limit=params.limit, offset=params.offset),
+        *where,
+        order_by=ordering,
+        statement=statement,
         **kwargs,
     )
     return list(rows), total

@@ -6,12 +6,20 @@ datetimes without a zone read as UTC, and dates within sane bounds.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from types import NoneType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, SecretStr, StringConstraints, ValidationInfo,
-                      field_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from lending.core.validators import normalise_postcode
@@ -60,8 +68,10 @@ JSON_BODY = "json_body"  # validation context key: the data is a decoded JSON re
 # What JSON must carry for a field of each of these types, and what to say when it does not.
 _WIRE: dict[type, tuple[Any, str]] = {
     bool: (lambda v: isinstance(v, bool), "must be true or false"),
-    int: (lambda v: isinstance(v, int) and not isinstance(v, bool)
-          or isinstance(v, float) and v.is_integer(), "must be a whole number"),
+    int: (
+        lambda v: (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer()),
+        "must be a whole number",
+    ),
     float: (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool), "must be a number"),
     datetime: (lambda v: isinstance(v, str), "must be a date and time as text (ISO 8601)"),
     date: (lambda v: isinstance(v, str), "must be a date as text, e.g. 2026-11-21"),
@@ -128,8 +138,8 @@ DueDate = Annotated[date, _bounded(lambda: years_ahead(MAX_LOAN_YEARS))]
 ActivationDate = Annotated[date, _bounded(lambda: years_ahead(1))]
 ExpiryDate = Annotated[date, _bounded(lambda: years_ahead(11))]
 
-_EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=timezone.utc)
-_LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=timezone.utc)
+_EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST_INSTANT = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -138,12 +148,11 @@ def as_utc(value: datetime) -> datetime:
     The bounds also keep later arithmetic (UTC conversion, `± timedelta`) clear of Python's year 1 and 9999.
     """
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     if not _EARLIEST_INSTANT <= value <= _LATEST_INSTANT:
         raise ValueError(f"must be between {_EARLIEST_INSTANT.year} and {_LATEST_INSTANT.year}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 # Every datetime a client sends (body or query): ISO 8601, with or without a zone (none means UTC).
 UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
-

@@ -38,8 +38,10 @@ class BodyTimeout:
                     message = await asyncio.wait_for(receive(), max(0.0, deadline - loop.time()))
                 except TimeoutError:
                     raise HTTPException(
-                        status_code=408, detail=f"The request body did not arrive within {seconds:g} s.",
-                        headers={"Connection": "close"}) from None
+                        status_code=408,
+                        detail=f"The request body did not arrive within {seconds:g} s.",
+                        headers={"Connection": "close"},
+                    ) from None
                 if message["type"] != "http.request" or not message.get("more_body", False):
                     complete = True
                 return message

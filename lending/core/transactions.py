@@ -81,8 +81,13 @@ class RequestTransactions:
         except Exception as exc:  # a failed commit becomes the answer, whatever it is
             assert scope is not None
             request: Request[Any, Any, Any] = Request(scope)
-            log.error("commit failed, nothing was saved [request_id=%s] %s %s: %s", request_id_of(scope),
-                      request.method, request.url.path, describe_failure(exc))
+            log.error(
+                "commit failed, nothing was saved [request_id=%s] %s %s: %s",
+                request_id_of(scope),
+                request.method,
+                request.url.path,
+                describe_failure(exc),
+            )
             try:
                 await session.rollback()
             except Exception:  # the connection may be gone too; closing the session cleans up

@@ -37,7 +37,8 @@ def uk_phone(value: str, *, mobile: bool = False) -> str:
     if not phonenumbers.is_valid_number(number) or number.country_code != 44:
         raise ValueError("not a valid UK phone number")
     if mobile and phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
     ):
         raise ValueError("not a UK mobile number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -91,8 +92,9 @@ def png_image(data: bytes, *, max_side: int, max_pixels: int) -> tuple[int, int]
     """
     width, height = png_size(data)
     if width > max_side or height > max_side or width * height > max_pixels:
-        raise ValueError(f"{width} × {height} pixels is too large (at most {max_side} a side and "
-                         f"{max_pixels:,} pixels in all)")
+        raise ValueError(
+            f"{width} × {height} pixels is too large (at most {max_side} a side and {max_pixels:,} pixels in all)"
+        )
     from PIL import Image
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen.canvas import Canvas
@@ -103,6 +105,6 @@ def png_image(data: bytes, *, max_side: int, max_pixels: int) -> tuple[int, int]
         canvas = Canvas(io.BytesIO())
         canvas.drawImage(ImageReader(io.BytesIO(data)), 0, 0, width=10, height=10, mask="auto")
         canvas.save()
-    except Exception:  # noqa: BLE001  (Pillow and reportlab raise many kinds for a broken file; all mean the same)
+    except Exception:
         raise ValueError("not a valid PNG image (it could not be decoded)") from None
     return width, height

@@ -26,8 +26,11 @@ from reportlab.platypus import Flowable, Paragraph
 
 log = logging.getLogger("lending.fonts")
 
-SYSTEM_DIRS = (Path("/usr/share/fonts/truetype/noto"), Path("/usr/share/fonts/opentype/noto"),
-               Path("/usr/share/fonts/noto"))
+SYSTEM_DIRS = (
+    Path("/usr/share/fonts/truetype/noto"),
+    Path("/usr/share/fonts/opentype/noto"),
+    Path("/usr/share/fonts/noto"),
+)
 FACES = {
     "arabic": ("Lending-Arabic", "NotoNaskhArabic-Regular.ttf", "NotoNaskhArabic-Bold.ttf"),
     "bengali": ("Lending-Bengali", "NotoSansBengali-Regular.ttf", "NotoSansBengali-Bold.ttf"),
@@ -57,8 +60,11 @@ def load_faces(extra_dir: Path | None = None) -> Faces:
     for script, (family, regular, bold) in FACES.items():
         found = {name: next((d / name for d in folders if (d / name).is_file()), None) for name in (regular, bold)}
         if found[regular] is None:
-            log.warning("font %s not found (install fonts-noto-core or set LENDING_FONTS_DIR): %s text will not "
-                        "render", regular, script)
+            log.warning(
+                "font %s not found (install fonts-noto-core or set LENDING_FONTS_DIR): %s text will not render",
+                regular,
+                script,
+            )
             continue
         if family not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(family, str(found[regular])))
@@ -77,8 +83,10 @@ def letter_counts(text: str) -> dict[str, int]:
     return counts
 
 
-_LATIN_RUN = re.compile(r"([0-9A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F0-9'’@.\- ]*[A-Za-z0-9\u00C0-\u024F]|"
-                        r"[A-Za-z\u00C0-\u024F])")
+_LATIN_RUN = re.compile(
+    r"([0-9A-Za-z\u00C0-\u024F][A-Za-z\u00C0-\u024F0-9'’@.\- ]*[A-Za-z0-9\u00C0-\u024F]|"
+    r"[A-Za-z\u00C0-\u024F])"
+)
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SPACES = re.compile(r"(\s+)")
 # What parts two scripts that touch inside one word: reportlab breaks words only at ASCII whitespace.
@@ -119,11 +127,11 @@ def _segments(word: str, faces: Faces, base: str) -> list[tuple[str, str]]:
             chosen.append(fonts[index])
             continue
         before = next((f for f in reversed(fonts[:index]) if f is not None), None)
-        after = next((f for f in fonts[index + 1:] if f is not None), None)
+        after = next((f for f in fonts[index + 1 :] if f is not None), None)
         candidates = [f for f in (before, after, base, "Helvetica") if f is not None]
         chosen.append(next((f for f in candidates if _has_glyph(f, char)), base))
     segments: list[list[str]] = []
-    for font, char in zip(chosen, word):
+    for font, char in zip(chosen, word, strict=True):
         if segments and segments[-1][0] == font:
             segments[-1][1] += char
         else:
@@ -156,16 +164,19 @@ def _words(text: str, faces: Faces, base: str) -> str:
             merged[-1][1] += piece
         else:
             merged.append([face, piece])
-    return "".join(html.escape(piece, quote=False) if face is None
-                   else f'<font face="{face}">{html.escape(piece, quote=False)}</font>' for face, piece in merged)
+    return "".join(
+        html.escape(piece, quote=False)
+        if face is None
+        else f'<font face="{face}">{html.escape(piece, quote=False)}</font>'
+        for face, piece in merged
+    )
 
 
 def _runs(plain: str, faces: Faces, base: str) -> str:
     """Markup for `plain` (with **bold**) in a paragraph based on `base`'s font: each word in its script's font."""
     parts, position = [], 0
     for match in _BOLD.finditer(plain):
-        parts += [_words(plain[position:match.start()], faces, base),
-                  f"<b>{_words(match.group(1), faces, base)}</b>"]
+        parts += [_words(plain[position : match.start()], faces, base), f"<b>{_words(match.group(1), faces, base)}</b>"]
         position = match.end()
     parts.append(_words(plain[position:], faces, base))
     return "".join(parts)
@@ -190,8 +201,13 @@ def styled(markup: str, plain: str, style: ParagraphStyle, faces: Faces) -> tupl
     if not present:
         return markup, style
     script = max(present, key=lambda name: counts[name])
-    style = ParagraphStyle(f"{style.name}-{script}", parent=style, fontName=faces.available[script], shaping=1,
-                           leading=style.leading * 1.35)
+    style = ParagraphStyle(
+        f"{style.name}-{script}",
+        parent=style,
+        fontName=faces.available[script],
+        shaping=1,
+        leading=style.leading * 1.35,
+    )
     return _runs(plain, faces, script), style
 
 
@@ -206,8 +222,14 @@ class RightToLeft(Flowable):
 
     def __init__(self, text: str, style: ParagraphStyle, faces: Faces, bullet: str | None = None) -> None:
         super().__init__()
-        self.style = ParagraphStyle(f"{style.name}-rtl-lines", parent=style, fontName=faces.available["arabic"],
-                                    shaping=1, leading=style.leading * 1.35, alignment=TA_RIGHT)
+        self.style = ParagraphStyle(
+            f"{style.name}-rtl-lines",
+            parent=style,
+            fontName=faces.available["arabic"],
+            shaping=1,
+            leading=style.leading * 1.35,
+            alignment=TA_RIGHT,
+        )
         self.bullet = bullet
         self.faces = faces
         self.tokens = self._tokens(text, style)
@@ -217,15 +239,19 @@ class RightToLeft(Flowable):
         tokens: list[tuple[str, float]] = []
 
         def add(word: str, font: str) -> None:
-            tokens.append((f'<font face="{font}">{html.escape(word).replace(" ", "&nbsp;")}</font>',
-                           stringWidth(word, font, style.fontSize)))
+            tokens.append(
+                (
+                    f'<font face="{font}">{html.escape(word).replace(" ", "&nbsp;")}</font>',
+                    stringWidth(word, font, style.fontSize),
+                )
+            )
 
         for index, piece in enumerate(text.split("**")):
             bold = index % 2 == 1
             position = 0
             words: list[str] = []
             for match in _LATIN_RUN.finditer(piece):
-                words += piece[position:match.start()].split() + [match.group(1)]
+                words += [*piece[position : match.start()].split(), match.group(1)]
                 position = match.end()
             words += piece[position:].split()
             for word in words:

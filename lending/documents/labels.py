@@ -75,8 +75,9 @@ def barcode_ops(tag: str, x: float, y: float, width: float, height: float) -> st
         if bit == "1" and start is None:
             start = i
         elif bit != "1" and start is not None:
-            ops.append(f"{x + (QUIET_MODULES + start) * module:.3f} {y:.3f} {(i - start) * module:.3f} "
-                       f"{height:.3f} re\n")
+            ops.append(
+                f"{x + (QUIET_MODULES + start) * module:.3f} {y:.3f} {(i - start) * module:.3f} {height:.3f} re\n"
+            )
             start = None
     return "".join(ops) + "f\n"
 
@@ -91,13 +92,15 @@ def qr_ops(url: str, x: float, y: float, side: float) -> str:
     for row in range(count):
         for col in range(count):
             if qr.isDark(row, col):
-                ops.append(f"{x + (col + 1) * module:.3f} {y + side - (row + 2) * module:.3f} {module:.3f} "
-                           f"{module:.3f} re\n")
+                ops.append(
+                    f"{x + (col + 1) * module:.3f} {y + side - (row + 2) * module:.3f} {module:.3f} {module:.3f} re\n"
+                )
     return "".join(ops) + "f\n"
 
 
-def label_ops(content: LabelContent, brand: Branding, x: float, y: float, w: float, h: float,
-              corner_radius: float) -> str:
+def label_ops(
+    content: LabelContent, brand: Branding, x: float, y: float, w: float, h: float, corner_radius: float
+) -> str:
     """One label whose bottom-left corner is (x, y), in points."""
     pad = max(1.2 * MM, corner_radius * 0.6)
     inner_w, inner_h = w - 2 * pad, h - 2 * pad
@@ -111,8 +114,9 @@ def label_ops(content: LabelContent, brand: Branding, x: float, y: float, w: flo
         ops.append(qr_ops(url, left + inner_w - qr_side, bottom, qr_side))
         inner_w -= qr_side + 1.5 * MM
     cx = left + inner_w / 2
-    org_size, tag_size, desc_size, call_size = (min(cap, inner_h * share) for cap, share in
-                                                ((7, 0.10), (10, 0.15), (7, 0.11), (6, 0.095)))
+    org_size, tag_size, desc_size, call_size = (
+        min(cap, inner_h * share) for cap, share in ((7, 0.10), (10, 0.15), (7, 0.11), (6, 0.095))
+    )
     gap = min(1.6, inner_h * 0.03)
     top = bottom + inner_h
     # Top down: organisation, barcode, tag, description, "if found" line.
@@ -131,8 +135,9 @@ def label_ops(content: LabelContent, brand: Branding, x: float, y: float, w: flo
     return "".join(ops)
 
 
-def label_pages(labels: Sequence[LabelContent], layout: Layout, brand: Branding, *, start_position: int = 1,
-                copies: int = 1) -> Iterator[tuple[float, float, str]]:
+def label_pages(
+    labels: Sequence[LabelContent], layout: Layout, brand: Branding, *, start_position: int = 1, copies: int = 1
+) -> Iterator[tuple[float, float, str]]:
     """Pages of labels, filled left to right, top to bottom, beginning at `start_position` (1-based)."""
     page_w, page_h = (v * MM for v in layout.page_size_mm)
     w, h = layout.label_width_mm * MM, layout.label_height_mm * MM
@@ -153,7 +158,10 @@ def label_pages(labels: Sequence[LabelContent], layout: Layout, brand: Branding,
         yield page_w, page_h, "".join(parts)
 
 
-def label_pdf(labels: Iterable[LabelContent], layout: Layout, brand: Branding, *, start_position: int = 1,
-              copies: int = 1) -> Iterator[bytes]:
-    return stream_pages(label_pages(list(labels), layout, brand, start_position=start_position, copies=copies),
-                        producer=f"Lending labels ({layout.name})")
+def label_pdf(
+    labels: Iterable[LabelContent], layout: Layout, brand: Branding, *, start_position: int = 1, copies: int = 1
+) -> Iterator[bytes]:
+    return stream_pages(
+        label_pages(list(labels), layout, brand, start_position=start_position, copies=copies),
+        producer=f"Lending labels ({layout.name})",
+    )

@@ -61,8 +61,9 @@ class Layout(BaseModel):
         right = self.left_margin_mm + (self.columns - 1) * self.horizontal_pitch_mm + self.label_width_mm
         bottom = self.top_margin_mm + (self.rows - 1) * self.vertical_pitch_mm + self.label_height_mm
         if right > width + 0.01 or bottom > height + 0.01:
-            raise ValueError(f"the labels ({right:.1f} × {bottom:.1f} mm) do not fit on the page "
-                             f"({width:.1f} × {height:.1f} mm)")
+            raise ValueError(
+                f"the labels ({right:.1f} × {bottom:.1f} mm) do not fit on the page ({width:.1f} × {height:.1f} mm)"
+            )
         return self
 
     @property

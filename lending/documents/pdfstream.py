@@ -38,8 +38,12 @@ class PdfStream:
         self._offset = len(head)
         out = [head, self._obj(1, b"<< /Type /Catalog /Pages 2 0 R >>")]
         for index, font in enumerate(FONTS.values()):
-            out.append(self._obj(3 + index, f"<< /Type /Font /Subtype /Type1 /BaseFont /{font} "
-                                            "/Encoding /WinAnsiEncoding >>".encode()))
+            out.append(
+                self._obj(
+                    3 + index,
+                    f"<< /Type /Font /Subtype /Type1 /BaseFont /{font} /Encoding /WinAnsiEncoding >>".encode(),
+                )
+            )
         return b"".join(out)
 
     def page(self, width_pt: float, height_pt: float, content: str) -> bytes:
@@ -47,10 +51,16 @@ class PdfStream:
         stream_no, page_no = self._next, self._next + 1
         self._next += 2
         fonts = " ".join(f"/{key} {3 + i} 0 R" for i, key in enumerate(FONTS))
-        out = self._obj(stream_no, b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data
-                        + b"\nendstream")
-        out += self._obj(page_no, (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt:.3f} {height_pt:.3f}] "
-                                   f"/Resources << /Font << {fonts} >> >> /Contents {stream_no} 0 R >>").encode())
+        out = self._obj(
+            stream_no, b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"
+        )
+        out += self._obj(
+            page_no,
+            (
+                f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width_pt:.3f} {height_pt:.3f}] "
+                f"/Resources << /Font << {fonts} >> >> /Contents {stream_no} 0 R >>"
+            ).encode(),
+        )
         self._pages.append(page_no)
         return out
 

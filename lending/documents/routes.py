@@ -42,8 +42,9 @@ class LabelRequest(Schema):
     tags: list[str] | None = Field(None, max_length=20_000)
     filter: AssetFilterIn | None = None
     layout: str = Field(min_length=1, max_length=100)
-    start_position: int = Field(1, ge=1, le=10_000,
-                                description="First free label on a partly used sheet (1 = top left).")
+    start_position: int = Field(
+        1, ge=1, le=10_000, description="First free label on a partly used sheet (1 = top left)."
+    )
     copies: int = Field(1, ge=1, le=20)
 
     @model_validator(mode="after")
@@ -84,15 +85,26 @@ class LabelController(Controller):
         out = []
         for layout in sorted(documents.layouts.values(), key=lambda l: l.id):
             width, height = layout.page_size_mm
-            out.append(LayoutOut(
-                **layout.model_dump(exclude={"page", "page_width_mm", "page_height_mm", "calibration"}),
-                page_width_mm=width, page_height_mm=height, per_page=layout.per_page,
-                calibration_x_mm=layout.calibration.x_mm, calibration_y_mm=layout.calibration.y_mm))
+            out.append(
+                LayoutOut(
+                    **layout.model_dump(exclude={"page", "page_width_mm", "page_height_mm", "calibration"}),
+                    page_width_mm=width,
+                    page_height_mm=height,
+                    per_page=layout.per_page,
+                    calibration_x_mm=layout.calibration.x_mm,
+                    calibration_y_mm=layout.calibration.y_mm,
+                )
+            )
         return out
 
-    @post("/", status_code=200, media_type=PDF, summary="A PDF of asset labels for a layout (streamed)",
-          description="Give `tags`, or `filter` (the asset list's filters). `start_position` skips used labels on a "
-                      "partly used sheet; `copies` repeats each label.")
+    @post(
+        "/",
+        status_code=200,
+        media_type=PDF,
+        summary="A PDF of asset labels for a layout (streamed)",
+        description="Give `tags`, or `filter` (the asset list's filters). `start_position` skips used labels on a "
+        "partly used sheet; `copies` repeats each label.",
+    )
     async def labels(self, data: LabelRequest, documents: DocumentService, inventory: InventoryService) -> Stream:
         documents.layout(data.layout)  # an unknown layout is named before anything is looked up
         if data.tags is not None:
@@ -100,12 +112,25 @@ class LabelController(Controller):
         else:
             assert data.filter is not None
             f = data.filter
-            assets = await inventory.all_assets(AssetFilters(
-                kinds=f.kind, statuses=f.status, centre_id=f.centre_id, donation_id=f.donation_id, q=f.q,
-                sim_expiring_within_days=f.sim_expiring_within_days))
+            assets = await inventory.all_assets(
+                AssetFilters(
+                    kinds=f.kind,
+                    statuses=f.status,
+                    centre_id=f.centre_id,
+                    donation_id=f.donation_id,
+                    q=f.q,
+                    sim_expiring_within_days=f.sim_expiring_within_days,
+                )
+            )
         job = documents.label_job(assets, data.layout, data.start_position, data.copies)
-        return Stream(documents.label_pdf(job), media_type=PDF, headers={
-            "Content-Disposition": f'inline; filename="labels-{job.layout.id}.pdf"', "X-Label-Pages": str(job.pages)})
+        return Stream(
+            documents.label_pdf(job),
+            media_type=PDF,
+            headers={
+                "Content-Disposition": f'inline; filename="labels-{job.layout.id}.pdf"',
+                "X-Label-Pages": str(job.pages),
+            },
+        )
 
 
 def _barcode_file(tag: str, writer: Any) -> bytes:
@@ -135,11 +160,15 @@ class AssetLabelController(Controller):
         return Response(_barcode_file(asset.tag, ImageWriter()), media_type="image/png")
 
     @get("/label.pdf", media_type=PDF, summary="One label on the default roll layout")
-    async def pdf(self, tag: str, inventory: InventoryService, documents: DocumentService,
-                  settings: Settings) -> Response[bytes]:
+    async def pdf(
+        self, tag: str, inventory: InventoryService, documents: DocumentService, settings: Settings
+    ) -> Response[bytes]:
         asset = await inventory.get_asset(tag)
         if settings.default_roll_layout not in documents.layouts:
             raise Invalid.field("layout", f"the default roll layout '{settings.default_roll_layout}' is not loaded")
         job = documents.label_job([asset], settings.default_roll_layout, 1, 1)
-        return Response(b"".join(documents.label_pdf(job)), media_type=PDF,
-                        headers={"Content-Disposition": f'inline; filename="{asset.tag}.pdf"'})
+        return Response(
+            b"".join(documents.label_pdf(job)),
+            media_type=PDF,
+            headers={"Content-Disposition": f'inline; filename="{asset.tag}.pdf"'},
+        )

@@ -83,8 +83,11 @@ class DocumentService:
                 normal.append(normalise_tag(raw))
             except BadTag as exc:
                 errors.append(FieldError(f"tags[{index}]", str(exc)))
-        found = {a.tag: a for a in (await self.session.scalars(select(Asset).where(Asset.tag.in_(normal)))).all()} \
-            if normal else {}
+        found = (
+            {a.tag: a for a in (await self.session.scalars(select(Asset).where(Asset.tag.in_(normal)))).all()}
+            if normal
+            else {}
+        )
         errors += [FieldError(f"tags[{i}]", f"no asset tagged {t}") for i, t in enumerate(normal) if t not in found]
         if errors:
             raise Invalid.of(errors)
@@ -111,10 +114,22 @@ class DocumentService:
         assert family is not None and centre is not None
         school_name = ""
         if loan.nomination_id is not None:
-            school_name = await self.session.scalar(select(School.name).join(
-                Nomination, Nomination.school_id == School.id).where(Nomination.id == loan.nomination_id)) or ""
-        assets = (await self.session.scalars(select(Asset).join(LoanItem, LoanItem.asset_id == Asset.id)
-                                             .where(LoanItem.loan_id == loan.id).order_by(LoanItem.id))).all()
+            school_name = (
+                await self.session.scalar(
+                    select(School.name)
+                    .join(Nomination, Nomination.school_id == School.id)
+                    .where(Nomination.id == loan.nomination_id)
+                )
+                or ""
+            )
+        assets = (
+            await self.session.scalars(
+                select(Asset)
+                .join(LoanItem, LoanItem.asset_id == Asset.id)
+                .where(LoanItem.loan_id == loan.id)
+                .order_by(LoanItem.id)
+            )
+        ).all()
         issuer = await self.session.get(User, loan.issued_by_id) if loan.issued_by_id else None
         items, accessories = [], []
         for asset in assets:
@@ -122,17 +137,35 @@ class DocumentService:
                 accessories.append(f"{asset.model or 'accessory'} ({asset.tag})")
                 continue
             allowance = "unlimited data" if asset.data_allowance_gb is None else f"{asset.data_allowance_gb} GB a month"
-            items.append(AgreementItem(asset.tag, asset.kind, " ".join(x for x in (asset.make, asset.model) if x),
-                                       asset.serial_number or "", asset.network or "", asset.iccid or "", allowance))
+            items.append(
+                AgreementItem(
+                    asset.tag,
+                    asset.kind,
+                    " ".join(x for x in (asset.make, asset.model) if x),
+                    asset.serial_number or "",
+                    asset.network or "",
+                    asset.iccid or "",
+                    allowance,
+                )
+            )
             if asset.charger_included:
                 accessories.append(f"charger for {asset.tag}")
         address = ", ".join(x for x in (family.address, family.postcode) if x)
         return AgreementData(
-            reference=loan.reference, issued_on=loan.issued_at.date(), due_on=loan.due_on, centre_name=centre.name,
+            reference=loan.reference,
+            issued_on=loan.issued_at.date(),
+            due_on=loan.due_on,
+            centre_name=centre.name,
             centre_address=", ".join(x for x in (centre.address, centre.postcode) if x),
-            family_name=family.lead_name, family_address=address, family_phone=family.phone or "",
-            school_name=school_name, language=family.preferred_language or "en", items=items,
-            accessories=accessories, issued_by=issuer.name if issuer else "")
+            family_name=family.lead_name,
+            family_address=address,
+            family_phone=family.phone or "",
+            school_name=school_name,
+            language=family.preferred_language or "en",
+            items=items,
+            accessories=accessories,
+            issued_by=issuer.name if issuer else "",
+        )
 
     async def render(self, loan: Loan, signature: Signature | None = None) -> bytes:
         data = await self.agreement_data(loan)
@@ -142,8 +175,9 @@ class DocumentService:
             terms = load_template("terms", data.language, settings.terms_dir)
             privacy = load_template("privacy", data.language, settings.terms_dir)
             with _RENDERING:
-                return render_agreement(data, organisation, terms=terms, privacy=privacy, signature=signature,
-                                        fonts_dir=settings.fonts_dir)
+                return render_agreement(
+                    data, organisation, terms=terms, privacy=privacy, signature=signature, fonts_dir=settings.fonts_dir
+                )
 
         # Typesetting (and a large logo or signature image) takes milliseconds to seconds of CPU: in a worker
         # thread the desks' other requests are answered meanwhile. One render at a time: reportlab keeps global
@@ -155,14 +189,17 @@ class DocumentService:
         loan = await self.session.get(Loan, loan_id)
         if loan is None:
             raise NotFound(f"No loan with id {loan_id}.")
-        acceptance = (await self.session.scalars(
-            select(LoanAcceptance).where(LoanAcceptance.loan_id == loan.id))).one_or_none()
+        acceptance = (
+            await self.session.scalars(select(LoanAcceptance).where(LoanAcceptance.loan_id == loan.id))
+        ).one_or_none()
         if acceptance is not None and acceptance.signed_pdf_withdrawn_at is not None:
-            raise Gone(f"The signed agreement for loan {loan.reference} was withdrawn on "
-                       f"{acceptance.signed_pdf_withdrawn_at:%Y-%m-%d}, when the family's personal data was erased. "
-                       f"A signed agreement existed; its SHA-256 was {acceptance.signed_pdf_sha256}.",
-                       signed_pdf_sha256=acceptance.signed_pdf_sha256,
-                       withdrawn_at=acceptance.signed_pdf_withdrawn_at.isoformat())
+            raise Gone(
+                f"The signed agreement for loan {loan.reference} was withdrawn on "
+                f"{acceptance.signed_pdf_withdrawn_at:%Y-%m-%d}, when the family's personal data was erased. "
+                f"A signed agreement existed; its SHA-256 was {acceptance.signed_pdf_sha256}.",
+                signed_pdf_sha256=acceptance.signed_pdf_sha256,
+                withdrawn_at=acceptance.signed_pdf_withdrawn_at.isoformat(),
+            )
         if acceptance is not None and acceptance.signed_pdf is not None:
             return acceptance.signed_pdf
         return await self.render(loan)
@@ -172,8 +209,13 @@ class DocumentService:
         loan = await self.session.get(Loan, acceptance.loan_id)
         witness = await self.session.get(User, acceptance.witnessed_by_id)
         assert loan is not None
-        signature = Signature(acceptance.signer_name, acceptance.relationship_to_family, acceptance.signed_at,
-                              witness.name if witness else "", acceptance.signature_png)
+        signature = Signature(
+            acceptance.signer_name,
+            acceptance.relationship_to_family,
+            acceptance.signed_at,
+            witness.name if witness else "",
+            acceptance.signature_png,
+        )
         pdf = await self.render(loan, signature)
         acceptance.signed_pdf = pdf
         acceptance.signed_pdf_sha256 = hashlib.sha256(pdf).hexdigest()

@@ -10,10 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lending.core.db import Base
 
 # Personal data: never copied into the audit log, and blanked by erasure.
-FAMILY_PERSONAL = frozenset({
-    "lead_name", "phone", "email", "address", "postcode", "notes", "free_school_meals", "pupil_premium",
-    "on_benefits", "imd_decile",
-})
+FAMILY_PERSONAL = frozenset(
+    {
+        "lead_name",
+        "phone",
+        "email",
+        "address",
+        "postcode",
+        "notes",
+        "free_school_meals",
+        "pupil_premium",
+        "on_benefits",
+        "imd_decile",
+    }
+)
 
 
 class Family(Base):
@@ -24,8 +34,9 @@ class Family(Base):
     __audit_redact__ = FAMILY_PERSONAL | {"name_key"}
     __table_args__ = (
         CheckConstraint("imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile_range"),
-        CheckConstraint("children >= 0 AND school_age_children >= 0 AND school_age_children <= children",
-                        name="children_counts"),
+        CheckConstraint(
+            "children >= 0 AND school_age_children >= 0 AND school_age_children <= children", name="children_counts"
+        ),
     )
 
     lead_name: Mapped[str] = mapped_column(String(200))
@@ -76,8 +87,9 @@ class Nomination(Base):
     __tablename__ = "nomination"
     __audit_redact__ = frozenset({"reason"})
     __table_args__ = (
-        CheckConstraint("laptops >= 0 AND tablets >= 0 AND sims >= 0 AND laptops + tablets + sims > 0",
-                        name="something_needed"),
+        CheckConstraint(
+            "laptops >= 0 AND tablets >= 0 AND sims >= 0 AND laptops + tablets + sims > 0", name="something_needed"
+        ),
         CheckConstraint(
             "status IN ('submitted', 'approved', 'waitlisted', 'declined', 'fulfilled', 'withdrawn')",
             name="status_known",

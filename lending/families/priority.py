@@ -31,8 +31,9 @@ class Factor:
     detail: str
 
 
-def priority(family: Family, waiting_since: datetime, now: datetime, weights: dict[str, int]
-             ) -> tuple[int, list[Factor]]:
+def priority(
+    family: Family, waiting_since: datetime, now: datetime, weights: dict[str, int]
+) -> tuple[int, list[Factor]]:
     """The score and every factor that contributed to it (factors worth nothing are left out)."""
     w = {**DEFAULT_WEIGHTS, **weights}
     factors: list[Factor] = []
@@ -50,8 +51,13 @@ def priority(family: Family, waiting_since: datetime, now: datetime, weights: di
         # Children beyond the first on each device at home share it.
         sharing = max(0, family.school_age_children - family.devices_at_home)
         if sharing:
-            factors.append(Factor("child_sharing_device", w["child_sharing_device"] * sharing,
-                                  f"{sharing} child(ren) sharing a device"))
+            factors.append(
+                Factor(
+                    "child_sharing_device",
+                    w["child_sharing_device"] * sharing,
+                    f"{sharing} child(ren) sharing a device",
+                )
+            )
     if not family.has_broadband:
         factors.append(Factor("no_home_broadband", w["no_home_broadband"], "no home broadband"))
     weeks = max(0, (now - waiting_since).days // 7)

@@ -140,7 +140,8 @@ class NominationStaffOut(NominationOut):
     priority: int
     priority_breakdown: list[PriorityFactorOut]
     merged_from_family_id: int | None = Field(
-        None, description="The school's own family record this nomination was merged from (staff only).")
+        None, description="The school's own family record this nomination was merged from (staff only)."
+    )
 
 
 class NominationDetail(NominationOut):
@@ -151,15 +152,31 @@ class NominationStaffDetail(NominationStaffOut):
     timeline: list[NominationEventOut]
 
 
-Mergeable = Literal["lead_name", "phone", "email", "address", "postcode", "preferred_language", "children",
-                    "school_age_children", "devices_at_home", "has_broadband", "free_school_meals", "pupil_premium",
-                    "on_benefits", "imd_decile", "notes"]
+Mergeable = Literal[
+    "lead_name",
+    "phone",
+    "email",
+    "address",
+    "postcode",
+    "preferred_language",
+    "children",
+    "school_age_children",
+    "devices_at_home",
+    "has_broadband",
+    "free_school_meals",
+    "pupil_premium",
+    "on_benefits",
+    "imd_decile",
+    "notes",
+]
 
 
 class MergeIn(Schema):
     take: list[Mergeable] = Field(
-        [], max_length=15,
-        description="Fields to copy from the school's record onto the family held (e.g. a newer phone number).")
+        [],
+        max_length=15,
+        description="Fields to copy from the school's record onto the family held (e.g. a newer phone number).",
+    )
 
 
 class PossibleDuplicateOut(OutSchema):

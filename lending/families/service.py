@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -43,10 +43,12 @@ DECISIONS: dict[str, tuple[NominationStatus, frozenset[NominationStatus]]] = {
     "decline": (NS.declined, frozenset({NS.submitted, NS.waitlisted, NS.approved})),
 }
 
-FAMILY_SORTABLE = {"lead_name": Family.lead_name, "created_at": Family.created_at,
-                   "updated_at": Family.updated_at}
-NOMINATION_SORTABLE = {"submitted_at": Nomination.submitted_at, "status": Nomination.status,
-                       "urgency": Nomination.urgency}
+FAMILY_SORTABLE = {"lead_name": Family.lead_name, "created_at": Family.created_at, "updated_at": Family.updated_at}
+NOMINATION_SORTABLE = {
+    "submitted_at": Nomination.submitted_at,
+    "status": Nomination.status,
+    "urgency": Nomination.urgency,
+}
 
 
 class FamilyRepository(SQLAlchemyAsyncRepository[Family]):
@@ -95,19 +97,26 @@ class FamilyService:
             return []
         # A nomination staff merged in from a duplicate record grants nothing: a school never gains access to a
         # family through what it typed.
-        return [exists().where(Nomination.family_id == Family.id, Nomination.school_id == user.school_id,
-                               Nomination.merged_from_family_id.is_(None))]
+        return [
+            exists().where(
+                Nomination.family_id == Family.id,
+                Nomination.school_id == user.school_id,
+                Nomination.merged_from_family_id.is_(None),
+            )
+        ]
 
     async def get_family(self, family_id: int, user: User) -> Family:
-        family = (await self.session.scalars(
-            select(Family).where(Family.id == family_id, *self.visible_to(user)))).one_or_none()
+        family = (
+            await self.session.scalars(select(Family).where(Family.id == family_id, *self.visible_to(user)))
+        ).one_or_none()
         if family is None:
             # The same answer whether it does not exist or belongs to another school.
             raise NotFound(f"No family with id {family_id}.")
         return family
 
-    async def list_families(self, params: ListParams, user: User, *, q: str | None = None,
-                            postcode_district: str | None = None) -> tuple[list[Family], int]:
+    async def list_families(
+        self, params: ListParams, user: User, *, q: str | None = None, postcode_district: str | None = None
+    ) -> tuple[list[Family], int]:
         where = self.visible_to(user)
         if q:
             like = f"%{q.strip().lower()}%"
@@ -122,8 +131,9 @@ class FamilyService:
 
     # --- families ------------------------------------------------------------------------------------------
 
-    async def find_duplicate(self, phone: str | None, postcode: str, name: str, *, except_id: int | None = None,
-                             where: Sequence[Any] = ()) -> Family | None:
+    async def find_duplicate(
+        self, phone: str | None, postcode: str, name: str, *, except_id: int | None = None, where: Sequence[Any] = ()
+    ) -> Family | None:
         """The oldest family held (among `where`) with the same phone, or the same postcode and name."""
         match = [and_(Family.postcode == postcode, Family.name_key == name.strip().lower())]
         if phone:
@@ -148,15 +158,21 @@ class FamilyService:
         if data.school_age_children > data.children:
             raise Invalid.field("school_age_children", "cannot be more than children")
         actor_id, _ = actor_of(self.session)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         values = data.model_dump()
         imd, from_lookup = values.pop("imd_decile"), False
         if imd is None:
             imd = await self.imd_for(data.postcode)
             from_lookup = imd is not None
-        family = Family(**values, name_key=data.lead_name.lower(), postcode_district=postcode_district(data.postcode),
-                        imd_decile=imd, imd_from_lookup=from_lookup, consent_recorded_by_id=actor_id,
-                        consent_recorded_at=now)
+        family = Family(
+            **values,
+            name_key=data.lead_name.lower(),
+            postcode_district=postcode_district(data.postcode),
+            imd_decile=imd,
+            imd_from_lookup=from_lookup,
+            consent_recorded_by_id=actor_id,
+            consent_recorded_at=now,
+        )
         self.session.add(family)
         await self.session.flush()
         return family
@@ -165,8 +181,10 @@ class FamilyService:
         """Staff add a family directly; a likely duplicate is a 409 pointing at the one held."""
         existing = await self.find_duplicate(data.phone, data.postcode, data.lead_name)
         if existing is not None:
-            raise Conflict(f"This family looks like one already held (id {existing.id}): same phone, or same "
-                           "postcode and name.", existing_id=existing.id)
+            raise Conflict(
+                f"This family looks like one already held (id {existing.id}): same phone, or same postcode and name.",
+                existing_id=existing.id,
+            )
         return await self._new_family(data)
 
     async def update_family(self, family_id: int, user: User, changes: dict[str, Any]) -> Family:
@@ -183,14 +201,18 @@ class FamilyService:
             raise Invalid.field("school_age_children", "cannot be more than children")
         flag_as_duplicate_of: Family | None = None
         if "phone" in changes or "postcode" in changes or "lead_name" in changes:
-            identity = (changes.get("phone", family.phone), changes.get("postcode") or family.postcode or "",
-                        changes.get("lead_name") or family.lead_name)
+            identity = (
+                changes.get("phone", family.phone),
+                changes.get("postcode") or family.postcode or "",
+                changes.get("lead_name") or family.lead_name,
+            )
             # A school may be told only of a clash with a family it already sees; any other match is flagged for
             # staff and the edit is answered exactly as one that matched nothing.
             duplicate = await self.find_duplicate(*identity, except_id=family.id, where=self.visible_to(user))
             if duplicate is not None:
-                raise Conflict(f"That would make this family a duplicate of family {duplicate.id}.",
-                               existing_id=duplicate.id)
+                raise Conflict(
+                    f"That would make this family a duplicate of family {duplicate.id}.", existing_id=duplicate.id
+                )
             if is_school(user):
                 flag_as_duplicate_of = await self.find_duplicate(*identity, except_id=family.id)
         for key, value in changes.items():
@@ -211,33 +233,60 @@ class FamilyService:
         await self.session.flush()
         return family
 
-    async def _flag(self, family: Family, held: Family, nomination: Nomination | None, *,
-                    only_if_new_pair: bool = False) -> None:
+    async def _flag(
+        self, family: Family, held: Family, nomination: Nomination | None, *, only_if_new_pair: bool = False
+    ) -> None:
         """Hold `family` (a school's record) as a possible duplicate of `held`, for staff to merge or keep apart."""
         if only_if_new_pair:
-            pair = or_(and_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == held.id),
-                       and_(PossibleDuplicate.family_id == held.id, PossibleDuplicate.held_family_id == family.id))
+            pair = or_(
+                and_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == held.id),
+                and_(PossibleDuplicate.family_id == held.id, PossibleDuplicate.held_family_id == family.id),
+            )
             # Staff already have this pair in front of them, or decided to keep the two apart.
-            if await self.session.scalar(select(PossibleDuplicate.id).where(pair, PossibleDuplicate.status.in_(
-                    [DuplicateStatus.open.value, DuplicateStatus.kept_apart.value])).limit(1)) is not None:
+            if (
+                await self.session.scalar(
+                    select(PossibleDuplicate.id)
+                    .where(
+                        pair,
+                        PossibleDuplicate.status.in_([DuplicateStatus.open.value, DuplicateStatus.kept_apart.value]),
+                    )
+                    .limit(1)
+                )
+                is not None
+            ):
                 return
         actor_id, _ = actor_of(self.session)
-        self.session.add(PossibleDuplicate(
-            family_id=family.id, held_family_id=held.id, nomination_id=nomination.id if nomination else None,
-            matched_on=self._matched_on(held, family.phone), status=DuplicateStatus.open.value,
-            raised_by_id=actor_id))
+        self.session.add(
+            PossibleDuplicate(
+                family_id=family.id,
+                held_family_id=held.id,
+                nomination_id=nomination.id if nomination else None,
+                matched_on=self._matched_on(held, family.phone),
+                status=DuplicateStatus.open.value,
+                raised_by_id=actor_id,
+            )
+        )
 
     # --- nominations ---------------------------------------------------------------------------------------
 
     def score(self, nomination: Nomination, family: Family, now: datetime | None = None) -> tuple[int, list[Factor]]:
-        end = nomination.closed_at or now or datetime.now(timezone.utc)
+        end = nomination.closed_at or now or datetime.now(UTC)
         return priority(family, nomination.submitted_at, end, self.weights)
 
     def _event(self, nomination: Nomination, action: str, before: str | None, note: str = "") -> None:
         actor_id, label = actor_of(self.session)
-        self.session.add(NominationEvent(
-            nomination_id=nomination.id, occurred_at=datetime.now(timezone.utc), actor_id=actor_id,
-            actor_label=label, action=action, from_status=before, to_status=nomination.status, note=note))
+        self.session.add(
+            NominationEvent(
+                nomination_id=nomination.id,
+                occurred_at=datetime.now(UTC),
+                actor_id=actor_id,
+                actor_label=label,
+                action=action,
+                from_status=before,
+                to_status=nomination.status,
+                note=note,
+            )
+        )
 
     async def nominate(self, data: NominationIn, user: User) -> Scored:
         if data.laptops + data.tablets + data.sims == 0:
@@ -265,8 +314,10 @@ class FamilyService:
             if not is_school(user):
                 existing = await self.find_duplicate(*identity)
                 if existing is not None:
-                    raise Conflict(f"This family looks like one already held (id {existing.id}); nominate it by "
-                                   "family_id.", existing_id=existing.id)
+                    raise Conflict(
+                        f"This family looks like one already held (id {existing.id}); nominate it by family_id.",
+                        existing_id=existing.id,
+                    )
                 family = await self._new_family(data.family)
             elif (own := await self.find_duplicate(*identity, where=self.visible_to(user))) is not None:
                 # A family this school already sees: nothing is revealed by nominating it again.
@@ -278,18 +329,31 @@ class FamilyService:
                 family = await self._new_family(data.family)
         if family.erased_at is not None:
             raise Conflict(f"Family {family.id} has been erased; it cannot be nominated.")
-        open_one = await self.session.scalar(select(Nomination.id).where(
-            Nomination.family_id == family.id, Nomination.school_id == school_id,
-            Nomination.status.in_([s.value for s in OPEN])))
+        open_one = await self.session.scalar(
+            select(Nomination.id).where(
+                Nomination.family_id == family.id,
+                Nomination.school_id == school_id,
+                Nomination.status.in_([s.value for s in OPEN]),
+            )
+        )
         if open_one is not None:
-            raise Conflict(f"This school already has an open nomination for this family (id {open_one}).",
-                           existing_id=open_one)
+            raise Conflict(
+                f"This school already has an open nomination for this family (id {open_one}).", existing_id=open_one
+            )
         actor_id, _ = actor_of(self.session)
-        now = datetime.now(timezone.utc)
-        nomination = Nomination(family_id=family.id, school_id=school_id, laptops=data.laptops,
-                                tablets=data.tablets, sims=data.sims, reason=data.reason,
-                                urgency=data.urgency.value, status=NS.submitted.value, submitted_at=now,
-                                submitted_by_id=actor_id)
+        now = datetime.now(UTC)
+        nomination = Nomination(
+            family_id=family.id,
+            school_id=school_id,
+            laptops=data.laptops,
+            tablets=data.tablets,
+            sims=data.sims,
+            reason=data.reason,
+            urgency=data.urgency.value,
+            status=NS.submitted.value,
+            submitted_at=now,
+            submitted_by_id=actor_id,
+        )
         self.session.add(nomination)
         await self.session.flush()
         self._event(nomination, "submitted", None, data.reason)
@@ -303,26 +367,38 @@ class FamilyService:
         where = [Nomination.id == nomination_id]
         if is_school(user):
             where.append(Nomination.school_id == user.school_id)
-        row = (await self.session.execute(
-            select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where))).one_or_none()
+        row = (
+            await self.session.execute(
+                select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where)
+            )
+        ).one_or_none()
         if row is None:
             raise NotFound(f"No nomination with id {nomination_id}.")
         return row[0], row[1]
 
     async def timeline(self, nomination: Nomination) -> list[NominationEvent]:
-        return list((await self.session.scalars(select(NominationEvent).where(
-            NominationEvent.nomination_id == nomination.id).order_by(NominationEvent.occurred_at,
-                                                                     NominationEvent.id))).all())
+        return list(
+            (
+                await self.session.scalars(
+                    select(NominationEvent)
+                    .where(NominationEvent.nomination_id == nomination.id)
+                    .order_by(NominationEvent.occurred_at, NominationEvent.id)
+                )
+            ).all()
+        )
 
     async def decide(self, nomination_id: int, data: DecisionIn, user: User) -> Nomination:
-        nomination, family = await self.get_nomination(nomination_id, user)
+        nomination, _family = await self.get_nomination(nomination_id, user)
         to, allowed_from = DECISIONS[data.decision]
         current = NS(nomination.status)
         if current not in allowed_from:
             allowed = sorted(d for d, (_, froms) in DECISIONS.items() if current in froms)
-            raise Conflict(f"A {current.value} nomination cannot be given '{data.decision}'. Possible now: "
-                           f"{', '.join(allowed) or 'nothing'}.", allowed=allowed)
-        now = datetime.now(timezone.utc)
+            raise Conflict(
+                f"A {current.value} nomination cannot be given '{data.decision}'. Possible now: "
+                f"{', '.join(allowed) or 'nothing'}.",
+                allowed=allowed,
+            )
+        now = datetime.now(UTC)
         nomination.status = to.value
         nomination.decided_at = now
         if to is NS.declined:
@@ -332,11 +408,11 @@ class FamilyService:
         return nomination
 
     async def withdraw(self, nomination_id: int, note: str, user: User) -> Nomination:
-        nomination, family = await self.get_nomination(nomination_id, user)
+        nomination, _family = await self.get_nomination(nomination_id, user)
         current = NS(nomination.status)
         if current not in OPEN:
             raise Conflict(f"A {current.value} nomination cannot be withdrawn.")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         nomination.status, nomination.closed_at = NS.withdrawn.value, now
         self._event(nomination, "withdrawn", current.value, note)
         await self.session.flush()
@@ -345,12 +421,19 @@ class FamilyService:
     async def mark_fulfilled(self, nomination: Nomination, note: str = "") -> None:
         """Called by a loan that covers what the nomination asked for."""
         current = NS(nomination.status)
-        nomination.status, nomination.closed_at = NS.fulfilled.value, datetime.now(timezone.utc)
+        nomination.status, nomination.closed_at = NS.fulfilled.value, datetime.now(UTC)
         self._event(nomination, "fulfilled", current.value, note)
 
-    async def list_nominations(self, params: ListParams, user: User, *, statuses: Sequence[NominationStatus] = (),
-                               school_id: int | None = None, family_id: int | None = None,
-                               urgency: str | None = None) -> tuple[list[Scored], int]:
+    async def list_nominations(
+        self,
+        params: ListParams,
+        user: User,
+        *,
+        statuses: Sequence[NominationStatus] = (),
+        school_id: int | None = None,
+        family_id: int | None = None,
+        urgency: str | None = None,
+    ) -> tuple[list[Scored], int]:
         where: list[Any] = []
         if is_school(user):
             where.append(Nomination.school_id == user.school_id)
@@ -360,8 +443,11 @@ class FamilyService:
             where.append(Nomination.school_id == school_id)
         if family_id is not None:
             # A school knows a merged nomination by the record it submitted, never by the family it was merged into.
-            where.append(func.coalesce(Nomination.merged_from_family_id, Nomination.family_id) == family_id
-                         if is_school(user) else Nomination.family_id == family_id)
+            where.append(
+                func.coalesce(Nomination.merged_from_family_id, Nomination.family_id) == family_id
+                if is_school(user)
+                else Nomination.family_id == family_id
+            )
         if urgency:
             where.append(Nomination.urgency == urgency)
         stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where)
@@ -370,11 +456,13 @@ class FamilyService:
             if is_school(user):
                 raise Invalid.field("sort", "schools cannot sort by priority")
             # Priority moves with waiting time, so it is computed (by the one function) rather than stored.
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             rows = [Scored(n, *self.score(n, f, now)) for n, f in (await self.session.execute(stmt)).all()]
-            rows.sort(key=lambda s: (s.priority, -s.nomination.submitted_at.timestamp(), -s.nomination.id),
-                      reverse=sort.startswith("-"))
-            return rows[params.offset:params.offset + params.limit], len(rows)
+            rows.sort(
+                key=lambda s: (s.priority, -s.nomination.submitted_at.timestamp(), -s.nomination.id),
+                reverse=sort.startswith("-"),
+            )
+            return rows[params.offset : params.offset + params.limit], len(rows)
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         ordered = stmt.order_by(*order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id)
         page = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
@@ -382,14 +470,17 @@ class FamilyService:
 
     # --- possible duplicates ------------------------------------------------------------------------------
 
-    async def list_duplicates(self, params: ListParams, statuses: Sequence[DuplicateStatus] = ()
-                              ) -> tuple[list[DuplicatePair], int]:
+    async def list_duplicates(
+        self, params: ListParams, statuses: Sequence[DuplicateStatus] = ()
+    ) -> tuple[list[DuplicatePair], int]:
         held = aliased(Family)
-        stmt = (select(PossibleDuplicate, Family, held, Nomination)
-                .join(Family, Family.id == PossibleDuplicate.family_id)
-                .join(held, held.id == PossibleDuplicate.held_family_id)
-                .outerjoin(Nomination, Nomination.id == PossibleDuplicate.nomination_id)
-                .where(PossibleDuplicate.status.in_([s.value for s in statuses or [DuplicateStatus.open]])))
+        stmt = (
+            select(PossibleDuplicate, Family, held, Nomination)
+            .join(Family, Family.id == PossibleDuplicate.family_id)
+            .join(held, held.id == PossibleDuplicate.held_family_id)
+            .outerjoin(Nomination, Nomination.id == PossibleDuplicate.nomination_id)
+            .where(PossibleDuplicate.status.in_([s.value for s in statuses or [DuplicateStatus.open]]))
+        )
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         ordered = stmt.order_by(*order_by(params.sort, DUPLICATE_SORTABLE, "created_at"), PossibleDuplicate.id)
         rows = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
@@ -421,7 +512,7 @@ class FamilyService:
 
     async def keep_apart(self, duplicate_id: int) -> DuplicatePair:
         duplicate, _, _ = await self._open_pair(duplicate_id)
-        self._resolve(duplicate, DuplicateStatus.kept_apart, datetime.now(timezone.utc))
+        self._resolve(duplicate, DuplicateStatus.kept_apart, datetime.now(UTC))
         await self.session.flush()
         return await self._pair_of(duplicate)
 
@@ -435,7 +526,7 @@ class FamilyService:
         from lending.loans.models import IdempotencyKey, Loan
 
         duplicate, family, held = await self._open_pair(duplicate_id)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for name in data.take:
             setattr(held, name, getattr(family, name))
         if held.school_age_children > held.children:
@@ -450,31 +541,49 @@ class FamilyService:
             looked_up = await self.imd_for(held.postcode)
             held.imd_decile, held.imd_from_lookup = looked_up, looked_up is not None
 
-        moving = list((await self.session.scalars(
-            select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all())
-        open_here = {school: nid for nid, school in (await self.session.execute(
-            select(Nomination.id, Nomination.school_id).where(
-                Nomination.family_id == held.id, Nomination.status.in_([s.value for s in OPEN])))).all()}
-        clashes = [(n.id, open_here[n.school_id]) for n in moving
-                   if NS(n.status) in OPEN and n.school_id in open_here]
+        moving = list(
+            (
+                await self.session.scalars(
+                    select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id)
+                )
+            ).all()
+        )
+        open_here = {
+            school: nid
+            for nid, school in (
+                await self.session.execute(
+                    select(Nomination.id, Nomination.school_id).where(
+                        Nomination.family_id == held.id, Nomination.status.in_([s.value for s in OPEN])
+                    )
+                )
+            ).all()
+        }
+        clashes = [(n.id, open_here[n.school_id]) for n in moving if NS(n.status) in OPEN and n.school_id in open_here]
         if clashes:
             pairs = ", ".join(f"{a} and {b}" for a, b in clashes)
-            raise Conflict(f"The same school has an open nomination for both families (nominations {pairs}): "
-                           "decide or withdraw one first, then merge.",
-                           nomination_ids=[i for pair in clashes for i in pair])
+            raise Conflict(
+                f"The same school has an open nomination for both families (nominations {pairs}): "
+                "decide or withdraw one first, then merge.",
+                nomination_ids=[i for pair in clashes for i in pair],
+            )
         for nomination in moving:
             nomination.family_id = held.id
             nomination.merged_from_family_id = nomination.merged_from_family_id or family.id
         for loan in await self.session.scalars(select(Loan).where(Loan.family_id == family.id)):
             loan.family_id = held.id
         # Stored answers follow their family, so that erasing it later forgets them too (bookkeeping, unaudited).
-        await self.session.execute(update(IdempotencyKey).where(IdempotencyKey.family_id == family.id)
-                                   .values(family_id=held.id))
+        await self.session.execute(
+            update(IdempotencyKey).where(IdempotencyKey.family_id == family.id).values(family_id=held.id)
+        )
         for earlier in await self.session.scalars(select(Family).where(Family.merged_into_id == family.id)):
             earlier.merged_into_id = held.id
-        for other in await self.session.scalars(select(PossibleDuplicate).where(
-                PossibleDuplicate.id != duplicate.id, PossibleDuplicate.status == DuplicateStatus.open.value,
-                or_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id))):
+        for other in await self.session.scalars(
+            select(PossibleDuplicate).where(
+                PossibleDuplicate.id != duplicate.id,
+                PossibleDuplicate.status == DuplicateStatus.open.value,
+                or_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id),
+            )
+        ):
             # Any other pair with the school's record now concerns the family held (or is settled by this merge).
             ends = [held.id if end == family.id else end for end in (other.family_id, other.held_family_id)]
             if ends[0] == ends[1]:
@@ -499,16 +608,32 @@ class FamilyService:
 
     async def _held_about(self, family: Family) -> tuple[list[Nomination], list[NominationEvent], list[int]]:
         """The family's nominations, their timelines, and the school records merged into it."""
-        nominations = list((await self.session.scalars(
-            select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id))).all())
-        events = list((await self.session.scalars(select(NominationEvent).where(
-            NominationEvent.nomination_id.in_([n.id for n in nominations])).order_by(
-            NominationEvent.occurred_at, NominationEvent.id))).all()) if nominations else []
+        nominations = list(
+            (
+                await self.session.scalars(
+                    select(Nomination).where(Nomination.family_id == family.id).order_by(Nomination.id)
+                )
+            ).all()
+        )
+        events = (
+            list(
+                (
+                    await self.session.scalars(
+                        select(NominationEvent)
+                        .where(NominationEvent.nomination_id.in_([n.id for n in nominations]))
+                        .order_by(NominationEvent.occurred_at, NominationEvent.id)
+                    )
+                ).all()
+            )
+            if nominations
+            else []
+        )
         merged = list((await self.session.scalars(select(Family.id).where(Family.merged_into_id == family.id))).all())
         return nominations, events, merged
 
-    async def subject_access(self, family_id: int, user: User,
-                             extra_sections: Sequence[Callable[[Family], Any]] = ()) -> dict[str, Any]:
+    async def subject_access(
+        self, family_id: int, user: User, extra_sections: Sequence[Callable[[Family], Any]] = ()
+    ) -> dict[str, Any]:
         """Everything held about a family, as plain JSON."""
         from lending.loans.service import family_loan_entities
 
@@ -516,30 +641,45 @@ class FamilyService:
         nominations, events, merged = await self._held_about(family)
         out_nominations = []
         for nomination in nominations:
-            out_nominations.append({
-                **{c: json_safe(getattr(nomination, c)) for c in nomination.__table__.columns.keys()},
-                "timeline": [{c: json_safe(getattr(e, c)) for c in e.__table__.columns.keys()}
-                             for e in events if e.nomination_id == nomination.id],
-            })
-        entities = {"family": [family.id, *merged], "nomination": [n.id for n in nominations],
-                    "nomination_event": [e.id for e in events],
-                    **await family_loan_entities(self.session, family.id)}
-        about = [and_(AuditEntry.entity_type == kind, AuditEntry.entity_id.in_([str(i) for i in ids]))
-                 for kind, ids in entities.items() if ids]
+            out_nominations.append(
+                {
+                    **{c: json_safe(getattr(nomination, c)) for c in nomination.__table__.columns},
+                    "timeline": [
+                        {c: json_safe(getattr(e, c)) for c in e.__table__.columns}
+                        for e in events
+                        if e.nomination_id == nomination.id
+                    ],
+                }
+            )
+        entities = {
+            "family": [family.id, *merged],
+            "nomination": [n.id for n in nominations],
+            "nomination_event": [e.id for e in events],
+            **await family_loan_entities(self.session, family.id),
+        }
+        about = [
+            and_(AuditEntry.entity_type == kind, AuditEntry.entity_id.in_([str(i) for i in ids]))
+            for kind, ids in entities.items()
+            if ids
+        ]
         audit = (await self.session.scalars(select(AuditEntry).where(or_(*about)).order_by(AuditEntry.id))).all()
         document: dict[str, Any] = {
-            "exported_at": datetime.now(timezone.utc).isoformat(),
+            "exported_at": datetime.now(UTC).isoformat(),
             "family": json_safe(FamilyOut.model_validate(family).model_dump()),
             "nominations": out_nominations,
-            "audit": [{c: json_safe(getattr(a, c)) for c in ("occurred_at", "actor_label", "action", "entity_type",
-                                                              "entity_id", "before", "after")} for a in audit],
+            "audit": [
+                {
+                    c: json_safe(getattr(a, c))
+                    for c in ("occurred_at", "actor_label", "action", "entity_type", "entity_id", "before", "after")
+                }
+                for a in audit
+            ],
         }
         for section in extra_sections:
             document.update(await section(family))
         return document
 
-    async def erase(self, family_id: int, user: User, *, has_active_loan: Callable[[int], Any] | None = None
-                    ) -> Family:
+    async def erase(self, family_id: int, user: User, *, has_active_loan: Callable[[int], Any] | None = None) -> Family:
         """Replace personal data with anonymised values everywhere it went; keep what reports count.
 
         The family's fields, its nominations' reasons and timeline notes, its loans' notes, signatures and signed
@@ -555,7 +695,7 @@ class FamilyService:
             raise Conflict(f"Family {family_id} was already erased on {family.erased_at:%Y-%m-%d}.")
         if has_active_loan is not None and await has_active_loan(family.id):
             raise Conflict(f"Family {family_id} has a device on loan: end the loan before erasing.")
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         # What was held, to find its copies in the audit rows once the records themselves are blank.
         personal = {getattr(family, name) for name in (*FAMILY_PERSONAL, "name_key")}
         personal.update(word for word in (family.lead_name or "").split() if len(word) >= 3)
@@ -569,21 +709,43 @@ class FamilyService:
         self._anonymise(family, f"Erased family {family.id}", now)
         loans = await erase_family_loans(self.session, family.id, now)
         personal |= loans.values
-        duplicates = list((await self.session.scalars(select(PossibleDuplicate).where(or_(
-            PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id)))).all())
+        duplicates = list(
+            (
+                await self.session.scalars(
+                    select(PossibleDuplicate).where(
+                        or_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id)
+                    )
+                )
+            ).all()
+        )
         for duplicate in duplicates:
             if duplicate.status == DuplicateStatus.open.value:
                 self._resolve(duplicate, DuplicateStatus.superseded, now)
         await self.session.flush()
-        scrubbed = await scrub_audit(self.session, {
-            "family": [family.id, *merged], "nomination": [n.id for n in nominations],
-            "nomination_event": [e.id for e in events], "possible_duplicate": [d.id for d in duplicates],
-            **loans.entities,
-        }, {p for p in personal if isinstance(p, str)})
-        await record(self.session, action="erase", entity_type="family", entity_id=family.id, after={
-            "nominations": len(nominations), "loans": len(loans.entities.get("loan", [])),
-            "agreements_withdrawn": loans.agreements_withdrawn,
-            "stored_answers_forgotten": loans.stored_answers_forgotten, "audit_entries_scrubbed": scrubbed})
+        scrubbed = await scrub_audit(
+            self.session,
+            {
+                "family": [family.id, *merged],
+                "nomination": [n.id for n in nominations],
+                "nomination_event": [e.id for e in events],
+                "possible_duplicate": [d.id for d in duplicates],
+                **loans.entities,
+            },
+            {p for p in personal if isinstance(p, str)},
+        )
+        await record(
+            self.session,
+            action="erase",
+            entity_type="family",
+            entity_id=family.id,
+            after={
+                "nominations": len(nominations),
+                "loans": len(loans.entities.get("loan", [])),
+                "agreements_withdrawn": loans.agreements_withdrawn,
+                "stored_answers_forgotten": loans.stored_answers_forgotten,
+                "audit_entries_scrubbed": scrubbed,
+            },
+        )
         return family
 
     async def stale_families(self, older_than_months: int, now: datetime | None = None) -> list[Family]:
@@ -594,33 +756,57 @@ class FamilyService:
         """
         from lending.loans.models import Loan, LoanStatus
 
-        cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=round(older_than_months * 30.44))
-        recent_step = exists().where(NominationEvent.nomination_id == Nomination.id,
-                                     Nomination.family_id == Family.id, NominationEvent.occurred_at >= cutoff)
-        waiting = exists().where(Nomination.family_id == Family.id,
-                                 Nomination.status.in_([s.value for s in OPEN]))
-        recent_loan = exists().where(Loan.family_id == Family.id, or_(
-            Loan.status == LoanStatus.active.value, Loan.issued_at >= cutoff, Loan.closed_at >= cutoff))
-        return list((await self.session.scalars(select(Family).where(
-            Family.erased_at.is_(None), Family.updated_at < cutoff, ~recent_step, ~waiting, ~recent_loan,
-        ).order_by(Family.id))).all())
+        cutoff = (now or datetime.now(UTC)) - timedelta(days=round(older_than_months * 30.44))
+        recent_step = exists().where(
+            NominationEvent.nomination_id == Nomination.id,
+            Nomination.family_id == Family.id,
+            NominationEvent.occurred_at >= cutoff,
+        )
+        waiting = exists().where(Nomination.family_id == Family.id, Nomination.status.in_([s.value for s in OPEN]))
+        recent_loan = exists().where(
+            Loan.family_id == Family.id,
+            or_(Loan.status == LoanStatus.active.value, Loan.issued_at >= cutoff, Loan.closed_at >= cutoff),
+        )
+        return list(
+            (
+                await self.session.scalars(
+                    select(Family)
+                    .where(
+                        Family.erased_at.is_(None),
+                        Family.updated_at < cutoff,
+                        ~recent_step,
+                        ~waiting,
+                        ~recent_loan,
+                    )
+                    .order_by(Family.id)
+                )
+            ).all()
+        )
 
     # --- IMD reference data --------------------------------------------------------------------------------
 
     async def load_imd(self, rows: Sequence[tuple[str, int, str | None]]) -> int:
         """Insert or replace postcode → decile rows (already validated)."""
         insert = upsert_insert(self.session)
-        now = datetime.now(timezone.utc)
-        values = [{"postcode": p, "imd_decile": d, "lsoa": lsoa, "created_at": now, "updated_at": now}
-                  for p, d, lsoa in rows]
+        now = datetime.now(UTC)
+        values = [
+            {"postcode": p, "imd_decile": d, "lsoa": lsoa, "created_at": now, "updated_at": now} for p, d, lsoa in rows
+        ]
         if values:
             stmt = insert(ImdPostcode).values(values)
-            stmt = stmt.on_conflict_do_update(index_elements=["postcode"], set_={
-                "imd_decile": stmt.excluded.imd_decile, "lsoa": stmt.excluded.lsoa, "updated_at": now})
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["postcode"],
+                set_={"imd_decile": stmt.excluded.imd_decile, "lsoa": stmt.excluded.lsoa, "updated_at": now},
+            )
             await self.session.execute(stmt)
             # A bulk upsert passes the ORM by, so it is audited explicitly, as one entry per batch.
-            await record(self.session, action="import", entity_type="imd_postcode", entity_id="*",
-                         after={"rows": len(values), "first": values[0]["postcode"], "last": values[-1]["postcode"]})
+            await record(
+                self.session,
+                action="import",
+                entity_type="imd_postcode",
+                entity_id="*",
+                after={"rows": len(values), "first": values[0]["postcode"], "last": values[-1]["postcode"]},
+            )
         return len(values)
 
 
@@ -639,8 +825,10 @@ async def checkpoint_wal(engine: AsyncEngine) -> None:
         busy, *_ = await cursor.fetchone()
         await cursor.close()
     if busy:
-        log.warning("The write-ahead log could not be truncated yet (a reader is still open); the next checkpoint "
-                    "will fold the erasure into the database file.")
+        log.warning(
+            "The write-ahead log could not be truncated yet (a reader is still open); the next checkpoint "
+            "will fold the erasure into the database file."
+        )
 
 
 def require_school_scope(user: User) -> None:

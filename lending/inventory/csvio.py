@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any, BinaryIO
 
 import anyio
-
 from pydantic import ValidationError
 
 from lending.core.csv import csv_text, restore
@@ -26,13 +25,40 @@ from lending.inventory.service import InventoryService, NewAsset, derive_expiry,
 from lending.inventory.tags import BadTag, parse_tag
 
 ASSET_COLUMNS = [
-    "make", "model", "serial_number", "cpu", "ram_gb", "storage_gb", "storage_type", "os", "battery_health_pct",
-    "condition_grade", "charger_included", "charger_safety_test_on", "imei", "iccid", "network", "msisdn",
-    "data_allowance_gb", "plan_months", "activated_on", "expires_on", "voucher_code",
+    "make",
+    "model",
+    "serial_number",
+    "cpu",
+    "ram_gb",
+    "storage_gb",
+    "storage_type",
+    "os",
+    "battery_health_pct",
+    "condition_grade",
+    "charger_included",
+    "charger_safety_test_on",
+    "imei",
+    "iccid",
+    "network",
+    "msisdn",
+    "data_allowance_gb",
+    "plan_months",
+    "activated_on",
+    "expires_on",
+    "voucher_code",
 ]
 WIPE_COLUMNS = ["wipe_method", "wipe_performed_on", "wipe_performed_by", "wipe_certificate_reference"]
-COLUMNS = ["tag", "kind", "status", "centre", *ASSET_COLUMNS, "retired_reason", "weee_reference", *WIPE_COLUMNS,
-           "notes"]
+COLUMNS = [
+    "tag",
+    "kind",
+    "status",
+    "centre",
+    *ASSET_COLUMNS,
+    "retired_reason",
+    "weee_reference",
+    *WIPE_COLUMNS,
+    "notes",
+]
 # The longest any column may be (notes); columns the asset schema does not check have their own.
 MAX_CELL = 2000
 CELL_LIMITS = {"weee_reference": 100, "tag": 40, "status": 40, "centre": 200, "retired_reason": 40}
@@ -49,12 +75,23 @@ async def export_assets(inventory: InventoryService, assets: list[Asset], *, inc
     rows = []
     for asset in assets:
         row = {name: getattr(asset, name) for name in ASSET_COLUMNS if name in columns}
-        row.update(tag=asset.tag, kind=asset.kind, status=asset.status, centre=centres.get(asset.centre_id, ""),
-                   retired_reason=asset.retired_reason, weee_reference=asset.weee_reference, notes=asset.notes)
+        row.update(
+            tag=asset.tag,
+            kind=asset.kind,
+            status=asset.status,
+            centre=centres.get(asset.centre_id, ""),
+            retired_reason=asset.retired_reason,
+            weee_reference=asset.weee_reference,
+            notes=asset.notes,
+        )
         last = current_wipes.get(asset.id)
         if last is not None:
-            row.update(wipe_method=last.method, wipe_performed_on=last.performed_on,
-                       wipe_performed_by=last.performed_by, wipe_certificate_reference=last.certificate_reference)
+            row.update(
+                wipe_method=last.method,
+                wipe_performed_on=last.performed_on,
+                wipe_performed_by=last.performed_by,
+                wipe_certificate_reference=last.certificate_reference,
+            )
         rows.append(row)
     return csv_text(columns, rows)
 
@@ -70,8 +107,12 @@ class ParsedRow:
 
 
 def _pydantic_errors(exc: ValidationError, row: int) -> list[ImportRowError]:
-    return [ImportRowError(row=row, field=dotted_path(tuple(e["loc"])) or "row",
-                           message=e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+    return [
+        ImportRowError(
+            row=row, field=dotted_path(tuple(e["loc"])) or "row", message=e["msg"].removeprefix("Value error, ")
+        )
+        for e in exc.errors()
+    ]
 
 
 # Rows are read, parsed and validated a chunk at a time in a worker thread, and written a chunk at a time, so that
@@ -132,8 +173,9 @@ class _Rows:
                 return _Chunk(self.count, parsed, errors, last=False)
         return _Chunk(self.count, parsed, errors, last=True)
 
-    async def chunks(self, size: int, centres: dict[str, Any], centre_id: int | None,
-                     came_in: date | None) -> AsyncIterator[_Chunk]:
+    async def chunks(
+        self, size: int, centres: dict[str, Any], centre_id: int | None, came_in: date | None
+    ) -> AsyncIterator[_Chunk]:
         """The rows after the header, `size` at a time, parsed and checked on their own in a worker thread."""
         while True:
             try:
@@ -147,8 +189,7 @@ class _Rows:
 
 def _unreadable(row: int, exc: Exception) -> Invalid:
     why = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else f"not readable as CSV ({exc})"
-    return Invalid(f"The file is {why} at row {row}; nothing was imported.",
-                   errors=[FieldError("body", why, row=row)])
+    return Invalid(f"The file is {why} at row {row}; nothing was imported.", errors=[FieldError("body", why, row=row)])
 
 
 def _unique_keys(item: NewAsset) -> list[tuple[str, Any]]:
@@ -163,9 +204,16 @@ def _unique_keys(item: NewAsset) -> list[tuple[str, Any]]:
     return keys
 
 
-async def import_assets(inventory: InventoryService, source: BinaryIO, *, dry_run: bool, centre_id: int | None,
-                        donor_id: int | None, received_on: date | None = None,
-                        progress: Callable[[str, int], None] | None = None) -> ImportReport:
+async def import_assets(
+    inventory: InventoryService,
+    source: BinaryIO,
+    *,
+    dry_run: bool,
+    centre_id: int | None,
+    donor_id: int | None,
+    received_on: date | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> ImportReport:
     """Validate every row, then (unless a dry run) create them all in the caller's transaction or none at all.
 
     `source` is a seekable binary file: it is read twice, once to check every row (reads only, so on SQLite
@@ -173,21 +221,38 @@ async def import_assets(inventory: InventoryService, source: BinaryIO, *, dry_ru
     """
     rows = _Rows(source)
     try:
-        return await _import(inventory, rows, dry_run=dry_run, centre_id=centre_id, donor_id=donor_id,
-                             received_on=received_on, progress=progress)
+        return await _import(
+            inventory,
+            rows,
+            dry_run=dry_run,
+            centre_id=centre_id,
+            donor_id=donor_id,
+            received_on=received_on,
+            progress=progress,
+        )
     finally:
         rows.close()
 
 
-async def _import(inventory: InventoryService, rows: _Rows, *, dry_run: bool, centre_id: int | None,
-                  donor_id: int | None, received_on: date | None,
-                  progress: Callable[[str, int], None] | None) -> ImportReport:
+async def _import(
+    inventory: InventoryService,
+    rows: _Rows,
+    *,
+    dry_run: bool,
+    centre_id: int | None,
+    donor_id: int | None,
+    received_on: date | None,
+    progress: Callable[[str, int], None] | None,
+) -> ImportReport:
     header = await anyio.to_thread.run_sync(rows.open)
     errors: list[ImportRowError] = []
     if "kind" not in header:
         errors.append(ImportRowError(row=1, field="kind", message="the header has no 'kind' column"))
-    errors += [ImportRowError(row=1, field=_shown(h) or "(blank)", message="unknown column") for h in header
-               if h not in COLUMNS]
+    errors += [
+        ImportRowError(row=1, field=_shown(h) or "(blank)", message="unknown column")
+        for h in header
+        if h not in COLUMNS
+    ]
     if errors:
         return _refuse(errors, 0, dry_run)
     came_in = None
@@ -251,8 +316,9 @@ async def _import(inventory: InventoryService, rows: _Rows, *, dry_run: bool, ce
     session = inventory.session
     donation_id = None
     if donor_id is not None:
-        donation = Donation(donor_id=donor_id, centre_id=centre_id, received_on=received_on or date.today(),
-                            notes="Imported from CSV")
+        donation = Donation(
+            donor_id=donor_id, centre_id=centre_id, received_on=received_on or date.today(), notes="Imported from CSV"
+        )
         session.add(donation)
         await session.flush()
         donation_id = donation.id
@@ -262,14 +328,18 @@ async def _import(inventory: InventoryService, rows: _Rows, *, dry_run: bool, ce
         if chunk.errors:  # the file changed under us: checked rows must write exactly as checked
             raise Invalid.of([FieldError(e.field, e.message, row=e.row) for e in chunk.errors])
         parsed = chunk.parsed
-        assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id,
-                                               donation_id=donation_id)
+        assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id, donation_id=donation_id)
         for p, asset in zip(parsed, assets, strict=True):
             if p.wipe is not None:
                 await inventory.record_wipe(asset.tag, p.wipe, references_checked=True)
             if p.status is not Status.received:
-                lifecycle.admit(asset, p.status, wiped=p.wipe is not None, retired_reason=p.retired_reason,
-                                weee_reference=p.weee_reference)
+                lifecycle.admit(
+                    asset,
+                    p.status,
+                    wiped=p.wipe is not None,
+                    retired_reason=p.retired_reason,
+                    weee_reference=p.weee_reference,
+                )
         await session.flush()
         created += [a.tag for a in assets]
         session.expunge_all()
@@ -292,8 +362,9 @@ def _cell_errors(row: int, cells: dict[str, str]) -> list[ImportRowError]:
         if "\x00" in value:
             errors.append(ImportRowError(row=row, field=_shown(name), message="must not contain NUL characters"))
         elif len(value) > limit:
-            errors.append(ImportRowError(row=row, field=_shown(name),
-                                         message=f"longer than {limit} characters ({len(value):,})"))
+            errors.append(
+                ImportRowError(row=row, field=_shown(name), message=f"longer than {limit} characters ({len(value):,})")
+            )
     return errors
 
 
@@ -307,8 +378,9 @@ def _refuse(errors: list[ImportRowError], rows: int, dry_run: bool) -> ImportRep
     )
 
 
-async def _certificate_clashes(inventory: InventoryService, parsed: list[ParsedRow], first: dict[str, int]
-                               ) -> list[ImportRowError]:
+async def _certificate_clashes(
+    inventory: InventoryService, parsed: list[ParsedRow], first: dict[str, int]
+) -> list[ImportRowError]:
     """A wipe certificate covers one device: a reference given twice in the file, or already held, is refused.
 
     `first` carries the row of each reference seen in earlier chunks of the same file.
@@ -320,21 +392,30 @@ async def _certificate_clashes(inventory: InventoryService, parsed: list[ParsedR
         if not reference:
             continue
         if reference.lower() in first:
-            errors.append(ImportRowError(row=p.row, field="wipe_certificate_reference",
-                                         message=f"repeats row {first[reference.lower()]}"))
+            errors.append(
+                ImportRowError(
+                    row=p.row, field="wipe_certificate_reference", message=f"repeats row {first[reference.lower()]}"
+                )
+            )
         seen_here.append(reference)
         first.setdefault(reference.lower(), p.row)
     held = await inventory.certificate_holders(seen_here)
     for p in parsed:
         reference = p.wipe.certificate_reference if p.wipe else None
         if reference and reference.lower() in held:
-            errors.append(ImportRowError(row=p.row, field="wipe_certificate_reference",
-                                         message=f"already recorded for {held[reference.lower()][1]}"))
+            errors.append(
+                ImportRowError(
+                    row=p.row,
+                    field="wipe_certificate_reference",
+                    message=f"already recorded for {held[reference.lower()][1]}",
+                )
+            )
     return errors
 
 
-def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default_centre: int | None,
-               came_in: date | None = None) -> tuple[list[ImportRowError], ParsedRow | None]:
+def _parse_row(
+    row: int, cells: dict[str, str], centres: dict[str, Any], default_centre: int | None, came_in: date | None = None
+) -> tuple[list[ImportRowError], ParsedRow | None]:
     errors: list[ImportRowError] = []
     values = {name: cells.get(name) or None for name in [*ASSET_COLUMNS, "kind", "notes"]}
     try:
@@ -343,8 +424,9 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
         return _pydantic_errors(exc, row), None
     data = item.model_dump()
     derive_expiry(data)
-    errors += [ImportRowError(row=row, field=e.field, message=e.message)
-               for e in kind_rule_errors(AssetKind(item.kind), data)]
+    errors += [
+        ImportRowError(row=row, field=e.field, message=e.message) for e in kind_rule_errors(AssetKind(item.kind), data)
+    ]
 
     tag = None
     if cells.get("tag"):
@@ -372,23 +454,30 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
         try:
             retired_reason = RetirementReason(cells["retired_reason"])
         except ValueError:
-            errors.append(ImportRowError(row=row, field="retired_reason",
-                                         message="choose recycled, parts or beyond_repair"))
+            errors.append(
+                ImportRowError(row=row, field="retired_reason", message="choose recycled, parts or beyond_repair")
+            )
     wipe = None
     wipe_given = any(cells.get(c) for c in WIPE_COLUMNS)
     if wipe_given:
         try:
-            wipe = WipeIn.model_validate({
-                "method": cells.get("wipe_method") or None, "performed_on": cells.get("wipe_performed_on") or None,
-                "performed_by": cells.get("wipe_performed_by") or None,
-                "certificate_reference": cells.get("wipe_certificate_reference") or None,
-            })
+            wipe = WipeIn.model_validate(
+                {
+                    "method": cells.get("wipe_method") or None,
+                    "performed_on": cells.get("wipe_performed_on") or None,
+                    "performed_by": cells.get("wipe_performed_by") or None,
+                    "certificate_reference": cells.get("wipe_certificate_reference") or None,
+                }
+            )
         except ValidationError as exc:
-            errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
-                       for e in _pydantic_errors(exc, row)]
+            errors += [
+                ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message) for e in _pydantic_errors(exc, row)
+            ]
         else:
-            errors += [ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
-                       for e in wipe_rule_errors(wipe, AssetKind(item.kind), came_in=came_in)]
+            errors += [
+                ImportRowError(row=row, field=f"wipe_{e.field}", message=e.message)
+                for e in wipe_rule_errors(wipe, AssetKind(item.kind), came_in=came_in)
+            ]
     # The lifecycle's own guards decide whether the row may start in its status. A wipe given but refused above is
     # already named there; the status is not blamed for it a second time.
     probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
@@ -401,6 +490,11 @@ def _parse_row(row: int, cells: dict[str, str], centres: dict[str, Any], default
         return errors, None
     # Without a donation's date, the file's wipe stands for the wipe since the asset came in: it came in by then.
     intake_on = came_in or (wipe.performed_on if wipe else None)
-    return [], ParsedRow(row=row, item=NewAsset(data, str(row), tag, intake_on), status=status,
-                         retired_reason=retired_reason,
-                         weee_reference=cells.get("weee_reference") or None, wipe=wipe)
+    return [], ParsedRow(
+        row=row,
+        item=NewAsset(data, str(row), tag, intake_on),
+        status=status,
+        retired_reason=retired_reason,
+        weee_reference=cells.get("weee_reference") or None,
+        wipe=wipe,
+    )

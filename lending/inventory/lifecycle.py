@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from lending.core.errors import Conflict, Invalid
 
@@ -70,8 +70,9 @@ def needs_wipe(asset: Asset) -> bool:
     return AssetKind(asset.kind) in HOLDS_DATA
 
 
-def _guard(asset: Asset, to: Status, *, wiped_since_intake: bool, retired_reason: RetirementReason | None,
-           today: date | None) -> None:
+def _guard(
+    asset: Asset, to: Status, *, wiped_since_intake: bool, retired_reason: RetirementReason | None, today: date | None
+) -> None:
     """Conditions on entering `to`, whether by a transition or as an imported asset's first status."""
     if to is S.ready:
         if needs_wipe(asset) and not wiped_since_intake:
@@ -86,9 +87,17 @@ def _guard(asset: Asset, to: Status, *, wiped_since_intake: bool, retired_reason
         raise Invalid.field("retired_reason", "required to retire an asset: recycled, parts or beyond_repair")
 
 
-def transition(asset: Asset, to: Status, *, reason: str | None = None, via_loan: bool = False,
-               wiped_since_intake: bool = False, retired_reason: RetirementReason | None = None,
-               weee_reference: str | None = None, today: date | None = None) -> Change:
+def transition(
+    asset: Asset,
+    to: Status,
+    *,
+    reason: str | None = None,
+    via_loan: bool = False,
+    wiped_since_intake: bool = False,
+    retired_reason: RetirementReason | None = None,
+    weee_reference: str | None = None,
+    today: date | None = None,
+) -> Change:
     """Move `asset` to `to` or raise: Conflict for a forbidden move or an unmet guard, Invalid for missing input.
 
     The caller records the change in the asset's history (see InventoryService).
@@ -111,7 +120,7 @@ def transition(asset: Asset, to: Status, *, reason: str | None = None, via_loan:
     except Conflict as exc:
         exc.extra.setdefault("allowed", allowed_moves(current))
         raise
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     asset.status = to.value
     asset.status_changed_at = now
     if to is S.retired:
@@ -126,8 +135,14 @@ def transition(asset: Asset, to: Status, *, reason: str | None = None, via_loan:
 IMPORTABLE = frozenset(Status) - LOAN_ONLY
 
 
-def admit(asset: Asset, status: Status, *, wiped: bool, retired_reason: RetirementReason | None = None,
-          weee_reference: str | None = None) -> None:
+def admit(
+    asset: Asset,
+    status: Status,
+    *,
+    wiped: bool,
+    retired_reason: RetirementReason | None = None,
+    weee_reference: str | None = None,
+) -> None:
     """Give a new (imported) asset its first status, under the same guards as a transition into it."""
     if status not in IMPORTABLE:
         raise Invalid.field("status", f"'{status.value}' is reached only through a loan; import it as it is now")

@@ -147,8 +147,9 @@ class Asset(Base):
     __table_args__ = (
         # Serial numbers are unique per make, whatever case the make or the serial was typed in.
         UniqueConstraint("make_key", "serial_key", name="uq_asset_make_serial"),
-        CheckConstraint("battery_health_pct IS NULL OR (battery_health_pct BETWEEN 0 AND 100)",
-                        name="battery_health_range"),
+        CheckConstraint(
+            "battery_health_pct IS NULL OR (battery_health_pct BETWEEN 0 AND 100)", name="battery_health_range"
+        ),
         CheckConstraint(
             "status IN ('received', 'in_refurbishment', 'ready', 'on_loan', 'returned', 'repair', 'retired', "
             "'lost', 'stolen', 'gifted')",
@@ -218,8 +219,9 @@ class WipeCertificate(Base):
     performed_on: Mapped[date] = mapped_column(Date)
     performed_by: Mapped[str] = mapped_column(String(200))
     certificate_reference: Mapped[str | None] = mapped_column(String(200))
-    certificate_key: Mapped[str | None] = mapped_column(String(200), Computed("lower(certificate_reference)",
-                                                                               persisted=True))
+    certificate_key: Mapped[str | None] = mapped_column(
+        String(200), Computed("lower(certificate_reference)", persisted=True)
+    )
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))

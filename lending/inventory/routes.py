@@ -64,19 +64,29 @@ async def provide_asset_filters(
     status: str | None = Parameter(default=None, description="Comma-separated statuses."),
     centre_id: IdQuery = None,
     donation_id: IdQuery = None,
-    q: str | None = Parameter(default=None, max_length=100,
-                              description="Matches tag, serial, make, model, ICCID, MSISDN, IMEI."),
+    q: str | None = Parameter(
+        default=None, max_length=100, description="Matches tag, serial, make, model, ICCID, MSISDN, IMEI."
+    ),
     sim_expiring_within_days: int | None = Parameter(default=None, ge=0, le=3660),
 ) -> AssetFilters:
-    return AssetFilters(kinds=comma_list(kind, AssetKind, "kind"), statuses=comma_list(status, Status, "status"),
-                        centre_id=centre_id, donation_id=donation_id, q=q,
-                        sim_expiring_within_days=sim_expiring_within_days)
+    return AssetFilters(
+        kinds=comma_list(kind, AssetKind, "kind"),
+        statuses=comma_list(status, Status, "status"),
+        centre_id=centre_id,
+        donation_id=donation_id,
+        q=q,
+        sim_expiring_within_days=sim_expiring_within_days,
+    )
 
 
 def present_donation(donation: Donation, assets: list[Asset]) -> DonationStaffDetail:
     """Donations are staff business, so their assets are shown with voucher codes."""
-    return DonationStaffDetail.model_validate({**DonationOut.model_validate(donation).model_dump(),
-                                               "assets": [AssetStaffOut.model_validate(a) for a in assets]})
+    return DonationStaffDetail.model_validate(
+        {
+            **DonationOut.model_validate(donation).model_dump(),
+            "assets": [AssetStaffOut.model_validate(a) for a in assets],
+        }
+    )
 
 
 class DonorController(Controller):
@@ -86,8 +96,12 @@ class DonorController(Controller):
     dependencies = {"inventory": Provide(provide_inventory)}
 
     @get("/", summary="List donors (search by name with q)")
-    async def list_donors(self, inventory: InventoryService, list_params: ListParams,
-                          q: str | None = Parameter(default=None, max_length=200)) -> OffsetPagination[DonorOut]:
+    async def list_donors(
+        self,
+        inventory: InventoryService,
+        list_params: ListParams,
+        q: str | None = Parameter(default=None, max_length=200),
+    ) -> OffsetPagination[DonorOut]:
         donors, total = await inventory.list_donors(list_params, q=q)
         return page([DonorOut.model_validate(d) for d in donors], total, list_params)
 
@@ -116,9 +130,9 @@ class DonationController(Controller):
         return present_donation(*await inventory.create_donation(data))
 
     @get("/", summary="List donations")
-    async def list_donations(self, inventory: InventoryService, list_params: ListParams,
-                             donor_id: IdQuery = None, centre_id: IdQuery = None
-                             ) -> OffsetPagination[DonationOut]:
+    async def list_donations(
+        self, inventory: InventoryService, list_params: ListParams, donor_id: IdQuery = None, centre_id: IdQuery = None
+    ) -> OffsetPagination[DonationOut]:
         items, total = await inventory.list_donations(list_params, donor_id=donor_id, centre_id=centre_id)
         return page([DonationOut.model_validate(d) for d in items], total, list_params)
 
@@ -134,33 +148,47 @@ class AssetController(Controller):
     dependencies = {"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)}
 
     @get("/", summary="List assets")
-    async def list_assets(self, request: Request[User, Any, Any], inventory: InventoryService,
-                          list_params: ListParams, filters: AssetFilters) -> OffsetPagination[AssetStaffOut | AssetOut]:
+    async def list_assets(
+        self,
+        request: Request[User, Any, Any],
+        inventory: InventoryService,
+        list_params: ListParams,
+        filters: AssetFilters,
+    ) -> OffsetPagination[AssetStaffOut | AssetOut]:
         assets, total = await inventory.list_assets(list_params, filters)
         return page([present(a, request.user) for a in assets], total, list_params)
 
     @get("/{tag:str}", summary="Look an asset up by its tag (case and spaces ignored; a wrong check character is 404)")
-    async def get_asset(self, request: Request[User, Any, Any], tag: str, inventory: InventoryService
-                        ) -> AssetStaffDetail | AssetDetail:
+    async def get_asset(
+        self, request: Request[User, Any, Any], tag: str, inventory: InventoryService
+    ) -> AssetStaffDetail | AssetDetail:
         asset = await inventory.get_asset(tag)
         schema = AssetStaffDetail if sees_vouchers(request.user) else AssetDetail
-        return schema.model_validate({
-            **present(asset, request.user).model_dump(),
-            "wipes": [WipeOut.model_validate(w) for w in await inventory.wipes_of(asset)],
-            "wiped_since_intake": await inventory.wiped_since_intake(asset),
-            "allowed_moves": allowed_moves(Status(asset.status)),
-        })
+        return schema.model_validate(
+            {
+                **present(asset, request.user).model_dump(),
+                "wipes": [WipeOut.model_validate(w) for w in await inventory.wipes_of(asset)],
+                "wiped_since_intake": await inventory.wiped_since_intake(asset),
+                "allowed_moves": allowed_moves(Status(asset.status)),
+            }
+        )
 
     @patch("/{tag:str}", guards=[requires(*STAFF_OR_ADMIN)], summary="Edit descriptive fields (not status or tag)")
-    async def update_asset(self, request: Request[User, Any, Any], tag: str, data: AssetUpdate,
-                           inventory: InventoryService) -> AssetStaffOut:
+    async def update_asset(
+        self, request: Request[User, Any, Any], tag: str, data: AssetUpdate, inventory: InventoryService
+    ) -> AssetStaffOut:
         asset = await inventory.update_asset(tag, data.model_dump(exclude_unset=True))
         return present(asset, request.user)
 
-    @post("/{tag:str}/transitions", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
-          summary="Move an asset through its lifecycle")
-    async def transition(self, request: Request[User, Any, Any], tag: str, data: TransitionIn,
-                         inventory: InventoryService) -> AssetStaffOut:
+    @post(
+        "/{tag:str}/transitions",
+        status_code=200,
+        guards=[requires(*STAFF_OR_ADMIN)],
+        summary="Move an asset through its lifecycle",
+    )
+    async def transition(
+        self, request: Request[User, Any, Any], tag: str, data: TransitionIn, inventory: InventoryService
+    ) -> AssetStaffOut:
         return present(await inventory.change_status(tag, data), request.user)
 
     @post("/{tag:str}/wipes", guards=[requires(*STAFF_OR_ADMIN)], summary="Record a wipe certificate")
@@ -168,25 +196,36 @@ class AssetController(Controller):
         return WipeOut.model_validate(await inventory.record_wipe(tag, data))
 
     @post("/{tag:str}/move", status_code=200, summary="Transfer an asset to another centre")
-    async def move(self, request: Request[User, Any, Any], tag: str, data: MoveIn, inventory: InventoryService
-                   ) -> AssetStaffOut | AssetOut:
+    async def move(
+        self, request: Request[User, Any, Any], tag: str, data: MoveIn, inventory: InventoryService
+    ) -> AssetStaffOut | AssetOut:
         return present(await inventory.move(tag, data.centre_id, data.reason), request.user)
 
     @get("/{tag:str}/history", summary="Every transition, wipe, move and edit, oldest first")
     async def history(self, tag: str, inventory: InventoryService) -> list[AssetEventOut]:
         return [AssetEventOut.model_validate(e) for e in await inventory.history(tag)]
 
-    @post("/import", status_code=200, guards=[requires(*STAFF_OR_ADMIN)],
-          operation_class=raw_body("text/csv", "The CSV file: the export's columns, any subset with `kind`; an empty "
-                                              "one is reported as having no header."),
-          summary="Import assets from CSV (the export's columns); dry_run=true only validates")
+    @post(
+        "/import",
+        status_code=200,
+        guards=[requires(*STAFF_OR_ADMIN)],
+        operation_class=raw_body(
+            "text/csv",
+            "The CSV file: the export's columns, any subset with `kind`; an empty one is reported as having no header.",
+        ),
+        summary="Import assets from CSV (the export's columns); dry_run=true only validates",
+    )
     async def import_assets(
-        self, request: Request[User, Any, Any], inventory: InventoryService,
+        self,
+        request: Request[User, Any, Any],
+        inventory: InventoryService,
         dry_run: bool = False,
-        centre_id: int | None = Parameter(default=None, ge=1, le=MAX_ID,
-                                          description="Centre for rows without one (and the donation)."),
-        donor_id: int | None = Parameter(default=None, ge=1, le=MAX_ID,
-                                         description="Record the rows as one donation from this donor."),
+        centre_id: int | None = Parameter(
+            default=None, ge=1, le=MAX_ID, description="Centre for rows without one (and the donation)."
+        ),
+        donor_id: int | None = Parameter(
+            default=None, ge=1, le=MAX_ID, description="Record the rows as one donation from this donor."
+        ),
         received_on: date | None = Parameter(default=None, description="The donation's date (default today)."),
     ) -> ImportReport:
         # Spooled to a temporary file as it arrives (memory only for a small file): the import reads it in chunks.
@@ -197,16 +236,27 @@ class AssetController(Controller):
                 if size > MAX_IMPORT_BYTES:
                     raise Invalid.field("body", f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB")
                 upload.write(part)  # into the page cache: microseconds, no thread needed
-            return await csvio.import_assets(inventory, upload, dry_run=dry_run, centre_id=centre_id,
-                                             donor_id=donor_id,
-                                             received_on=past_date_param(received_on, "received_on"))
+            return await csvio.import_assets(
+                inventory,
+                upload,
+                dry_run=dry_run,
+                centre_id=centre_id,
+                donor_id=donor_id,
+                received_on=past_date_param(received_on, "received_on"),
+            )
 
 
-@get("/api/v1/assets.csv", guards=[requires(*DESK)], tags=["inventory"], media_type=CSV_MEDIA_TYPE,
-     dependencies={"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)},
-     summary="The asset list as CSV (same filters; voucher codes for staff and admin only)")
-async def export_assets(request: Request[User, Any, Any], inventory: InventoryService, filters: AssetFilters,
-                        sort: str | None = None) -> Response[str]:
+@get(
+    "/api/v1/assets.csv",
+    guards=[requires(*DESK)],
+    tags=["inventory"],
+    media_type=CSV_MEDIA_TYPE,
+    dependencies={"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)},
+    summary="The asset list as CSV (same filters; voucher codes for staff and admin only)",
+)
+async def export_assets(
+    request: Request[User, Any, Any], inventory: InventoryService, filters: AssetFilters, sort: str | None = None
+) -> Response[str]:
     assets = await inventory.all_assets(filters, sort=sort)
     text = await csvio.export_assets(inventory, assets, include_vouchers=sees_vouchers(request.user))
     return csv_response(text, "assets.csv")

@@ -28,6 +28,7 @@ Text100 = Annotated[str, StringConstraints(max_length=100, strip_whitespace=True
 
 # --- donors and donations -------------------------------------------------------------------------------------
 
+
 class DonorCreate(Schema):
     name: Name
     kind: DonorKind
@@ -61,6 +62,7 @@ class DonorOut(OutSchema):
 
 
 # --- assets --------------------------------------------------------------------------------------------------
+
 
 class AssetFields(Schema):
     """The descriptive fields of an asset; which apply depends on its kind (checked by the service)."""

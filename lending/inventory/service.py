@@ -6,7 +6,7 @@ import calendar
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -21,13 +21,13 @@ from lending.core.pagination import ListParams, list_page, order_by
 from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import (
+    CERTIFIED_METHODS,
     HOLDS_DATA,
     IMEI_KINDS,
     Asset,
     AssetEvent,
     AssetEventKind,
     AssetKind,
-    CERTIFIED_METHODS,
     Donation,
     Donor,
     WipeCertificate,
@@ -36,13 +36,38 @@ from lending.inventory.models import (
 from lending.inventory.schemas import AssetFields, DonationCreate, DonorCreate, TransitionIn, WipeIn
 from lending.inventory.tags import BadTag, Tag, allocate_tags, parse_tag, reserve_tag, tag_start
 
-SIM_ONLY = ("iccid", "network", "msisdn", "data_allowance_gb", "plan_months", "activated_on", "expires_on",
-            "voucher_code")
-NOT_FOR_SIM = ("serial_number", "cpu", "ram_gb", "storage_gb", "storage_type", "os", "battery_health_pct",
-               "condition_grade", "charger_safety_test_on", "imei")
+SIM_ONLY = (
+    "iccid",
+    "network",
+    "msisdn",
+    "data_allowance_gb",
+    "plan_months",
+    "activated_on",
+    "expires_on",
+    "voucher_code",
+)
+NOT_FOR_SIM = (
+    "serial_number",
+    "cpu",
+    "ram_gb",
+    "storage_gb",
+    "storage_type",
+    "os",
+    "battery_health_pct",
+    "condition_grade",
+    "charger_safety_test_on",
+    "imei",
+)
 
-ASSET_SORTABLE = {"tag": Asset.tag, "kind": Asset.kind, "status": Asset.status, "created_at": Asset.created_at,
-                  "expires_on": Asset.expires_on, "make": Asset.make, "model": Asset.model}
+ASSET_SORTABLE = {
+    "tag": Asset.tag,
+    "kind": Asset.kind,
+    "status": Asset.status,
+    "created_at": Asset.created_at,
+    "expires_on": Asset.expires_on,
+    "make": Asset.make,
+    "model": Asset.model,
+}
 DONOR_SORTABLE = {"name": Donor.name, "created_at": Donor.created_at}
 DONATION_SORTABLE = {"received_on": Donation.received_on, "created_at": Donation.created_at}
 
@@ -71,6 +96,7 @@ def counts_since_intake(wipe: WipeCertificate, asset: Asset) -> bool:
 
 def kind_rule_errors(kind: AssetKind, values: dict[str, Any], path: str = "") -> list[FieldError]:
     """Which fields a kind needs and which it cannot have: the one statement of those rules."""
+
     def named(name: str) -> str:
         return f"{path}.{name}" if path else name
 
@@ -113,8 +139,13 @@ def wipe_rule_errors(data: WipeIn, kind: AssetKind, *, came_in: date | None = No
     if data.performed_on > date.today():
         errors.append(FieldError("performed_on", "cannot be in the future"))
     elif came_in is not None and data.performed_on < came_in:
-        errors.append(FieldError("performed_on", f"is before the device last came in, on {came_in.isoformat()}: "
-                                                 "a wipe done before then does not cover it now; wipe it again"))
+        errors.append(
+            FieldError(
+                "performed_on",
+                f"is before the device last came in, on {came_in.isoformat()}: "
+                "a wipe done before then does not cover it now; wipe it again",
+            )
+        )
     return errors
 
 
@@ -131,16 +162,21 @@ def search_clauses(q: str) -> list[Any]:
     matches ICCIDs, IMEIs and phone numbers: `lap-000003` must not find every phone with a 3 in it.
     """
     text = q.strip()
-    clauses: list[Any] = [func.lower(column).contains(text.lower(), autoescape=True)
-                          for column in (Asset.tag, Asset.serial_number, Asset.make, Asset.model)]
+    clauses: list[Any] = [
+        func.lower(column).contains(text.lower(), autoescape=True)
+        for column in (Asset.tag, Asset.serial_number, Asset.make, Asset.model)
+    ]
     start = tag_start(text)
     if start:
         clauses.append(func.replace(Asset.tag, "-", "").startswith(start))
     digits = "".join(ch for ch in text if ch.isdigit())
     if _NUMBER.match(text) and len(digits) >= MIN_NUMBER_DIGITS:
         # Phone numbers are stored in E.164: `07911…` finds `+447911…`.
-        clauses += [Asset.iccid.contains(digits), Asset.imei.contains(digits),
-                    Asset.msisdn.contains(digits.lstrip("0") or digits)]
+        clauses += [
+            Asset.iccid.contains(digits),
+            Asset.imei.contains(digits),
+            Asset.msisdn.contains(digits.lstrip("0") or digits),
+        ]
     return clauses
 
 
@@ -222,12 +258,15 @@ class InventoryService:
         await self.get_centre_for(data.centre_id, "centre_id")
         if data.received_on > date.today():
             raise Invalid.field("received_on", "cannot be in the future")
-        new = [NewAsset(item.model_dump(exclude_unset=False), f"items[{i}]", intake_on=data.received_on)
-               for i, item in enumerate(data.items)]
+        new = [
+            NewAsset(item.model_dump(exclude_unset=False), f"items[{i}]", intake_on=data.received_on)
+            for i, item in enumerate(data.items)
+        ]
         self.check_new_assets(new)
         await self.check_duplicates(new)
-        donation = Donation(donor_id=data.donor_id, centre_id=data.centre_id, received_on=data.received_on,
-                            notes=data.notes)
+        donation = Donation(
+            donor_id=data.donor_id, centre_id=data.centre_id, received_on=data.received_on, notes=data.notes
+        )
         await self.donations.add(donation)
         assets = await self.create_assets(new, centre_id=data.centre_id, donation_id=donation.id)
         return donation, assets
@@ -236,19 +275,20 @@ class InventoryService:
         donation = await self.session.get(Donation, donation_id)
         if donation is None:
             raise NotFound(f"No donation with id {donation_id}.")
-        assets = (await self.session.scalars(
-            select(Asset).where(Asset.donation_id == donation_id).order_by(Asset.id))).all()
+        assets = (
+            await self.session.scalars(select(Asset).where(Asset.donation_id == donation_id).order_by(Asset.id))
+        ).all()
         return donation, list(assets)
 
-    async def list_donations(self, params: ListParams, *, donor_id: int | None = None,
-                             centre_id: int | None = None) -> tuple[list[Donation], int]:
+    async def list_donations(
+        self, params: ListParams, *, donor_id: int | None = None, centre_id: int | None = None
+    ) -> tuple[list[Donation], int]:
         where: list[Any] = []
         if donor_id is not None:
             where.append(Donation.donor_id == donor_id)
         if centre_id is not None:
             where.append(Donation.centre_id == centre_id)
-        return await list_page(self.donations, params, *where, sortable=DONATION_SORTABLE,
-                               default_sort="-received_on")
+        return await list_page(self.donations, params, *where, sortable=DONATION_SORTABLE, default_sort="-received_on")
 
     async def get_donor_for(self, donor_id: int, field_name: str) -> Donor:
         donor = await self.session.get(Donor, donor_id)
@@ -318,16 +358,20 @@ class InventoryService:
             if tag:
                 clashes.append(FieldError(where, f"already held as {tag}"))
         if conflict and clashes:
-            raise Conflict("Already in stock: " + "; ".join(f"{e.field} {e.message}" for e in clashes),
-                           errors=clashes, existing_tags=sorted({e.message.split()[-1] for e in clashes}))
+            raise Conflict(
+                "Already in stock: " + "; ".join(f"{e.field} {e.message}" for e in clashes),
+                errors=clashes,
+                existing_tags=sorted({e.message.split()[-1] for e in clashes}),
+            )
         if conflict and errors:
             raise Invalid.of(errors)
         return errors + clashes
 
-    async def create_assets(self, new: Sequence[NewAsset], *, centre_id: int | None,
-                            donation_id: int | None) -> list[Asset]:
+    async def create_assets(
+        self, new: Sequence[NewAsset], *, centre_id: int | None, donation_id: int | None
+    ) -> list[Asset]:
         """Insert checked assets: tags from the sequence (or as given, for imports), history 'created'."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         by_prefix: dict[str, list[NewAsset]] = {}
         for item in new:
             if item.tag is None:
@@ -347,15 +391,26 @@ class InventoryService:
             values["charger_included"] = bool(values.get("charger_included"))
             values["notes"] = values.get("notes") or ""
             intake_at = min(now, start_of(item.intake_on)) if item.intake_on else now
-            asset = Asset(tag=tags[id(item)], kind=AssetKind(item.values["kind"]).value,
-                          status=Status.received.value, status_changed_at=now, intake_at=intake_at,
-                          centre_id=item.values.get("centre_id") or centre_id, donation_id=donation_id, **values)
+            asset = Asset(
+                tag=tags[id(item)],
+                kind=AssetKind(item.values["kind"]).value,
+                status=Status.received.value,
+                status_changed_at=now,
+                intake_at=intake_at,
+                centre_id=item.values.get("centre_id") or centre_id,
+                donation_id=donation_id,
+                **values,
+            )
             self.session.add(asset)
             assets.append(asset)
         await self.session.flush()
         for asset in assets:
-            self._event(asset, AssetEventKind.created, to_status=asset.status,
-                        details={"donation_id": donation_id} if donation_id else None)
+            self._event(
+                asset,
+                AssetEventKind.created,
+                to_status=asset.status,
+                details={"donation_id": donation_id} if donation_id else None,
+            )
         await self.session.flush()
         return assets
 
@@ -388,14 +443,18 @@ class InventoryService:
             where.append(or_(*search_clauses(f.q)))
         if f.sim_expiring_within_days is not None:
             today = date.today()
-            where += [Asset.kind == AssetKind.sim.value, Asset.expires_on.is_not(None),
-                      Asset.expires_on >= today,
-                      Asset.expires_on <= today + timedelta(days=f.sim_expiring_within_days)]
+            where += [
+                Asset.kind == AssetKind.sim.value,
+                Asset.expires_on.is_not(None),
+                Asset.expires_on >= today,
+                Asset.expires_on <= today + timedelta(days=f.sim_expiring_within_days),
+            ]
         return where
 
     async def list_assets(self, params: ListParams, filters: AssetFilters) -> tuple[list[Asset], int]:
-        return await list_page(self.assets, params, *self._filter_clauses(filters), sortable=ASSET_SORTABLE,
-                               default_sort="tag")
+        return await list_page(
+            self.assets, params, *self._filter_clauses(filters), sortable=ASSET_SORTABLE, default_sort="tag"
+        )
 
     async def all_assets(self, filters: AssetFilters, *, sort: str | None = None) -> list[Asset]:
         stmt = select(Asset).where(*self._filter_clauses(filters))
@@ -403,9 +462,13 @@ class InventoryService:
         return list((await self.session.scalars(stmt)).all())
 
     async def wipes_of(self, asset: Asset) -> list[WipeCertificate]:
-        return list((await self.session.scalars(
-            select(WipeCertificate).where(WipeCertificate.asset_id == asset.id).order_by(WipeCertificate.id)
-        )).all())
+        return list(
+            (
+                await self.session.scalars(
+                    select(WipeCertificate).where(WipeCertificate.asset_id == asset.id).order_by(WipeCertificate.id)
+                )
+            ).all()
+        )
 
     async def current_wipes(self, assets: Sequence[Asset]) -> dict[int, WipeCertificate]:
         """The latest wipe recorded since each asset last came in (none: not wiped since)."""
@@ -413,17 +476,28 @@ class InventoryService:
         found: dict[int, WipeCertificate] = {}
         ids = list(by_id)
         for start in range(0, len(ids), 500):
-            rows = await self.session.scalars(select(WipeCertificate).where(
-                WipeCertificate.asset_id.in_(ids[start:start + 500])).order_by(WipeCertificate.id))
+            rows = await self.session.scalars(
+                select(WipeCertificate)
+                .where(WipeCertificate.asset_id.in_(ids[start : start + 500]))
+                .order_by(WipeCertificate.id)
+            )
             for wipe in rows:
                 if counts_since_intake(wipe, by_id[wipe.asset_id]):
                     found[wipe.asset_id] = wipe
         return found
 
     async def wiped_since_intake(self, asset: Asset) -> bool:
-        return bool(await self.session.scalar(select(exists().where(
-            WipeCertificate.asset_id == asset.id, WipeCertificate.recorded_at >= asset.intake_at,
-            WipeCertificate.performed_on >= intake_day(asset)))))
+        return bool(
+            await self.session.scalar(
+                select(
+                    exists().where(
+                        WipeCertificate.asset_id == asset.id,
+                        WipeCertificate.recorded_at >= asset.intake_at,
+                        WipeCertificate.performed_on >= intake_day(asset),
+                    )
+                )
+            )
+        )
 
     async def certificate_holders(self, references: Iterable[str]) -> dict[str, tuple[WipeCertificate, str]]:
         """Wipes already recorded under these certificate references (case ignored), with their asset's tag."""
@@ -431,32 +505,56 @@ class InventoryService:
         held: dict[str, tuple[WipeCertificate, str]] = {}
         for start in range(0, len(keys), 500):
             rows = await self.session.execute(
-                select(WipeCertificate, Asset.tag).join(Asset, Asset.id == WipeCertificate.asset_id)
-                .where(WipeCertificate.certificate_key.in_(keys[start:start + 500])))
+                select(WipeCertificate, Asset.tag)
+                .join(Asset, Asset.id == WipeCertificate.asset_id)
+                .where(WipeCertificate.certificate_key.in_(keys[start : start + 500]))
+            )
             for wipe, tag in rows:
                 held[wipe.certificate_key] = (wipe, tag)
         return held
 
     async def history(self, tag: str) -> list[AssetEvent]:
         asset = await self.get_asset(tag)
-        return list((await self.session.scalars(
-            select(AssetEvent).where(AssetEvent.asset_id == asset.id).order_by(AssetEvent.occurred_at, AssetEvent.id)
-        )).all())
+        return list(
+            (
+                await self.session.scalars(
+                    select(AssetEvent)
+                    .where(AssetEvent.asset_id == asset.id)
+                    .order_by(AssetEvent.occurred_at, AssetEvent.id)
+                )
+            ).all()
+        )
 
     # --- changing assets -----------------------------------------------------------------------------------
 
-    def _event(self, asset: Asset, kind: AssetEventKind, *, from_status: str | None = None,
-               to_status: str | None = None, reason: str | None = None,
-               details: dict[str, Any] | None = None) -> AssetEvent:
+    def _event(
+        self,
+        asset: Asset,
+        kind: AssetEventKind,
+        *,
+        from_status: str | None = None,
+        to_status: str | None = None,
+        reason: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> AssetEvent:
         actor_id, label = actor_of(self.session)
-        event = AssetEvent(asset_id=asset.id, occurred_at=datetime.now(timezone.utc), kind=kind.value,
-                           actor_id=actor_id, actor_label=label, from_status=from_status, to_status=to_status,
-                           reason=reason, details=json_safe(details) if details else None)
+        event = AssetEvent(
+            asset_id=asset.id,
+            occurred_at=datetime.now(UTC),
+            kind=kind.value,
+            actor_id=actor_id,
+            actor_label=label,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            details=json_safe(details) if details else None,
+        )
         self.session.add(event)
         return event
 
-    def record_event(self, asset: Asset, kind: AssetEventKind, *, reason: str | None = None,
-                     details: dict[str, Any] | None = None) -> AssetEvent:
+    def record_event(
+        self, asset: Asset, kind: AssetEventKind, *, reason: str | None = None, details: dict[str, Any] | None = None
+    ) -> AssetEvent:
         """A step in the asset's history recorded by another domain (a SIM barred after a loss)."""
         return self._event(asset, kind, reason=reason, details=details)
 
@@ -473,11 +571,14 @@ class InventoryService:
             raise Invalid.of(errors)
         merged.setdefault("kind", kind.value)
         candidate = NewAsset({**merged, "kind": kind.value}, "")
-        clashes = [e for e in await self.check_duplicates([candidate], conflict=False)
-                   if not e.message.endswith(asset.tag)]
+        clashes = [
+            e for e in await self.check_duplicates([candidate], conflict=False) if not e.message.endswith(asset.tag)
+        ]
         if clashes:
-            raise Conflict("Already in stock: " + "; ".join(f"{e.field.lstrip('.')} {e.message}" for e in clashes),
-                           errors=[FieldError(e.field.lstrip("."), e.message) for e in clashes])
+            raise Conflict(
+                "Already in stock: " + "; ".join(f"{e.field.lstrip('.')} {e.message}" for e in clashes),
+                errors=[FieldError(e.field.lstrip("."), e.message) for e in clashes],
+            )
         diff: dict[str, dict[str, Any]] = {}
         for name, value in merged.items():
             if name == "kind" or name not in AssetFields.model_fields:
@@ -487,8 +588,11 @@ class InventoryService:
             if name == "notes":
                 value = value or ""
             if getattr(asset, name) != value:
-                shown = (lambda x: REDACTED if name == "voucher_code" and x is not None else x)
-                diff[name] = {"before": shown(getattr(asset, name)), "after": shown(value)}
+                secret = name == "voucher_code"
+                diff[name] = {
+                    "before": REDACTED if secret and getattr(asset, name) is not None else getattr(asset, name),
+                    "after": REDACTED if secret and value is not None else value,
+                }
                 setattr(asset, name, value)
         if diff:
             self._event(asset, AssetEventKind.edit, details={"fields": diff})
@@ -512,68 +616,109 @@ class InventoryService:
             held = (await self.certificate_holders([reference])).get(reference.lower())
             if held is not None:
                 existing, holder = held
-                if (existing.asset_id == asset.id and counts_since_intake(existing, asset)
-                        and (existing.method, existing.performed_on, existing.performed_by)
-                        == (WipeMethod(data.method).value, data.performed_on, data.performed_by)):
+                if (
+                    existing.asset_id == asset.id
+                    and counts_since_intake(existing, asset)
+                    and (existing.method, existing.performed_on, existing.performed_by)
+                    == (WipeMethod(data.method).value, data.performed_on, data.performed_by)
+                ):
                     return existing
                 raise self._certificate_taken(reference, holder)
         actor_id, _ = actor_of(self.session)
-        wipe = WipeCertificate(asset_id=asset.id, method=WipeMethod(data.method).value,
-                               performed_on=data.performed_on, performed_by=data.performed_by,
-                               certificate_reference=reference, notes=data.notes,
-                               recorded_at=datetime.now(timezone.utc), recorded_by_id=actor_id)
+        wipe = WipeCertificate(
+            asset_id=asset.id,
+            method=WipeMethod(data.method).value,
+            performed_on=data.performed_on,
+            performed_by=data.performed_by,
+            certificate_reference=reference,
+            notes=data.notes,
+            recorded_at=datetime.now(UTC),
+            recorded_by_id=actor_id,
+        )
         self.session.add(wipe)
         try:
             await self.session.flush()
         except IntegrityError:
             # Another request recorded the same reference between the check above and this insert.
             raise self._certificate_taken(reference or "", None) from None
-        self._event(asset, AssetEventKind.wipe, details={
-            "wipe_id": wipe.id, "method": wipe.method, "performed_on": wipe.performed_on,
-            "performed_by": wipe.performed_by, "certificate_reference": wipe.certificate_reference})
+        self._event(
+            asset,
+            AssetEventKind.wipe,
+            details={
+                "wipe_id": wipe.id,
+                "method": wipe.method,
+                "performed_on": wipe.performed_on,
+                "performed_by": wipe.performed_by,
+                "certificate_reference": wipe.certificate_reference,
+            },
+        )
         await self.session.flush()
         return wipe
 
     @staticmethod
     def _certificate_taken(reference: str, holder: str | None) -> Conflict:
         where = f"for {holder}" if holder else "already"
-        return Conflict(f"Wipe certificate {reference} is already recorded {where}: one certificate covers one wipe "
-                        "of one device.",
-                        errors=[FieldError("certificate_reference", f"already recorded {where}")],
-                        existing_tag=holder)
+        return Conflict(
+            f"Wipe certificate {reference} is already recorded {where}: one certificate covers one wipe of one device.",
+            errors=[FieldError("certificate_reference", f"already recorded {where}")],
+            existing_tag=holder,
+        )
 
-    async def transition(self, asset: Asset, to: Status, *, reason: str | None = None, via_loan: bool = False,
-                         details: dict[str, Any] | None = None, **guards: Any) -> lifecycle.Change:
+    async def transition(
+        self,
+        asset: Asset,
+        to: Status,
+        *,
+        reason: str | None = None,
+        via_loan: bool = False,
+        details: dict[str, Any] | None = None,
+        **guards: Any,
+    ) -> lifecycle.Change:
         """Every status change goes through here: the state machine decides, the history records."""
         wiped = await self.wiped_since_intake(asset) if to is Status.ready else False
-        change = lifecycle.transition(asset, to, reason=reason, via_loan=via_loan, wiped_since_intake=wiped,
-                                      **guards)
+        change = lifecycle.transition(asset, to, reason=reason, via_loan=via_loan, wiped_since_intake=wiped, **guards)
         if change.after is Status.retired:
-            details = {**(details or {}), "retired_reason": asset.retired_reason,
-                       "weee_reference": asset.weee_reference}
-        self._event(asset, AssetEventKind.transition, from_status=change.before.value,
-                    to_status=change.after.value, reason=reason, details=details)
+            details = {
+                **(details or {}),
+                "retired_reason": asset.retired_reason,
+                "weee_reference": asset.weee_reference,
+            }
+        self._event(
+            asset,
+            AssetEventKind.transition,
+            from_status=change.before.value,
+            to_status=change.after.value,
+            reason=reason,
+            details=details,
+        )
         return change
 
     async def change_status(self, tag: str, data: TransitionIn) -> Asset:
         asset = await self.get_asset(tag)
-        await self.transition(asset, data.to, reason=data.reason, retired_reason=data.retired_reason,
-                              weee_reference=data.weee_reference)
+        await self.transition(
+            asset, data.to, reason=data.reason, retired_reason=data.retired_reason, weee_reference=data.weee_reference
+        )
         await self.session.flush()
         return asset
 
     async def move(self, tag: str, centre_id: int, reason: str | None) -> Asset:
         asset = await self.get_asset(tag)
         await self.get_centre_for(centre_id, "centre_id")
-        if asset.status in {Status.on_loan.value, Status.gifted.value, Status.lost.value, Status.stolen.value,
-                            Status.retired.value}:
+        if asset.status in {
+            Status.on_loan.value,
+            Status.gifted.value,
+            Status.lost.value,
+            Status.stolen.value,
+            Status.retired.value,
+        }:
             raise Conflict(f"{asset.tag} is {asset.status}: it cannot be moved between centres.")
         if asset.centre_id == centre_id:
             raise Conflict(f"{asset.tag} is already at centre {centre_id}.")
         before = asset.centre_id
         asset.centre_id = centre_id
-        self._event(asset, AssetEventKind.move, reason=reason,
-                    details={"from_centre_id": before, "to_centre_id": centre_id})
+        self._event(
+            asset, AssetEventKind.move, reason=reason, details={"from_centre_id": before, "to_centre_id": centre_id}
+        )
         await self.session.flush()
         return asset
 

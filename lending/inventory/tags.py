@@ -16,7 +16,7 @@ from lending.core.db import upsert_insert
 from lending.inventory.models import AssetTagSequence
 
 SEQUENCE_DIGITS = 6
-_TAG = re.compile(r"^([A-Z]{2,5})(\d{%d,9})([0-9A-Z])$" % SEQUENCE_DIGITS)
+_TAG = re.compile(rf"^([A-Z]{{2,5}})(\d{{{SEQUENCE_DIGITS},9}})([0-9A-Z])$")
 # The beginning of a tag, written without separators: letters then at least one digit.
 _TAG_START = re.compile(r"^[A-Z]{2,5}\d+[0-9A-Z]?$")
 # Spaces, hyphens and the dashes a word processor substitutes for them, wherever they are typed in a tag: the
@@ -71,9 +71,9 @@ async def _lock_sequence(session: AsyncSession, prefix: str) -> AssetTagSequence
         insert(AssetTagSequence).values(prefix=prefix, last_value=0).on_conflict_do_nothing(index_elements=["prefix"])
     )
     # FOR UPDATE serialises concurrent allocations on PostgreSQL; SQLite already has one writer at a time.
-    return (await session.scalars(
-        select(AssetTagSequence).where(AssetTagSequence.prefix == prefix).with_for_update()
-    )).one()
+    return (
+        await session.scalars(select(AssetTagSequence).where(AssetTagSequence.prefix == prefix).with_for_update())
+    ).one()
 
 
 async def allocate_tags(session: AsyncSession, prefix: str, count: int) -> list[str]:

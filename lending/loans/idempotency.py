@@ -31,8 +31,12 @@ class Idempotency:
         self.session = session
 
     async def _find(self, user_id: int, scope: str, key: str) -> IdempotencyKey | None:
-        return (await self.session.scalars(select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.scope == scope, IdempotencyKey.key == key))
+        return (
+            await self.session.scalars(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.user_id == user_id, IdempotencyKey.scope == scope, IdempotencyKey.key == key
+                )
+            )
         ).one_or_none()
 
     @staticmethod
@@ -62,8 +66,9 @@ class Idempotency:
         return record
 
     @staticmethod
-    def remember(record: IdempotencyKey, status_code: int, body: dict[str, Any], *,
-                 family_id: int | None = None) -> None:
+    def remember(
+        record: IdempotencyKey, status_code: int, body: dict[str, Any], *, family_id: int | None = None
+    ) -> None:
         """Keep the answer; `family_id` names whose data it holds, so erasing that family forgets it."""
         record.status_code, record.response, record.family_id = status_code, body, family_id
 

@@ -98,8 +98,13 @@ class LoanItem(Base):
     __audit_redact__ = frozenset({"return_notes"})
     __table_args__ = (
         # The database itself allows one active loan per asset: racing issues of one device cannot both win.
-        Index("uq_loan_item_active_asset", "asset_id", unique=True,
-              sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL")),
+        Index(
+            "uq_loan_item_active_asset",
+            "asset_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
         UniqueConstraint("loan_id", "asset_id", name="uq_loan_item_loan_asset"),
         CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="ended_has_outcome"),
     )

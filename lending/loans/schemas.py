@@ -54,7 +54,8 @@ class GiftIn(Schema):
 class BarringIn(Schema):
     barred_on: date | None = Field(None, description="When the network barred it. Default: today.")
     barring_reference: Annotated[str, StringConstraints(max_length=100, strip_whitespace=True)] | None = Field(
-        None, description="The network's reference for the barring.")
+        None, description="The network's reference for the barring."
+    )
 
 
 class SimBarringOut(OutSchema):
@@ -81,9 +82,11 @@ class AcceptanceIn(Schema):
     signed_at: UtcDatetime | None = Field(None, description="Default: now. Without a zone it is read as UTC.")
     witnessed_by_id: Id | None = Field(None, description="The volunteer who witnessed; default: you.")
     signature_png: str | None = Field(
-        None, max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 8,
+        None,
+        max_length=MAX_SIGNATURE_BYTES * 4 // 3 + 8,
         description=f"Base64 PNG from a signature pad, at most {MAX_SIGNATURE_BYTES // 1024} KB and "
-                    f"{MAX_SIGNATURE_SIDE} pixels a side ({MAX_SIGNATURE_PIXELS:,} pixels in all).")
+        f"{MAX_SIGNATURE_SIDE} pixels a side ({MAX_SIGNATURE_PIXELS:,} pixels in all).",
+    )
 
 
 class LoanItemOut(OutSchema):
@@ -122,7 +125,8 @@ class AcceptanceOut(OutSchema):
     has_signature_image: bool
     signed_pdf_sha256: str | None
     signed_pdf_withdrawn_at: datetime | None = Field(
-        None, description="When erasure withdrew the signed PDF (its hash is kept as the record that it existed).")
+        None, description="When erasure withdrew the signed PDF (its hash is kept as the record that it existed)."
+    )
 
 
 class LoanOut(OutSchema):

@@ -7,7 +7,7 @@ import binascii
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -28,6 +28,7 @@ from lending.inventory.lifecycle import Status
 from lending.inventory.models import Asset, AssetEventKind, AssetKind
 from lending.inventory.service import InventoryService
 from lending.inventory.tags import BadTag, normalise_tag
+from lending.loans.idempotency import forget_family
 from lending.loans.models import (
     ItemOutcome,
     Loan,
@@ -37,13 +38,23 @@ from lending.loans.models import (
     LoanStatus,
     ending,
 )
-from lending.loans.schemas import MAX_SIGNATURE_BYTES, AcceptanceIn, BarringIn, LoanIn, OutcomeIn, ReturnIn
-from lending.loans.schemas import MAX_SIGNATURE_PIXELS, MAX_SIGNATURE_SIDE
-from lending.loans.idempotency import forget_family
+from lending.loans.schemas import (
+    MAX_SIGNATURE_BYTES,
+    MAX_SIGNATURE_PIXELS,
+    MAX_SIGNATURE_SIDE,
+    AcceptanceIn,
+    BarringIn,
+    LoanIn,
+    OutcomeIn,
+    ReturnIn,
+)
 
 # What a nomination's counts are met by.
-COUNTS_AS = {"laptops": {AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop},
-             "tablets": {AssetKind.tablet}, "sims": {AssetKind.sim}}
+COUNTS_AS = {
+    "laptops": {AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop},
+    "tablets": {AssetKind.tablet},
+    "sims": {AssetKind.sim},
+}
 LOAN_SORTABLE = {"issued_at": Loan.issued_at, "due_on": Loan.due_on, "status": Loan.status}
 TO_BAR_SORTABLE = {"reported_at": LoanItem.ended_at, "tag": Asset.tag, "network": Asset.network}
 
@@ -86,8 +97,9 @@ class LoanView:
 
 
 class LoanService:
-    def __init__(self, session: AsyncSession, inventory: InventoryService, families: FamilyService,
-                 loan_days: int) -> None:
+    def __init__(
+        self, session: AsyncSession, inventory: InventoryService, families: FamilyService, loan_days: int
+    ) -> None:
         self.session = session
         self.inventory = inventory
         self.families = families
@@ -97,15 +109,19 @@ class LoanService:
     # --- issue ---------------------------------------------------------------------------------------------
 
     async def holder_of(self, asset_id: int) -> int | None:
-        return await self.session.scalar(select(LoanItem.loan_id).where(
-            LoanItem.asset_id == asset_id, LoanItem.ended_at.is_(None)))
+        return await self.session.scalar(
+            select(LoanItem.loan_id).where(LoanItem.asset_id == asset_id, LoanItem.ended_at.is_(None))
+        )
 
     async def _not_available(self, asset: Asset, index: int) -> Conflict:
         holder = await self.holder_of(asset.id)
         where = f" on loan {holder} (LN-{holder:06d})" if holder else ""
-        return Conflict(f"{asset.tag} is {asset.status}{where}, not ready to lend.",
-                        errors=[FieldError(f"items[{index}]", f"{asset.tag} is {asset.status}{where}")],
-                        asset=asset.tag, loan_id=holder)
+        return Conflict(
+            f"{asset.tag} is {asset.status}{where}, not ready to lend.",
+            errors=[FieldError(f"items[{index}]", f"{asset.tag} is {asset.status}{where}")],
+            asset=asset.tag,
+            loan_id=holder,
+        )
 
     async def issue(self, data: LoanIn, user: User) -> LoanView:
         centre = await self.session.get(Centre, data.centre_id)
@@ -124,8 +140,9 @@ class LoanService:
             if nomination.family_id != family.id:
                 raise Invalid.field("nomination_id", "that nomination is for another family")
             if nomination.status != NominationStatus.approved.value:
-                raise Conflict(f"Nomination {nomination.id} is {nomination.status}; only an approved nomination is "
-                               "lent against.")
+                raise Conflict(
+                    f"Nomination {nomination.id} is {nomination.status}; only an approved nomination is lent against."
+                )
         due_on = data.due_on or date.today() + timedelta(days=self.loan_days)
         if due_on <= date.today():
             raise Invalid.field("due_on", "must be after today")
@@ -144,8 +161,14 @@ class LoanService:
         if errors:
             raise Invalid.of(errors)
         # Lock the assets (in id order, so two desks never deadlock); a racing issue waits here, then sees on_loan.
-        assets = {a.tag: a for a in (await self.session.scalars(
-            select(Asset).where(Asset.tag.in_(tags)).order_by(Asset.id).with_for_update())).all()}
+        assets = {
+            a.tag: a
+            for a in (
+                await self.session.scalars(
+                    select(Asset).where(Asset.tag.in_(tags)).order_by(Asset.id).with_for_update()
+                )
+            ).all()
+        }
         missing = [FieldError(f"items[{i}]", f"no asset tagged {t}") for i, t in enumerate(tags) if t not in assets]
         if missing:
             raise Invalid.of(missing)
@@ -154,14 +177,24 @@ class LoanService:
             if asset.status != Status.ready.value:
                 raise await self._not_available(asset, index)
             if asset.centre_id != centre.id:
-                raise Conflict(f"{asset.tag} is at another centre (id {asset.centre_id}); move it here first.",
-                               errors=[FieldError(f"items[{index}]", "at another centre")], asset=asset.tag)
+                raise Conflict(
+                    f"{asset.tag} is at another centre (id {asset.centre_id}); move it here first.",
+                    errors=[FieldError(f"items[{index}]", "at another centre")],
+                    asset=asset.tag,
+                )
 
         actor_id, _ = actor_of(self.session)
-        now = datetime.now(timezone.utc)
-        loan = Loan(family_id=family.id, nomination_id=data.nomination_id, centre_id=centre.id,
-                    status=LoanStatus.active.value, issued_at=now, issued_by_id=actor_id, due_on=due_on,
-                    notes=data.notes)
+        now = datetime.now(UTC)
+        loan = Loan(
+            family_id=family.id,
+            nomination_id=data.nomination_id,
+            centre_id=centre.id,
+            status=LoanStatus.active.value,
+            issued_at=now,
+            issued_by_id=actor_id,
+            due_on=due_on,
+            notes=data.notes,
+        )
         self.session.add(loan)
         await self.session.flush()
         items = []
@@ -170,8 +203,13 @@ class LoanService:
             item = LoanItem(loan_id=loan.id, asset_id=asset.id, sim_barring_required=False)
             self.session.add(item)
             items.append((item, asset))
-            await self.inventory.transition(asset, Status.on_loan, via_loan=True, reason=f"loan {loan.reference}",
-                                            details={"loan_id": loan.id, "family_id": family.id})
+            await self.inventory.transition(
+                asset,
+                Status.on_loan,
+                via_loan=True,
+                reason=f"loan {loan.reference}",
+                details={"loan_id": loan.id, "family_id": family.id},
+            )
         try:
             await self.session.flush()
         except IntegrityError:
@@ -184,9 +222,14 @@ class LoanService:
         return LoanView(loan, items)
 
     async def _covers(self, nomination: Nomination) -> bool:
-        kinds = (await self.session.scalars(
-            select(Asset.kind).join(LoanItem, LoanItem.asset_id == Asset.id).join(Loan, Loan.id == LoanItem.loan_id)
-            .where(Loan.nomination_id == nomination.id))).all()
+        kinds = (
+            await self.session.scalars(
+                select(Asset.kind)
+                .join(LoanItem, LoanItem.asset_id == Asset.id)
+                .join(Loan, Loan.id == LoanItem.loan_id)
+                .where(Loan.nomination_id == nomination.id)
+            )
+        ).all()
         lent = [AssetKind(k) for k in kinds]
         return all(sum(1 for k in lent if k in COUNTS_AS[need]) >= getattr(nomination, need) for need in COUNTS_AS)
 
@@ -206,16 +249,24 @@ class LoanService:
         if not ids:
             return []
         items: dict[int, list[tuple[LoanItem, Asset]]] = {i: [] for i in ids}
-        for item, asset in (await self.session.execute(
-                select(LoanItem, Asset).join(Asset, Asset.id == LoanItem.asset_id)
-                .where(LoanItem.loan_id.in_(ids)).order_by(LoanItem.id))).all():
+        for item, asset in (
+            await self.session.execute(
+                select(LoanItem, Asset)
+                .join(Asset, Asset.id == LoanItem.asset_id)
+                .where(LoanItem.loan_id.in_(ids))
+                .order_by(LoanItem.id)
+            )
+        ).all():
             items[item.loan_id].append((item, asset))
         extensions: dict[int, list[LoanExtension]] = {i: [] for i in ids}
         for extension in await self.session.scalars(
-                select(LoanExtension).where(LoanExtension.loan_id.in_(ids)).order_by(LoanExtension.id)):
+            select(LoanExtension).where(LoanExtension.loan_id.in_(ids)).order_by(LoanExtension.id)
+        ):
             extensions[extension.loan_id].append(extension)
-        acceptances = {a.loan_id: a for a in await self.session.scalars(
-            select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(ids)))}
+        acceptances = {
+            a.loan_id: a
+            for a in await self.session.scalars(select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(ids)))
+        }
         return [LoanView(loan, items[loan.id], extensions[loan.id], acceptances.get(loan.id)) for loan in loans]
 
     def _where(self, f: LoanFilters) -> list[Any]:
@@ -233,8 +284,11 @@ class LoanService:
             late = (Loan.status == LoanStatus.active.value) & (Loan.due_on < today)
             where.append(late if f.overdue else ~late)
         if f.due_within_days is not None:
-            where += [Loan.status == LoanStatus.active.value, Loan.due_on >= today,
-                      Loan.due_on <= today + timedelta(days=f.due_within_days)]
+            where += [
+                Loan.status == LoanStatus.active.value,
+                Loan.due_on >= today,
+                Loan.due_on <= today + timedelta(days=f.due_within_days),
+            ]
         if f.asset_tag:
             try:
                 tag = normalise_tag(f.asset_tag)
@@ -242,19 +296,28 @@ class LoanService:
                 raise Invalid.field("asset_tag", f"'{f.asset_tag}' is not a valid asset tag") from None
             where.append(exists().where(LoanItem.loan_id == Loan.id, LoanItem.asset_id == Asset.id, Asset.tag == tag))
         if f.sim_expiring_within_days is not None:
-            where += [Loan.status == LoanStatus.active.value, exists().where(
-                LoanItem.loan_id == Loan.id, LoanItem.ended_at.is_(None), LoanItem.asset_id == Asset.id,
-                Asset.kind == AssetKind.sim.value, Asset.expires_on.is_not(None),
-                Asset.expires_on <= today + timedelta(days=f.sim_expiring_within_days))]
+            where += [
+                Loan.status == LoanStatus.active.value,
+                exists().where(
+                    LoanItem.loan_id == Loan.id,
+                    LoanItem.ended_at.is_(None),
+                    LoanItem.asset_id == Asset.id,
+                    Asset.kind == AssetKind.sim.value,
+                    Asset.expires_on.is_not(None),
+                    Asset.expires_on <= today + timedelta(days=f.sim_expiring_within_days),
+                ),
+            ]
         return where
 
     async def list(self, params: ListParams, filters: LoanFilters) -> tuple[list[Loan], int]:
-        return await list_page(self.repo, params, *self._where(filters), sortable=LOAN_SORTABLE,
-                               default_sort="-issued_at")
+        return await list_page(
+            self.repo, params, *self._where(filters), sortable=LOAN_SORTABLE, default_sort="-issued_at"
+        )
 
     async def all(self, filters: LoanFilters) -> list[Loan]:
-        return list((await self.session.scalars(
-            select(Loan).where(*self._where(filters)).order_by(Loan.due_on, Loan.id))).all())
+        return list(
+            (await self.session.scalars(select(Loan).where(*self._where(filters)).order_by(Loan.due_on, Loan.id))).all()
+        )
 
     async def active_for_tag(self, tag: str) -> Loan:
         asset = await self.inventory.get_asset(tag)
@@ -264,8 +327,11 @@ class LoanService:
         return await self.get(holder)
 
     async def has_active_loan(self, family_id: int) -> bool:
-        return bool(await self.session.scalar(select(exists().where(
-            Loan.family_id == family_id, Loan.status == LoanStatus.active.value))))
+        return bool(
+            await self.session.scalar(
+                select(exists().where(Loan.family_id == family_id, Loan.status == LoanStatus.active.value))
+            )
+        )
 
     async def families_contacts(self, family_ids: Sequence[int]) -> dict[int, Family]:
         if not family_ids:
@@ -280,22 +346,31 @@ class LoanService:
 
     async def _out_items(self, loan: Loan) -> dict[str, tuple[LoanItem, Asset]]:
         """The loan's items still out, locked against a concurrent return or outcome."""
-        rows = (await self.session.execute(
-            select(LoanItem, Asset).join(Asset, Asset.id == LoanItem.asset_id)
-            .where(LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None)).with_for_update())).all()
+        rows = (
+            await self.session.execute(
+                select(LoanItem, Asset)
+                .join(Asset, Asset.id == LoanItem.asset_id)
+                .where(LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None))
+                .with_for_update()
+            )
+        ).all()
         return {asset.tag: (item, asset) for item, asset in rows}
 
-    async def _close_if_done(self, loan: Loan, out: dict[str, tuple[LoanItem, Asset]],
-                             status: LoanStatus | None = None) -> None:
+    async def _close_if_done(
+        self, loan: Loan, out: dict[str, tuple[LoanItem, Asset]], status: LoanStatus | None = None
+    ) -> None:
         """Once nothing is left out, the loan closes: as `status` (a gift), else by how its items ended."""
         if all(item.ended_at is not None for item, _ in out.values()):
             if status is None:
                 # Items that ended earlier (a partial return, an earlier loss) count as much as these.
                 await self.session.flush()
-                status = ending(list((await self.session.scalars(
-                    select(LoanItem.outcome).where(LoanItem.loan_id == loan.id))).all()))
+                status = ending(
+                    list(
+                        (await self.session.scalars(select(LoanItem.outcome).where(LoanItem.loan_id == loan.id))).all()
+                    )
+                )
             loan.status = status.value
-            loan.closed_at = datetime.now(timezone.utc)
+            loan.closed_at = datetime.now(UTC)
 
     async def return_items(self, loan_id: int, data: ReturnIn) -> Loan:
         loan = await self.get(loan_id)
@@ -317,7 +392,7 @@ class LoanService:
         if errors:
             raise Invalid.of(errors)
         actor_id, _ = actor_of(self.session)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         for index, tag in chosen:
             entry = data.items[index]
             item, asset = out[tag]
@@ -326,10 +401,17 @@ class LoanService:
             item.charger_returned = entry.charger_returned
             item.return_notes = entry.notes
             item.received_by_id = actor_id
-            await self.inventory.transition(asset, Status.returned, via_loan=True,
-                                            reason=f"returned from loan {loan.reference} ({entry.condition.value})",
-                                            details={"loan_id": loan.id, "condition": entry.condition.value,
-                                                     "charger_returned": entry.charger_returned})
+            await self.inventory.transition(
+                asset,
+                Status.returned,
+                via_loan=True,
+                reason=f"returned from loan {loan.reference} ({entry.condition.value})",
+                details={
+                    "loan_id": loan.id,
+                    "condition": entry.condition.value,
+                    "charger_returned": entry.charger_returned,
+                },
+            )
         await self._close_if_done(loan, out)
         await self.session.flush()
         return loan
@@ -340,8 +422,11 @@ class LoanService:
         if due_on <= loan.due_on:
             raise Invalid.field("due_on", f"must be after the current due date, {loan.due_on.isoformat()}")
         actor_id, _ = actor_of(self.session)
-        self.session.add(LoanExtension(loan_id=loan.id, previous_due_on=loan.due_on, due_on=due_on, reason=reason,
-                                       extended_by_id=actor_id))
+        self.session.add(
+            LoanExtension(
+                loan_id=loan.id, previous_due_on=loan.due_on, due_on=due_on, reason=reason, extended_by_id=actor_id
+            )
+        )
         loan.due_on = due_on
         await self.session.flush()
         return loan
@@ -358,14 +443,21 @@ class LoanService:
             raise NotFound(f"{normal} is not out on loan {loan.reference}.")
         item, asset = out[normal]
         outcome = ItemOutcome(data.outcome)
-        item.ended_at, item.outcome = datetime.now(timezone.utc), outcome.value
+        item.ended_at, item.outcome = datetime.now(UTC), outcome.value
         item.police_reference = data.police_reference
         item.return_notes = data.notes
         item.sim_barring_required = asset.kind == AssetKind.sim.value
-        await self.inventory.transition(asset, Status(outcome.value), via_loan=True,
-                                        reason=f"{outcome.value} on loan {loan.reference}",
-                                        details={"loan_id": loan.id, "police_reference": data.police_reference,
-                                                 "sim_barring_required": item.sim_barring_required})
+        await self.inventory.transition(
+            asset,
+            Status(outcome.value),
+            via_loan=True,
+            reason=f"{outcome.value} on loan {loan.reference}",
+            details={
+                "loan_id": loan.id,
+                "police_reference": data.police_reference,
+                "sim_barring_required": item.sim_barring_required,
+            },
+        )
         await self._close_if_done(loan, out)
         await self.session.flush()
         return loan
@@ -373,13 +465,17 @@ class LoanService:
     async def gift(self, loan_id: int, reason: str) -> Loan:
         loan = await self.get(loan_id)
         self._require_active(loan)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         out = await self._out_items(loan)
         for item, asset in out.values():
             item.ended_at, item.outcome = now, ItemOutcome.gifted.value
-            await self.inventory.transition(asset, Status.gifted, via_loan=True,
-                                            reason=f"gifted to the family on loan {loan.reference}",
-                                            details={"loan_id": loan.id})
+            await self.inventory.transition(
+                asset,
+                Status.gifted,
+                via_loan=True,
+                reason=f"gifted to the family on loan {loan.reference}",
+                details={"loan_id": loan.id},
+            )
         loan.gift_reason = reason
         await self._close_if_done(loan, out, LoanStatus.gifted)
         await self.session.flush()
@@ -391,10 +487,10 @@ class LoanService:
         if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.")
         witness = await self._witness(loan, data.witnessed_by_id or user.id, user)
-        signed_at = data.signed_at or datetime.now(timezone.utc)
+        signed_at = data.signed_at or datetime.now(UTC)
         if signed_at.tzinfo is None:
-            signed_at = signed_at.replace(tzinfo=timezone.utc)
-        if signed_at > datetime.now(timezone.utc) + timedelta(minutes=5):
+            signed_at = signed_at.replace(tzinfo=UTC)
+        if signed_at > datetime.now(UTC) + timedelta(minutes=5):
             raise Invalid.field("signed_at", "cannot be in the future")
         if signed_at < loan.issued_at - timedelta(days=1):
             raise Invalid.field("signed_at", "cannot be before the loan was issued")
@@ -407,13 +503,21 @@ class LoanService:
             if len(image) > MAX_SIGNATURE_BYTES:
                 raise Invalid.field("signature_png", f"larger than {MAX_SIGNATURE_BYTES // 1024} KB")
             try:
-                await anyio.to_thread.run_sync(functools.partial(
-                    validators.png_image, image, max_side=MAX_SIGNATURE_SIDE, max_pixels=MAX_SIGNATURE_PIXELS))
+                await anyio.to_thread.run_sync(
+                    functools.partial(
+                        validators.png_image, image, max_side=MAX_SIGNATURE_SIDE, max_pixels=MAX_SIGNATURE_PIXELS
+                    )
+                )
             except ValueError as exc:
                 raise Invalid.field("signature_png", str(exc)) from None
-        acceptance = LoanAcceptance(loan_id=loan.id, signer_name=data.signer_name,
-                                    relationship_to_family=data.relationship.value, signed_at=signed_at,
-                                    witnessed_by_id=witness.id, signature_png=image)
+        acceptance = LoanAcceptance(
+            loan_id=loan.id,
+            signer_name=data.signer_name,
+            relationship_to_family=data.relationship.value,
+            signed_at=signed_at,
+            witnessed_by_id=witness.id,
+            signature_png=image,
+        )
         try:
             async with self.session.begin_nested():
                 self.session.add(acceptance)
@@ -434,50 +538,81 @@ class LoanService:
         at_centre = witness.home_centre_id == loan.centre_id
         roaming_self = witness.id == user.id and witness.home_centre_id is None
         if not (at_centre or roaming_self):
-            raise Invalid.field("witnessed_by_id", f"the witness must be a desk user at the loan's centre "
-                                                   f"(centre {loan.centre_id})")
+            raise Invalid.field(
+                "witnessed_by_id", f"the witness must be a desk user at the loan's centre (centre {loan.centre_id})"
+            )
         return witness
 
     async def family_loans(self, family: Family) -> dict[str, Any]:
         """The loans section of a family's subject-access export: everything the loans hold about it."""
-        loans = list((await self.session.scalars(
-            select(Loan).where(Loan.family_id == family.id).order_by(Loan.id))).all())
+        loans = list(
+            (await self.session.scalars(select(Loan).where(Loan.family_id == family.id).order_by(Loan.id))).all()
+        )
         out = []
         for view in await self.views(loans):
             loan, acceptance = view.loan, view.acceptance
-            out.append({
-                "reference": loan.reference, "status": loan.status,
-                "issued_at": loan.issued_at.isoformat(), "due_on": loan.due_on.isoformat(),
-                "closed_at": loan.closed_at.isoformat() if loan.closed_at else None,
-                "notes": loan.notes, "gift_reason": loan.gift_reason,
-                "items": [{"tag": a.tag, "kind": a.kind, "outcome": i.outcome, "return_condition": i.return_condition,
-                           "return_notes": i.return_notes, "police_reference": i.police_reference}
-                          for i, a in view.items],
-                "extensions": [{"previous_due_on": e.previous_due_on.isoformat(), "due_on": e.due_on.isoformat(),
-                                "reason": e.reason} for e in view.extensions],
-                "agreement": {
-                    "signer_name": acceptance.signer_name, "relationship": acceptance.relationship_to_family,
-                    "signed_at": acceptance.signed_at.isoformat(),
-                    "has_signature_image": acceptance.signature_png is not None,
-                    "signed_pdf_sha256": acceptance.signed_pdf_sha256,
-                    "signed_pdf_withdrawn_at": acceptance.signed_pdf_withdrawn_at.isoformat()
-                    if acceptance.signed_pdf_withdrawn_at else None,
-                } if acceptance else None,
-            })
+            out.append(
+                {
+                    "reference": loan.reference,
+                    "status": loan.status,
+                    "issued_at": loan.issued_at.isoformat(),
+                    "due_on": loan.due_on.isoformat(),
+                    "closed_at": loan.closed_at.isoformat() if loan.closed_at else None,
+                    "notes": loan.notes,
+                    "gift_reason": loan.gift_reason,
+                    "items": [
+                        {
+                            "tag": a.tag,
+                            "kind": a.kind,
+                            "outcome": i.outcome,
+                            "return_condition": i.return_condition,
+                            "return_notes": i.return_notes,
+                            "police_reference": i.police_reference,
+                        }
+                        for i, a in view.items
+                    ],
+                    "extensions": [
+                        {
+                            "previous_due_on": e.previous_due_on.isoformat(),
+                            "due_on": e.due_on.isoformat(),
+                            "reason": e.reason,
+                        }
+                        for e in view.extensions
+                    ],
+                    "agreement": {
+                        "signer_name": acceptance.signer_name,
+                        "relationship": acceptance.relationship_to_family,
+                        "signed_at": acceptance.signed_at.isoformat(),
+                        "has_signature_image": acceptance.signature_png is not None,
+                        "signed_pdf_sha256": acceptance.signed_pdf_sha256,
+                        "signed_pdf_withdrawn_at": acceptance.signed_pdf_withdrawn_at.isoformat()
+                        if acceptance.signed_pdf_withdrawn_at
+                        else None,
+                    }
+                    if acceptance
+                    else None,
+                }
+            )
         return {"loans": out}
 
     # --- SIM barring ---------------------------------------------------------------------------------------
 
     def _barring_query(self) -> Any:
-        return (select(LoanItem, Asset, Loan).join(Asset, Asset.id == LoanItem.asset_id)
-                .join(Loan, Loan.id == LoanItem.loan_id).where(LoanItem.sim_barring_required.is_(True)))
+        return (
+            select(LoanItem, Asset, Loan)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+            .join(Loan, Loan.id == LoanItem.loan_id)
+            .where(LoanItem.sim_barring_required.is_(True))
+        )
 
     async def sims_to_bar(self, params: ListParams | None = None) -> tuple[list[Barring], int]:
         """Lost or stolen SIMs not yet barred, the longest waiting first (every one when `params` is None)."""
         stmt = self._barring_query().order_by(
-            *order_by(params.sort if params else None, TO_BAR_SORTABLE, "reported_at"), LoanItem.id)
+            *order_by(params.sort if params else None, TO_BAR_SORTABLE, "reported_at"), LoanItem.id
+        )
         total = await self.session.scalar(
-            select(func.count(LoanItem.id)).where(LoanItem.sim_barring_required.is_(True)))
+            select(func.count(LoanItem.id)).where(LoanItem.sim_barring_required.is_(True))
+        )
         if params is not None:
             stmt = stmt.limit(params.limit).offset(params.offset)
         return [Barring(*row) for row in (await self.session.execute(stmt)).all()], int(total or 0)
@@ -485,11 +620,16 @@ class LoanService:
     async def record_barring(self, tag: str, data: BarringIn) -> Barring:
         """Staff barred a lost or stolen SIM with its network: it leaves the list, with who, when and the reference."""
         asset = await self.inventory.get_asset(tag)
-        row = (await self.session.execute(
-            self._barring_query().where(LoanItem.asset_id == asset.id).with_for_update(of=LoanItem))).first()
+        row = (
+            await self.session.execute(
+                self._barring_query().where(LoanItem.asset_id == asset.id).with_for_update(of=LoanItem)
+            )
+        ).first()
         if row is None:
-            raise Conflict(f"{asset.tag} does not need barring: only a SIM reported lost or stolen on a loan, and not "
-                           "yet barred, does.")
+            raise Conflict(
+                f"{asset.tag} does not need barring: only a SIM reported lost or stolen on a loan, and not "
+                "yet barred, does."
+            )
         barring = Barring(*row)
         barred_on = data.barred_on or date.today()
         if barred_on > date.today():
@@ -501,11 +641,16 @@ class LoanService:
         item = barring.item
         item.sim_barring_required = False
         item.barred_on, item.barring_reference, item.barred_by_id = barred_on, data.barring_reference, actor_id
-        self.inventory.record_event(asset, AssetEventKind.barred, reason=f"barred with {asset.network}",
-                                    details={"loan_id": barring.loan.id, "barred_on": barred_on,
-                                             "barring_reference": data.barring_reference})
+        self.inventory.record_event(
+            asset,
+            AssetEventKind.barred,
+            reason=f"barred with {asset.network}",
+            details={"loan_id": barring.loan.id, "barred_on": barred_on, "barring_reference": data.barring_reference},
+        )
         await self.session.flush()
         return barring
+
+
 async def family_loan_entities(session: AsyncSession, family_id: int) -> dict[str, list[int]]:
     """The ids of every loan record about a family, by audit entity type."""
     loan_ids = list((await session.scalars(select(Loan.id).where(Loan.family_id == family_id))).all())
@@ -514,10 +659,12 @@ async def family_loan_entities(session: AsyncSession, family_id: int) -> dict[st
     return {
         "loan": loan_ids,
         "loan_item": list((await session.scalars(select(LoanItem.id).where(LoanItem.loan_id.in_(loan_ids)))).all()),
-        "loan_extension": list((await session.scalars(
-            select(LoanExtension.id).where(LoanExtension.loan_id.in_(loan_ids)))).all()),
-        "loan_acceptance": list((await session.scalars(
-            select(LoanAcceptance.id).where(LoanAcceptance.loan_id.in_(loan_ids)))).all()),
+        "loan_extension": list(
+            (await session.scalars(select(LoanExtension.id).where(LoanExtension.loan_id.in_(loan_ids)))).all()
+        ),
+        "loan_acceptance": list(
+            (await session.scalars(select(LoanAcceptance.id).where(LoanAcceptance.loan_id.in_(loan_ids)))).all()
+        ),
     }
 
 
@@ -550,11 +697,13 @@ async def erase_family_loans(session: AsyncSession, family_id: int, now: datetim
                 erased.values.add(item.return_notes)
                 item.return_notes = ""
         for extension in await session.scalars(
-                select(LoanExtension).where(LoanExtension.loan_id.in_(entities["loan"]))):
+            select(LoanExtension).where(LoanExtension.loan_id.in_(entities["loan"]))
+        ):
             erased.values.add(extension.reason)
             extension.reason = ""
         for acceptance in await session.scalars(
-                select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(entities["loan"]))):
+            select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(entities["loan"]))
+        ):
             erased.values.add(acceptance.signer_name)
             erased.values.update(w for w in acceptance.signer_name.split() if len(w) >= 3)
             acceptance.signer_name = ""
@@ -565,5 +714,3 @@ async def erase_family_loans(session: AsyncSession, family_id: int, now: datetim
                 erased.agreements_withdrawn += 1
     erased.stored_answers_forgotten = await forget_family(session, family_id)
     return erased
-
-

@@ -26,9 +26,14 @@ class SchoolController(Controller):
     dependencies = {"schools": Provide(provide_school_service)}
 
     @get("/", summary="List schools (a school user sees only its own)")
-    async def list_schools(self, request: Request[User, Any, Any], schools: SchoolService, list_params: ListParams,
-                           q: str | None = Parameter(default=None, max_length=200), active: bool | None = None
-                           ) -> OffsetPagination[SchoolOut]:
+    async def list_schools(
+        self,
+        request: Request[User, Any, Any],
+        schools: SchoolService,
+        list_params: ListParams,
+        q: str | None = Parameter(default=None, max_length=200),
+        active: bool | None = None,
+    ) -> OffsetPagination[SchoolOut]:
         own = request.user.school_id if request.user.role == Role.school.value else None
         if request.user.role == Role.school.value and own is None:
             return page([], 0, list_params)
@@ -36,8 +41,7 @@ class SchoolController(Controller):
         return page([SchoolOut.model_validate(s) for s in items], total, list_params)
 
     @get("/{school_id:int}", summary="Get a school")
-    async def get_school(self, request: Request[User, Any, Any], school_id: int, schools: SchoolService
-                         ) -> SchoolOut:
+    async def get_school(self, request: Request[User, Any, Any], school_id: int, schools: SchoolService) -> SchoolOut:
         if request.user.role == Role.school.value and request.user.school_id != school_id:
             raise NotFound(f"No school with id {school_id}.")
         return SchoolOut.model_validate(await schools.get(school_id))

@@ -33,8 +33,9 @@ class SchoolService:
     async def by_urn(self, urn: str) -> School | None:
         return await self.repo.get_one_or_none(urn=urn.strip())
 
-    async def list(self, params: ListParams, *, q: str | None = None, active: bool | None = None,
-                   only_id: int | None = None) -> tuple[list[School], int]:
+    async def list(
+        self, params: ListParams, *, q: str | None = None, active: bool | None = None, only_id: int | None = None
+    ) -> tuple[list[School], int]:
         where: list[Any] = []
         if only_id is not None:
             where.append(School.id == only_id)

@@ -8,15 +8,14 @@ Revises: 0007
 Create Date: 2026-11-22
 """
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import advanced_alchemy.types as aa
 import sqlalchemy as sa
 from alembic import op
 
-
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
@@ -39,9 +38,11 @@ def _make_key_recomputed(batch_op) -> None:
     """On SQLite's table copy, the generated `make_key` is computed again rather than copied (SQLite refuses an
     INSERT into a generated column, and Alembic's copy would write one)."""
     if op.get_bind().dialect.name == "sqlite":
-        batch_op.drop_column('make_key')
-        batch_op.add_column(sa.Column('make_key', sa.String(length=100), sa.Computed('lower(make)', persisted=True),
-                                      nullable=True), **_after('make'))
+        batch_op.drop_column("make_key")
+        batch_op.add_column(
+            sa.Column("make_key", sa.String(length=100), sa.Computed("lower(make)", persisted=True), nullable=True),
+            **_after("make"),
+        )
 
 
 def _refuse_clashes(sql: str, what: str) -> None:
@@ -60,23 +61,43 @@ def _backfill_intake() -> None:
     recorded with it (the import's own rule now)."""
     bind = op.get_bind()
     when = aa.DateTimeUTC(timezone=True)
-    asset = sa.table('asset', sa.column('id', sa.BigInteger), sa.column('intake_at', when),
-                     sa.column('created_at', when), sa.column('donation_id', sa.BigInteger))
-    donation = sa.table('donation', sa.column('id', sa.BigInteger), sa.column('received_on', sa.Date))
-    wipe = sa.table('wipe_certificate', sa.column('asset_id', sa.BigInteger), sa.column('performed_on', sa.Date),
-                    sa.column('recorded_at', when))
-    event = sa.table('asset_event', sa.column('asset_id', sa.BigInteger), sa.column('kind', sa.String),
-                     sa.column('from_status', sa.String), sa.column('to_status', sa.String))
+    asset = sa.table(
+        "asset",
+        sa.column("id", sa.BigInteger),
+        sa.column("intake_at", when),
+        sa.column("created_at", when),
+        sa.column("donation_id", sa.BigInteger),
+    )
+    donation = sa.table("donation", sa.column("id", sa.BigInteger), sa.column("received_on", sa.Date))
+    wipe = sa.table(
+        "wipe_certificate",
+        sa.column("asset_id", sa.BigInteger),
+        sa.column("performed_on", sa.Date),
+        sa.column("recorded_at", when),
+    )
+    event = sa.table(
+        "asset_event",
+        sa.column("asset_id", sa.BigInteger),
+        sa.column("kind", sa.String),
+        sa.column("from_status", sa.String),
+        sa.column("to_status", sa.String),
+    )
     came_in_again = sa.exists().where(
-        event.c.asset_id == asset.c.id, event.c.kind == 'transition',
-        sa.or_(event.c.to_status == 'returned', event.c.from_status.in_(['lost', 'stolen'])))
+        event.c.asset_id == asset.c.id,
+        event.c.kind == "transition",
+        sa.or_(event.c.to_status == "returned", event.c.from_status.in_(["lost", "stolen"])),
+    )
     rows = bind.execute(
         sa.select(asset.c.id, asset.c.intake_at, asset.c.created_at, donation.c.received_on)
-        .select_from(asset.outerjoin(donation, donation.c.id == asset.c.donation_id)).where(~came_in_again)).all()
-    first_wipe = dict(bind.execute(
-        sa.select(wipe.c.asset_id, sa.func.min(wipe.c.performed_on)).group_by(wipe.c.asset_id)).all())
-    first_recorded = dict(bind.execute(
-        sa.select(wipe.c.asset_id, sa.func.min(wipe.c.recorded_at)).group_by(wipe.c.asset_id)).all())
+        .select_from(asset.outerjoin(donation, donation.c.id == asset.c.donation_id))
+        .where(~came_in_again)
+    ).all()
+    first_wipe = dict(
+        bind.execute(sa.select(wipe.c.asset_id, sa.func.min(wipe.c.performed_on)).group_by(wipe.c.asset_id)).all()
+    )
+    first_recorded = dict(
+        bind.execute(sa.select(wipe.c.asset_id, sa.func.min(wipe.c.recorded_at)).group_by(wipe.c.asset_id)).all()
+    )
     for asset_id, intake_at, created_at, received_on in rows:
         day = received_on
         recorded = first_recorded.get(asset_id)
@@ -90,71 +111,84 @@ def _backfill_intake() -> None:
 
 
 def _as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def upgrade() -> None:
     _refuse_clashes(
         "SELECT group_concat(tag, ' / ') FROM asset WHERE serial_number IS NOT NULL "
         "GROUP BY lower(make), lower(serial_number) HAVING count(*) > 1"
-        if op.get_bind().dialect.name == "sqlite" else
-        "SELECT string_agg(tag, ' / ') FROM asset WHERE serial_number IS NOT NULL "
+        if op.get_bind().dialect.name == "sqlite"
+        else "SELECT string_agg(tag, ' / ') FROM asset WHERE serial_number IS NOT NULL "
         "GROUP BY lower(make), lower(serial_number) HAVING count(*) > 1",
-        "these assets have serial numbers that differ only in case")
+        "these assets have serial numbers that differ only in case",
+    )
     _refuse_clashes(
         "SELECT min(certificate_reference) FROM wipe_certificate WHERE certificate_reference IS NOT NULL "
         "GROUP BY lower(certificate_reference) HAVING count(*) > 1",
-        "these wipe certificate references are recorded more than once")
+        "these wipe certificate references are recorded more than once",
+    )
 
-    with op.batch_alter_table('asset', schema=None, recreate=_recreate()) as batch_op:
-        batch_op.drop_constraint('uq_asset_make_serial', type_='unique')
+    with op.batch_alter_table("asset", schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint("uq_asset_make_serial", type_="unique")
         _make_key_recomputed(batch_op)
-        batch_op.add_column(sa.Column('serial_key', sa.String(length=100),
-                                      sa.Computed('lower(serial_number)', persisted=True), nullable=True),
-                            **_after('serial_number'))
-        batch_op.create_unique_constraint('uq_asset_make_serial', ['make_key', 'serial_key'])
+        batch_op.add_column(
+            sa.Column(
+                "serial_key", sa.String(length=100), sa.Computed("lower(serial_number)", persisted=True), nullable=True
+            ),
+            **_after("serial_number"),
+        )
+        batch_op.create_unique_constraint("uq_asset_make_serial", ["make_key", "serial_key"])
 
-    with op.batch_alter_table('wipe_certificate', schema=None, recreate=_recreate()) as batch_op:
-        batch_op.add_column(sa.Column('certificate_key', sa.String(length=200),
-                                      sa.Computed('lower(certificate_reference)', persisted=True), nullable=True))
-        batch_op.create_unique_constraint('uq_wipe_certificate_certificate_key', ['certificate_key'])
+    with op.batch_alter_table("wipe_certificate", schema=None, recreate=_recreate()) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "certificate_key",
+                sa.String(length=200),
+                sa.Computed("lower(certificate_reference)", persisted=True),
+                nullable=True,
+            )
+        )
+        batch_op.create_unique_constraint("uq_wipe_certificate_certificate_key", ["certificate_key"])
 
-    with op.batch_alter_table('loan_item', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('barred_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('barring_reference', sa.String(length=100), nullable=True))
-        batch_op.add_column(sa.Column('barred_by_id', sa.BigInteger(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_loan_item_barred_by_id_user_account'), 'user_account',
-                                    ['barred_by_id'], ['id'])
+    with op.batch_alter_table("loan_item", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("barred_on", sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column("barring_reference", sa.String(length=100), nullable=True))
+        batch_op.add_column(sa.Column("barred_by_id", sa.BigInteger(), nullable=True))
+        batch_op.create_foreign_key(
+            batch_op.f("fk_loan_item_barred_by_id_user_account"), "user_account", ["barred_by_id"], ["id"]
+        )
 
-    with op.batch_alter_table('loan', schema=None, recreate=_recreate()) as batch_op:
-        batch_op.drop_constraint(op.f('ck_loan_status_known'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_loan_status_known'), NEW_LOAN_STATUSES)
+    with op.batch_alter_table("loan", schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint(op.f("ck_loan_status_known"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_loan_status_known"), NEW_LOAN_STATUSES)
     _backfill_intake()
     # Loans closed with a lost or stolen item were recorded as returned: give them their own ending.
-    for status in ('stolen', 'lost'):
+    for status in ("stolen", "lost"):
         op.execute(
             f"UPDATE loan SET status = '{status}' WHERE status = 'returned' AND EXISTS ("
-            f"SELECT 1 FROM loan_item WHERE loan_item.loan_id = loan.id AND loan_item.outcome = '{status}')")
+            f"SELECT 1 FROM loan_item WHERE loan_item.loan_id = loan.id AND loan_item.outcome = '{status}')"
+        )
 
 
 def downgrade() -> None:
     op.execute("UPDATE loan SET status = 'returned' WHERE status IN ('lost', 'stolen')")
-    with op.batch_alter_table('loan', schema=None, recreate=_recreate()) as batch_op:
-        batch_op.drop_constraint(op.f('ck_loan_status_known'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_loan_status_known'), OLD_LOAN_STATUSES)
+    with op.batch_alter_table("loan", schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint(op.f("ck_loan_status_known"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_loan_status_known"), OLD_LOAN_STATUSES)
 
-    with op.batch_alter_table('loan_item', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_loan_item_barred_by_id_user_account'), type_='foreignkey')
-        batch_op.drop_column('barred_by_id')
-        batch_op.drop_column('barring_reference')
-        batch_op.drop_column('barred_on')
+    with op.batch_alter_table("loan_item", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_loan_item_barred_by_id_user_account"), type_="foreignkey")
+        batch_op.drop_column("barred_by_id")
+        batch_op.drop_column("barring_reference")
+        batch_op.drop_column("barred_on")
 
-    with op.batch_alter_table('wipe_certificate', schema=None, recreate=_recreate()) as batch_op:
-        batch_op.drop_constraint('uq_wipe_certificate_certificate_key', type_='unique')
-        batch_op.drop_column('certificate_key')
+    with op.batch_alter_table("wipe_certificate", schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint("uq_wipe_certificate_certificate_key", type_="unique")
+        batch_op.drop_column("certificate_key")
 
-    with op.batch_alter_table('asset', schema=None, recreate=_recreate()) as batch_op:
-        batch_op.drop_constraint('uq_asset_make_serial', type_='unique')
-        batch_op.drop_column('serial_key')
+    with op.batch_alter_table("asset", schema=None, recreate=_recreate()) as batch_op:
+        batch_op.drop_constraint("uq_asset_make_serial", type_="unique")
+        batch_op.drop_column("serial_key")
         _make_key_recomputed(batch_op)
-        batch_op.create_unique_constraint('uq_asset_make_serial', ['make_key', 'serial_number'])
+        batch_op.create_unique_constraint("uq_asset_make_serial", ["make_key", "serial_number"])

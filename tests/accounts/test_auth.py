@@ -53,8 +53,9 @@ async def test_a_forged_or_expired_token_is_refused(client, settings, staff):
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {forged}"})
     assert_problem(response, 401)
     now = int(time.time())
-    expired = jwt.encode({"sub": str(staff.id), "iat": now - 3600, "exp": now - 10},
-                         settings.token_secret(), algorithm="HS256")
+    expired = jwt.encode(
+        {"sub": str(staff.id), "iat": now - 3600, "exp": now - 10}, settings.token_secret(), algorithm="HS256"
+    )
     response = await client.get("/api/v1/me", headers={"Authorization": f"Bearer {expired}"})
     assert_problem(response, 401)
 
@@ -64,8 +65,7 @@ async def test_a_role_that_may_not_gets_403(client, volunteer, staff, make_user)
     for actor in (volunteer, staff, school):
         assert_problem(await client.get("/api/v1/users", headers=actor.headers), 403)
         assert_problem(await client.get("/api/v1/audit", headers=actor.headers), 403)
-    response = await client.post("/api/v1/centres", json={"name": "X", "postcode": "B1 1AA"},
-                                 headers=volunteer.headers)
+    response = await client.post("/api/v1/centres", json={"name": "X", "postcode": "B1 1AA"}, headers=volunteer.headers)
     body = assert_problem(response, 403)
     assert "volunteer" in body["detail"]
 
@@ -98,8 +98,9 @@ async def test_a_password_reset_ends_old_tokens_even_from_the_same_second(client
     signed_in = await login(client, staff.email)
     assert signed_in.status_code == 200
     fresh = {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-    response = await client.post(f"/api/v1/users/{staff.id}/password", json={"password": "a-brand-new-one"},
-                                 headers=admin.headers)
+    response = await client.post(
+        f"/api/v1/users/{staff.id}/password", json={"password": "a-brand-new-one"}, headers=admin.headers
+    )
     assert response.status_code == 200, response.text
     assert response.json()["generated_password"] is None
     assert_problem(await client.get("/api/v1/me", headers=staff.headers), 401)
@@ -108,8 +109,7 @@ async def test_a_password_reset_ends_old_tokens_even_from_the_same_second(client
     async with sessions() as session:
         changed_at = (await session.get(User, staff.id)).password_changed_at
     claims = jwt.decode(signed_in.json()["access_token"], options={"verify_signature": False})
-    same_second = jwt.encode({**claims, "iat": int(changed_at.timestamp())}, settings.token_secret(),
-                             algorithm="HS256")
+    same_second = jwt.encode({**claims, "iat": int(changed_at.timestamp())}, settings.token_secret(), algorithm="HS256")
     assert_problem(await client.get("/api/v1/me", headers={"Authorization": f"Bearer {same_second}"}), 401)
     new = await login(client, staff.email, "a-brand-new-one")
     assert new.status_code == 200

@@ -26,10 +26,21 @@ ADMIN = {"email": "admin@example.org", "password": "first-admin-long-secret"}
 def serving(database_url: str, *args: str, **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
-    environment.update({"LENDING_DATABASE_URL": database_url, "LENDING_ADMIN_PASSWORD": ADMIN["password"],
-                        "LENDING_LOG_LEVEL": "WARNING", **env})
-    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port), *args],
-                               env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment.update(
+        {
+            "LENDING_DATABASE_URL": database_url,
+            "LENDING_ADMIN_PASSWORD": ADMIN["password"],
+            "LENDING_LOG_LEVEL": "WARNING",
+            **env,
+        }
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", "serve", "--port", str(port), *args],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
@@ -38,18 +49,26 @@ def serving(database_url: str, *args: str, **env: str) -> Iterator[tuple[str, su
         stop_serving(process)
 
 
-def post(base: str, path: str, body: dict, *, source: str = "127.0.0.1", forwarded_for: str | None = None,
-         token: str | None = None) -> httpx.Response:
+def post(
+    base: str,
+    path: str,
+    body: dict,
+    *,
+    source: str = "127.0.0.1",
+    forwarded_for: str | None = None,
+    token: str | None = None,
+) -> httpx.Response:
     """One request on a connection of its own (so that, with several workers, any of them may answer)."""
-    headers = {**({"X-Forwarded-For": forwarded_for} if forwarded_for else {}),
-               **({"Authorization": f"Bearer {token}"} if token else {})}
+    headers = {
+        **({"X-Forwarded-For": forwarded_for} if forwarded_for else {}),
+        **({"Authorization": f"Bearer {token}"} if token else {}),
+    }
     with httpx.Client(transport=httpx.HTTPTransport(local_address=source), timeout=30) as client:
         return client.post(f"{base}{path}", json=body, headers=headers)
 
 
 def guess(base: str, **how: str) -> int:
-    return post(base, "/api/v1/auth/token", {"email": ADMIN["email"], "password": "wrong-guess-123"}, **how
-                ).status_code
+    return post(base, "/api/v1/auth/token", {"email": ADMIN["email"], "password": "wrong-guess-123"}, **how).status_code
 
 
 def test_rotating_x_forwarded_for_does_not_reset_the_limit(database_url, engine):
@@ -60,8 +79,14 @@ def test_rotating_x_forwarded_for_does_not_reset_the_limit(database_url, engine)
 
 
 def test_a_trusted_proxy_names_the_client_and_workers_share_the_limit_and_tokens(database_url, engine):
-    with serving(database_url, "--workers", "2", LENDING_TRUSTED_PROXIES="127.0.0.2",
-                 LENDING_LOGIN_MAX_ATTEMPTS="3", LENDING_LOGIN_ACCOUNT_FREE_FAILURES="100") as (base, process):
+    with serving(
+        database_url,
+        "--workers",
+        "2",
+        LENDING_TRUSTED_PROXIES="127.0.0.2",
+        LENDING_LOGIN_MAX_ATTEMPTS="3",
+        LENDING_LOGIN_ACCOUNT_FREE_FAILURES="100",
+    ) as (base, process):
         workers = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
         spawned = [pid for pid in workers if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()]
         assert len(spawned) == 2, workers
@@ -88,14 +113,19 @@ def test_a_trusted_proxy_names_the_client_and_workers_share_the_limit_and_tokens
 
 def test_a_weak_admin_password_stops_serve_with_one_clear_line(tmp_path):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
-    result = subprocess.run([sys.executable, "-m", "lending", "serve", "--port", str(free_port())], cwd=tmp_path,
-                            env={**environment, "LENDING_ADMIN_PASSWORD": "admin@example.org",
-                                 "LENDING_LOG_LEVEL": "WARNING"},
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "lending", "serve", "--port", str(free_port())],
+        cwd=tmp_path,
+        env={**environment, "LENDING_ADMIN_PASSWORD": "admin@example.org", "LENDING_LOG_LEVEL": "WARNING"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
     assert result.stderr.strip().splitlines() == [
-        "Error: LENDING_ADMIN_PASSWORD: must not be built on the email address"], result.stderr
+        "Error: LENDING_ADMIN_PASSWORD: must not be built on the email address"
+    ], result.stderr
 
 
 async def test_the_first_admin_password_meets_the_policy(engine, settings, sessions):

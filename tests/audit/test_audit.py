@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,9 +19,10 @@ async def audit_of(client, admin, **params):
 
 
 async def test_each_change_records_who_when_what_and_before_after(client, admin, staff):
-    started = datetime.now(timezone.utc) - timedelta(seconds=1)
-    centre = (await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B1 1AA"},
-                                headers=staff.headers)).json()
+    started = datetime.now(UTC) - timedelta(seconds=1)
+    centre = (
+        await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B1 1AA"}, headers=staff.headers)
+    ).json()
     await client.patch(f"/api/v1/centres/{centre['id']}", json={"phone": "0121 222 2222"}, headers=staff.headers)
     trail = await audit_of(client, admin, entity="centre", entity_id=str(centre["id"]))
     assert trail["total"] == 2
@@ -40,18 +41,23 @@ async def test_filters_by_user_and_time(client, admin, staff):
     await client.post("/api/v1/centres", json={"name": "B", "postcode": "B1 1AA"}, headers=admin.headers)
     by_staff = await audit_of(client, admin, user_id=staff.id)
     assert by_staff["total"] == 1 and by_staff["items"][0]["after"]["name"] == "A"
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
     assert (await audit_of(client, admin, since=future))["total"] == 0
     newest_first = await audit_of(client, admin, entity="centre", sort="-occurred_at")
     assert [e["after"]["name"] for e in newest_first["items"]] == ["B", "A"]
 
 
 async def test_secrets_never_reach_the_audit_log(client, admin):
-    created = (await client.post("/api/v1/users", json={"email": "x@example.org", "name": "X", "role": "staff",
-                                                        "password": "a-secret-password"},
-                                 headers=admin.headers)).json()
-    await client.post(f"/api/v1/users/{created['id']}/password", json={"password": "another-secret"},
-                      headers=admin.headers)
+    created = (
+        await client.post(
+            "/api/v1/users",
+            json={"email": "x@example.org", "name": "X", "role": "staff", "password": "a-secret-password"},
+            headers=admin.headers,
+        )
+    ).json()
+    await client.post(
+        f"/api/v1/users/{created['id']}/password", json={"password": "another-secret"}, headers=admin.headers
+    )
     trail = await audit_of(client, admin, entity="user_account", entity_id=str(created["id"]))
     assert trail["total"] == 2
     assert trail["items"][0]["after"]["password_hash"] == "[redacted]"
@@ -61,8 +67,11 @@ async def test_secrets_never_reach_the_audit_log(client, admin):
 
 async def test_a_refused_request_leaves_no_audit_entry(client, admin, staff, sessions):
     before = await count_rows(sessions, "audit_entry")
-    assert_problem(await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "nope"},
-                                     headers=staff.headers), 422, "postcode")
+    assert_problem(
+        await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "nope"}, headers=staff.headers),
+        422,
+        "postcode",
+    )
     assert await count_rows(sessions, "audit_entry") == before
 
 

@@ -5,7 +5,7 @@ Served by `python -m tests.benchmarks.loan_cycle` next to `lending serve`, the s
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, post
@@ -32,7 +32,7 @@ class BareRow(BareBase):
 
 @post("/bare", status_code=201)
 async def bare(db_session: AsyncSession) -> dict[str, int]:
-    row = BareRow(label="x", created_at=datetime.now(timezone.utc))
+    row = BareRow(label="x", created_at=datetime.now(UTC))
     db_session.add(row)
     await db_session.flush()
     return {"id": row.id}
@@ -42,5 +42,9 @@ def create_bare_app() -> Litestar:
     settings = Settings()
     config = alchemy_config(settings, metadata=BareBase.metadata)
     # Committed the way Lending commits (one commit per request, before the answer).
-    return Litestar([bare], plugins=[SQLAlchemyPlugin(config=config)],
-                    on_app_init=[RequestTransactions(config).on_app_init], logging_config=None)
+    return Litestar(
+        [bare],
+        plugins=[SQLAlchemyPlugin(config=config)],
+        on_app_init=[RequestTransactions(config).on_app_init],
+        logging_config=None,
+    )

@@ -47,19 +47,32 @@ def reportlab_floor(n: int) -> float:
             canvas.showPage()
         col, row = (i % 65) % 5, (i % 65) // 5
         Code128(str(Tag("LAP", i + 1)), barHeight=8 * mm, barWidth=0.19 * mm).drawOn(
-            canvas, (4.7 + col * 40.6) * mm, (297 - 10.7 - (row + 1) * 21.2) * mm + 8 * mm)
+            canvas, (4.7 + col * 40.6) * mm, (297 - 10.7 - (row + 1) * 21.2) * mm + 8 * mm
+        )
     canvas.save()
     return time.perf_counter() - started
 
 
 def agreement_data(i: int) -> AgreementData:
-    items = [AgreementItem(str(Tag("LAP", i)), "laptop", "Dell Latitude 5490", f"SN{i:08d}"),
-             AgreementItem(str(Tag("SIM", i)), "sim", "", "", "Vodafone", "89441000000000000018", "20 GB a month")]
-    return AgreementData(reference=f"LN-{i:06d}", issued_on=date(2026, 11, 22), due_on=date(2027, 11, 22),
-                         centre_name="Sparkbrook Hub", centre_address="1 Stratford Road, B11 1AA",
-                         family_name="Amina Khan", family_address="1 Ladypool Road, B12 9QT",
-                         family_phone="+447911123456", school_name="Anderton Park Primary", language="en",
-                         items=items, accessories=["USB-C charger 65W (ACC-000001-X)"], issued_by="Desk volunteer")
+    items = [
+        AgreementItem(str(Tag("LAP", i)), "laptop", "Dell Latitude 5490", f"SN{i:08d}"),
+        AgreementItem(str(Tag("SIM", i)), "sim", "", "", "Vodafone", "89441000000000000018", "20 GB a month"),
+    ]
+    return AgreementData(
+        reference=f"LN-{i:06d}",
+        issued_on=date(2026, 11, 22),
+        due_on=date(2027, 11, 22),
+        centre_name="Sparkbrook Hub",
+        centre_address="1 Stratford Road, B11 1AA",
+        family_name="Amina Khan",
+        family_address="1 Ladypool Road, B12 9QT",
+        family_phone="+447911123456",
+        school_name="Anderton Park Primary",
+        language="en",
+        items=items,
+        accessories=["USB-C charger 65W (ACC-000001-X)"],
+        issued_by="Desk volunteer",
+    )
 
 
 def main() -> None:
@@ -89,8 +102,9 @@ def main() -> None:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
 
-    org = Organisation("Birmingham Device Bank", "0121 496 0000", "hello@example.org", "1 High Street, B1 1AA",
-                       "1234567")
+    org = Organisation(
+        "Birmingham Device Bank", "0121 496 0000", "hello@example.org", "1 High Street, B1 1AA", "1234567"
+    )
     terms, privacy = load_template("terms", "en", None), load_template("privacy", "en", None)
     render_agreement(agreement_data(0), org, terms=terms, privacy=privacy)
     per_agreement = []
@@ -104,10 +118,14 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| 1,000 labels, Avery L7651 | {statistics.median(thousand):.3f} s | 16 pages, vector Code128 |")
     print(f"| floor: 1,000 Code128 with reportlab's canvas | {statistics.median(floor):.3f} s | barcodes only |")
-    print(f"| 10,000 labels, L7651, streamed | {ten_thousand:.2f} s | {chunks} chunks, "
-          f"{size / 1e6:.1f} MB, peak Python memory {peak / 1e6:.1f} MB |")
-    print(f"| one loan agreement (of 100) | {statistics.median(per_agreement) * 1000:.1f} ms | "
-          f"p90 {sorted(per_agreement)[89] * 1000:.1f} ms |")
+    print(
+        f"| 10,000 labels, L7651, streamed | {ten_thousand:.2f} s | {chunks} chunks, "
+        f"{size / 1e6:.1f} MB, peak Python memory {peak / 1e6:.1f} MB |"
+    )
+    print(
+        f"| one loan agreement (of 100) | {statistics.median(per_agreement) * 1000:.1f} ms | "
+        f"p90 {sorted(per_agreement)[89] * 1000:.1f} ms |"
+    )
 
 
 if __name__ == "__main__":

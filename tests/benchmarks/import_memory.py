@@ -27,12 +27,16 @@ def write_file(path: Path, rows: int) -> None:
     wiped_on = (date.today() - timedelta(days=2)).isoformat()
     activated = (date.today() - timedelta(days=30)).isoformat()
     with path.open("w", encoding="utf-8") as out:
-        out.write("kind,status,centre,make,model,serial_number,network,iccid,plan_months,activated_on,"
-                  "wipe_method,wipe_performed_on,wipe_performed_by\n")
+        out.write(
+            "kind,status,centre,make,model,serial_number,network,iccid,plan_months,activated_on,"
+            "wipe_method,wipe_performed_on,wipe_performed_by\n"
+        )
         for n in range(rows):
             if n % 10 == 8:
-                out.write(f"laptop,ready,Bench Hub,Lenovo,ThinkPad T480,WIPED-{n:07d},,,,,manufacturer-reset,"
-                          f"{wiped_on},Workshop\n")
+                out.write(
+                    f"laptop,ready,Bench Hub,Lenovo,ThinkPad T480,WIPED-{n:07d},,,,,manufacturer-reset,"
+                    f"{wiped_on},Workshop\n"
+                )
             elif n % 10 == 9:
                 body = f"894410{n:012d}"
                 out.write(f"sim,,Bench Hub,,,,EE,{body + luhn.calc_check_digit(body)},12,{activated},,,\n")
@@ -41,8 +45,8 @@ def write_file(path: Path, rows: int) -> None:
 
 
 async def prepare(database_url: str) -> None:
-    from sqlalchemy.pool import NullPool
     from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+    from sqlalchemy.pool import NullPool
 
     import lending.models  # noqa: F401
     from lending.audit.recorder import set_actor
@@ -58,8 +62,9 @@ async def prepare(database_url: str) -> None:
 def run(args: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """Seconds, peak RSS in MiB and exit code of one `lending` process."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "lending", *args], env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     _pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
     stderr = process.stderr.read().decode(errors="replace") if process.stderr else ""
@@ -82,14 +87,19 @@ def main() -> None:
         asyncio.run(prepare(url))
         csv_path = Path(workdir) / "stock.csv"
         write_file(csv_path, options.rows)
-        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
-               "LENDING_DATABASE_URL": url, "LENDING_LOG_LEVEL": "WARNING"}
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
+            "LENDING_DATABASE_URL": url,
+            "LENDING_LOG_LEVEL": "WARNING",
+        }
         size_mb = csv_path.stat().st_size / 1024 / 1024
         _, baseline, _ = run(["--version"], env)
         dry = run(["import", "assets", str(csv_path), "--dry-run"], env)
         real = run(["import", "assets", str(csv_path)], env)
-        print(f"{options.rows:,} rows, {size_mb:.1f} MB file; a bare `lending --version` process peaks at "
-              f"{baseline:.0f} MiB")
+        print(
+            f"{options.rows:,} rows, {size_mb:.1f} MB file; a bare `lending --version` process peaks at "
+            f"{baseline:.0f} MiB"
+        )
         print()
         print("| run | seconds | peak RSS MiB |")
         print("|---|---|---|")

@@ -39,8 +39,9 @@ def free_port() -> int:
 
 def start(args: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    process = subprocess.Popen([*args, "--port", str(port)], env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [*args, "--port", str(port)], env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -103,41 +104,70 @@ async def drive(concurrency: int, seconds: float, unit) -> Run:
 async def setup_lending(http: httpx.AsyncClient, assets: int) -> tuple[dict, dict, list[str]]:
     token = (await http.post("/api/v1/auth/token", json={"email": ADMIN[0], "password": ADMIN[1]})).json()
     headers = {"Authorization": f"Bearer {token['access_token']}"}
-    centre = (await http.post("/api/v1/centres", json={"name": "Bench Hub", "postcode": "B1 1AA"},
-                              headers=headers)).json()
-    family = (await http.post("/api/v1/families", json={
-        "lead_name": "Bench Family", "phone": "07911 123456", "postcode": "B12 9QT", "children": 2,
-        "school_age_children": 2, "has_broadband": False, "consent_given_on": "2026-11-01"}, headers=headers)).json()
+    centre = (
+        await http.post("/api/v1/centres", json={"name": "Bench Hub", "postcode": "B1 1AA"}, headers=headers)
+    ).json()
+    family = (
+        await http.post(
+            "/api/v1/families",
+            json={
+                "lead_name": "Bench Family",
+                "phone": "07911 123456",
+                "postcode": "B12 9QT",
+                "children": 2,
+                "school_age_children": 2,
+                "has_broadband": False,
+                "consent_given_on": "2026-11-01",
+            },
+            headers=headers,
+        )
+    ).json()
     tags: list[str] = []
     batch = 2000
     for start_at in range(0, assets, batch):
         rows = ["kind,status,centre,make,model,serial_number,wipe_method,wipe_performed_on,wipe_performed_by"]
-        rows += [f"laptop,ready,Bench Hub,Dell,Latitude,BENCH-{n},manufacturer-reset,2026-11-20,Bench"
-                 for n in range(start_at, min(assets, start_at + batch))]
-        response = await http.post("/api/v1/assets/import", content="\n".join(rows).encode(),
-                                   headers={**headers, "Content-Type": "text/csv"}, timeout=600)
+        rows += [
+            f"laptop,ready,Bench Hub,Dell,Latitude,BENCH-{n},manufacturer-reset,2026-11-20,Bench"
+            for n in range(start_at, min(assets, start_at + batch))
+        ]
+        response = await http.post(
+            "/api/v1/assets/import",
+            content="\n".join(rows).encode(),
+            headers={**headers, "Content-Type": "text/csv"},
+            timeout=600,
+        )
         response.raise_for_status()
         tags += response.json()["tags"]
     return headers, {"centre_id": centre["id"], "family_id": family["id"]}, tags
 
 
 async def measure(database_url: str, levels: list[int], seconds: float, workdir: Path) -> list[dict]:
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
-           "LENDING_DATABASE_URL": database_url, "LENDING_SECRET_KEY": SECRET, "LENDING_LOG_LEVEL": "WARNING",
-           "LENDING_ADMIN_EMAIL": ADMIN[0], "LENDING_ADMIN_PASSWORD": ADMIN[1],
-           "LENDING_LOGIN_MAX_ATTEMPTS": "1000"}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
+        "LENDING_DATABASE_URL": database_url,
+        "LENDING_SECRET_KEY": SECRET,
+        "LENDING_LOG_LEVEL": "WARNING",
+        "LENDING_ADMIN_EMAIL": ADMIN[0],
+        "LENDING_ADMIN_PASSWORD": ADMIN[1],
+        "LENDING_LOGIN_MAX_ATTEMPTS": "1000",
+    }
     uvicorn_flags = ["--log-level", "warning", "--no-access-log"]
     lending, lending_url = start([sys.executable, "-m", "lending", "serve"], env, workdir)
     bare_env = {**env}
     if database_url.startswith("sqlite"):
         bare_env["LENDING_DATABASE_URL"] = f"sqlite+aiosqlite:///{workdir / 'bare.db'}"
-    bare, bare_url = start([sys.executable, "-m", "uvicorn", "tests.benchmarks.bare_app:create_bare_app",
-                            "--factory", *uvicorn_flags], {**bare_env, "PYTHONPATH": str(Path.cwd())}, Path.cwd())
+    bare, bare_url = start(
+        [sys.executable, "-m", "uvicorn", "tests.benchmarks.bare_app:create_bare_app", "--factory", *uvicorn_flags],
+        {**bare_env, "PYTHONPATH": str(Path.cwd())},
+        Path.cwd(),
+    )
     results = []
     try:
         limits = httpx.Limits(max_connections=max(levels) + 4, max_keepalive_connections=max(levels) + 4)
-        async with httpx.AsyncClient(base_url=lending_url, timeout=120, limits=limits) as http, \
-                httpx.AsyncClient(base_url=bare_url, timeout=120, limits=limits) as bare_http:
+        async with (
+            httpx.AsyncClient(base_url=lending_url, timeout=120, limits=limits) as http,
+            httpx.AsyncClient(base_url=bare_url, timeout=120, limits=limits) as bare_http,
+        ):
             # Enough ready laptops for the fastest level to run the whole time (each cycle uses one up).
             pool_size = int(os.environ.get("BENCH_ASSETS", "6000"))
             print(f"setting up {pool_size} ready laptops …", file=sys.stderr)
@@ -153,8 +183,11 @@ async def measure(database_url: str, levels: list[int], seconds: float, workdir:
                 t1 = time.perf_counter()
                 if issued.status_code != 201:
                     return False
-                back = await http.post(f"/api/v1/loans/{issued.json()['id']}/returns",
-                                       json={"items": [{"tag": tag, "condition": "good"}]}, headers=headers)
+                back = await http.post(
+                    f"/api/v1/loans/{issued.json()['id']}/returns",
+                    json={"items": [{"tag": tag, "condition": "good"}]},
+                    headers=headers,
+                )
                 run.request_latencies += [t1 - t0, time.perf_counter() - t1]
                 return back.status_code == 200
 
@@ -171,15 +204,22 @@ async def measure(database_url: str, levels: list[int], seconds: float, workdir:
                 cycles_s = loan.done / loan.elapsed
                 requests_s = 2 * loan.done / loan.elapsed
                 bare_s = plain.done / plain.elapsed
-                results.append({
-                    "clients": level, "cycles_s": cycles_s, "loan_requests_s": requests_s,
-                    "cycle_p50": loan.pct(loan.latencies, 0.5), "cycle_p99": loan.pct(loan.latencies, 0.99),
-                    "request_p50": loan.pct(loan.request_latencies, 0.5),
-                    "request_p99": loan.pct(loan.request_latencies, 0.99),
-                    "bare_s": bare_s, "bare_p50": plain.pct(plain.latencies, 0.5),
-                    "bare_p99": plain.pct(plain.latencies, 0.99), "errors": loan.errors + plain.errors,
-                    "request_ratio": requests_s / bare_s if bare_s else float("nan"),
-                })
+                results.append(
+                    {
+                        "clients": level,
+                        "cycles_s": cycles_s,
+                        "loan_requests_s": requests_s,
+                        "cycle_p50": loan.pct(loan.latencies, 0.5),
+                        "cycle_p99": loan.pct(loan.latencies, 0.99),
+                        "request_p50": loan.pct(loan.request_latencies, 0.5),
+                        "request_p99": loan.pct(loan.request_latencies, 0.99),
+                        "bare_s": bare_s,
+                        "bare_p50": plain.pct(plain.latencies, 0.5),
+                        "bare_p99": plain.pct(plain.latencies, 0.99),
+                        "errors": loan.errors + plain.errors,
+                        "request_ratio": requests_s / bare_s if bare_s else float("nan"),
+                    }
+                )
     finally:
         stop(lending)
         stop(bare)
@@ -198,7 +238,8 @@ def report(database: str, results: list[dict]) -> str:
         lines.append(
             f"| {r['clients']} | {r['cycles_s']:.0f} | {r['loan_requests_s']:.0f} | {r['cycle_p50']:.1f} / "
             f"{r['cycle_p99']:.1f} | {r['request_p50']:.1f} / {r['request_p99']:.1f} | {r['bare_s']:.0f} | "
-            f"{r['bare_p50']:.1f} / {r['bare_p99']:.1f} | {r['request_ratio']:.2f} | {r['errors']} |")
+            f"{r['bare_p50']:.1f} / {r['bare_p99']:.1f} | {r['request_ratio']:.2f} | {r['errors']} |"
+        )
     return "\n".join(lines)
 
 

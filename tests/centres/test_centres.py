@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from tests.support import assert_problem, count_rows
 
-HUB = {"name": "Sparkbrook Hub", "address": "1 Stratford Road", "postcode": "b11 1aa", "phone": "0121 111 1111",
-       "opening_hours": "Mon-Fri 10:00-16:00"}
+HUB = {
+    "name": "Sparkbrook Hub",
+    "address": "1 Stratford Road",
+    "postcode": "b11 1aa",
+    "phone": "0121 111 1111",
+    "opening_hours": "Mon-Fri 10:00-16:00",
+}
 
 
 async def test_staff_create_a_centre_with_a_normalised_postcode(client, staff):
@@ -16,51 +21,64 @@ async def test_staff_create_a_centre_with_a_normalised_postcode(client, staff):
     assert fetched.json() == centre
 
 
-async def test_every_signed_in_role_reads_centres_but_only_staff_and_admin_write(client, staff, volunteer,
-                                                                                 make_user, admin):
+async def test_every_signed_in_role_reads_centres_but_only_staff_and_admin_write(
+    client, staff, volunteer, make_user, admin
+):
     school = await make_user("school")
     created = (await client.post("/api/v1/centres", json=HUB, headers=admin.headers)).json()
     for reader in (volunteer, school, staff):
         listing = await client.get("/api/v1/centres", headers=reader.headers)
         assert listing.status_code == 200 and listing.json()["total"] == 1
     for writer in (volunteer, school):
-        assert_problem(await client.post("/api/v1/centres", json={**HUB, "name": "Other"}, headers=writer.headers),
-                       403)
-        assert_problem(await client.patch(f"/api/v1/centres/{created['id']}", json={"name": "Renamed"},
-                                          headers=writer.headers), 403)
+        assert_problem(await client.post("/api/v1/centres", json={**HUB, "name": "Other"}, headers=writer.headers), 403)
+        assert_problem(
+            await client.patch(f"/api/v1/centres/{created['id']}", json={"name": "Renamed"}, headers=writer.headers),
+            403,
+        )
 
 
 async def test_a_bad_postcode_is_422_naming_the_field_and_nothing_is_written(client, staff, sessions):
     for postcode in ("ZZ", "B1 1A", "12345", ""):
-        assert_problem(await client.post("/api/v1/centres", json={**HUB, "postcode": postcode},
-                                         headers=staff.headers), 422, "postcode")
-    assert_problem(await client.post("/api/v1/centres", json={"postcode": "B1 1AA"}, headers=staff.headers),
-                   422, "name")
+        assert_problem(
+            await client.post("/api/v1/centres", json={**HUB, "postcode": postcode}, headers=staff.headers),
+            422,
+            "postcode",
+        )
+    assert_problem(
+        await client.post("/api/v1/centres", json={"postcode": "B1 1AA"}, headers=staff.headers), 422, "name"
+    )
     assert await count_rows(sessions, "centre") == 0
     assert await count_rows(sessions, "audit_entry") == 1  # only the test's own user
 
 
 async def test_names_are_unique_whatever_their_case(client, staff, sessions):
     first = (await client.post("/api/v1/centres", json=HUB, headers=staff.headers)).json()
-    body = assert_problem(await client.post("/api/v1/centres", json={**HUB, "name": "SPARKBROOK hub"},
-                                            headers=staff.headers), 409)
+    body = assert_problem(
+        await client.post("/api/v1/centres", json={**HUB, "name": "SPARKBROOK hub"}, headers=staff.headers), 409
+    )
     assert body["existing_id"] == first["id"]
     other = (await client.post("/api/v1/centres", json={**HUB, "name": "Aston Hub"}, headers=staff.headers)).json()
-    assert_problem(await client.patch(f"/api/v1/centres/{other['id']}", json={"name": "Sparkbrook Hub"},
-                                      headers=staff.headers), 409)
+    assert_problem(
+        await client.patch(f"/api/v1/centres/{other['id']}", json={"name": "Sparkbrook Hub"}, headers=staff.headers),
+        409,
+    )
     assert await count_rows(sessions, "centre") == 2
 
 
 async def test_update_changes_only_what_is_sent(client, staff):
     centre = (await client.post("/api/v1/centres", json=HUB, headers=staff.headers)).json()
-    response = await client.patch(f"/api/v1/centres/{centre['id']}", json={"postcode": "b12 9qt", "is_active": False},
-                                  headers=staff.headers)
+    response = await client.patch(
+        f"/api/v1/centres/{centre['id']}", json={"postcode": "b12 9qt", "is_active": False}, headers=staff.headers
+    )
     assert response.status_code == 200, response.text
     updated = response.json()
     assert updated["postcode"] == "B12 9QT" and updated["is_active"] is False
     assert updated["name"] == HUB["name"] and updated["phone"] == HUB["phone"]
-    assert_problem(await client.patch(f"/api/v1/centres/{centre['id']}", json={"postcode": "nope"},
-                                      headers=staff.headers), 422, "postcode")
+    assert_problem(
+        await client.patch(f"/api/v1/centres/{centre['id']}", json={"postcode": "nope"}, headers=staff.headers),
+        422,
+        "postcode",
+    )
     assert_problem(await client.patch("/api/v1/centres/9999", json={"name": "x"}, headers=staff.headers), 404)
 
 

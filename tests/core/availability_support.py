@@ -41,7 +41,8 @@ async def add_user(url: str, role: Role = Role.staff, email: str = "desk@example
         async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
             set_actor(session, user_id=None, label="test-setup")
             user, _ = await AccountService(session).create(
-                NewUser(email=email, name="Desk", role=role, password=PASSWORD))
+                NewUser(email=email, name="Desk", role=role, password=PASSWORD)
+            )
             return user.id
     finally:
         await engine.dispose()
@@ -61,8 +62,12 @@ def mount_tmpfs(where: Path, size: str) -> bool:
     where.mkdir(parents=True, exist_ok=True)
     if os.geteuid() != 0:
         return False
-    return subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
-                          capture_output=True).returncode == 0
+    return (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True
+        ).returncode
+        == 0
+    )
 
 
 def fill_disk(where: Path) -> Path:
@@ -129,12 +134,22 @@ def settings_for(url: str, **extra: object) -> Settings:
 def serving(database_url: str, **env: str) -> Iterator[str]:
     """`lending serve` in its own process; yields its base URL."""
     port = free_port()
-    environ = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
-               "LENDING_DATABASE_URL": database_url, "LENDING_LOG_LEVEL": "WARNING", "LENDING_SECRET_KEY": SECRET,
-               "LENDING_ADMIN_EMAIL": "live-admin@example.org", "LENDING_ADMIN_PASSWORD": "live-admin-password",
-               **env}
-    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], env=environ,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    environ = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
+        "LENDING_DATABASE_URL": database_url,
+        "LENDING_LOG_LEVEL": "WARNING",
+        "LENDING_SECRET_KEY": SECRET,
+        "LENDING_ADMIN_EMAIL": "live-admin@example.org",
+        "LENDING_ADMIN_PASSWORD": "live-admin-password",
+        **env,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", "serve", "--port", str(port)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
@@ -150,6 +165,8 @@ async def concurrent_client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     Litestar's AsyncTestClient runs the app on a portal thread and blocks the caller until each answer is complete,
     which serialises concurrent requests; this is the app's own lifespan and httpx's ASGI transport instead.
     """
-    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                                 base_url="http://testserver", timeout=120) as client:
+    async with (
+        app.lifespan(),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", timeout=120) as client,
+    ):
         yield client

@@ -49,8 +49,10 @@ def unavailable(response, reason: str | None = None) -> dict:
 def small_disk(tmp_path):
     where = tmp_path / "disk"
     if not mount_tmpfs(where, "4m"):
-        pytest.skip("mounting a tmpfs needs root; test_a_database_that_cannot_grow_answers_503_and_keeps_what_it_"
-                    "had covers a full database without it")
+        pytest.skip(
+            "mounting a tmpfs needs root; test_a_database_that_cannot_grow_answers_503_and_keeps_what_it_"
+            "had covers a full database without it"
+        )
     yield where
     subprocess.run(["umount", "-l", str(where)], check=False)
 
@@ -72,8 +74,14 @@ async def test_a_commit_that_fails_on_a_full_disk_answers_503_and_saves_nothing(
         unavailable(response, "full")
         request_id = response.headers["x-request-id"]
         # It was the commit that failed (the INSERT itself only filled SQLite's page cache), and it was logged.
-        assert [r for r in caplog.records if r.levelno == logging.ERROR and "commit failed" in r.getMessage()
-                and request_id in r.getMessage() and "full" in r.getMessage()], caplog.text
+        assert [
+            r
+            for r in caplog.records
+            if r.levelno == logging.ERROR
+            and "commit failed" in r.getMessage()
+            and request_id in r.getMessage()
+            and "full" in r.getMessage()
+        ], caplog.text
 
         filler.unlink()
         assert (await client.get("/api/v1/donors", headers=headers)).json()["total"] == 0
@@ -92,14 +100,18 @@ async def test_a_database_that_cannot_grow_answers_503_and_keeps_what_it_had(tmp
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
     app = create_app(settings_for(url))
     async with AsyncTestClient(app=app) as client:
-        event.listen(app_engine(app).sync_engine, "connect",
-                     lambda dbapi, _record: dbapi.cursor().execute(f"PRAGMA max_page_count={pages}"))
+        event.listen(
+            app_engine(app).sync_engine,
+            "connect",
+            lambda dbapi, _record: dbapi.cursor().execute(f"PRAGMA max_page_count={pages}"),
+        )
         headers = bearer(app, user_id)
         saved, refused = 0, None
         with caplog.at_level(logging.ERROR, logger="lending"):
             for n in range(60):
-                response = await client.post("/api/v1/donors", json={**DONOR, "name": f"Donor {n}",
-                                                                      "notes": "x" * 2000}, headers=headers)
+                response = await client.post(
+                    "/api/v1/donors", json={**DONOR, "name": f"Donor {n}", "notes": "x" * 2000}, headers=headers
+                )
                 if response.status_code != 201:
                     refused = response
                     break
@@ -136,8 +148,10 @@ async def test_an_unreachable_database_answers_503_on_every_route_quickly():
         assert health.status_code == 503 and health.json()["database"] == "unreachable"
         headers = bearer(app, 1)
         # Public, signed in (the user is looked up in the JWT middleware, before any handler), reading, writing.
-        unavailable(await client.post("/api/v1/auth/token", json={"email": "a@example.org", "password": PASSWORD}),
-                    "unreachable")
+        unavailable(
+            await client.post("/api/v1/auth/token", json={"email": "a@example.org", "password": PASSWORD}),
+            "unreachable",
+        )
         unavailable(await client.get("/api/v1/me", headers=headers), "unreachable")
         unavailable(await client.get("/api/v1/assets", headers=headers), "unreachable")
         unavailable(await client.post("/api/v1/donors", json=DONOR, headers=headers), "unreachable")
@@ -177,15 +191,24 @@ async def test_a_statement_over_the_timeout_is_cancelled_and_answered_503(databa
     assert problem.status == 503 and problem.headers["Retry-After"]
 
 
-@pytest.mark.parametrize("url", [
-    pytest.param("closed-port", id="postgresql"),
-    pytest.param("sqlite+aiosqlite:////nonexistent-dir/lending.db", id="sqlite"),
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        pytest.param("closed-port", id="postgresql"),
+        pytest.param("sqlite+aiosqlite:////nonexistent-dir/lending.db", id="sqlite"),
+    ],
+)
 def test_serve_with_an_unreachable_database_exits_with_one_clear_line(tmp_path, url):
     url = closed_port_url() if url == "closed-port" else url
     env = {"PATH": "/usr/bin:/bin", "LENDING_DATABASE_URL": url}
-    result = subprocess.run([sys.executable, "-m", "lending", "serve", "--port", "1"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lending", "serve", "--port", "1"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -42,14 +42,26 @@ def head() -> str:
 def lending_env(database: Path | str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
     url = database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
-    env.update(LENDING_DATABASE_URL=url, LENDING_ADMIN_EMAIL=ADMIN_EMAIL, LENDING_ADMIN_PASSWORD=ADMIN_PASSWORD,
-               LENDING_SECRET_KEY="backup-test-secret-key-long-enough-for-hs256", LENDING_LOG_LEVEL="WARNING")
+    env.update(
+        LENDING_DATABASE_URL=url,
+        LENDING_ADMIN_EMAIL=ADMIN_EMAIL,
+        LENDING_ADMIN_PASSWORD=ADMIN_PASSWORD,
+        LENDING_SECRET_KEY="backup-test-secret-key-long-enough-for-hs256",
+        LENDING_LOG_LEVEL="WARNING",
+    )
     return env
 
 
 def lending(database: Path | str, *args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "lending", *args], cwd=cwd, env=lending_env(database),
-                          input=stdin, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "lending", *args],
+        cwd=cwd,
+        env=lending_env(database),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def lending_here(database: Path | str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -74,13 +86,20 @@ def lending_here(database: Path | str, *args: str, stdin: str = "") -> subproces
 def serving(database: Path, *, stop: signal.Signals = signal.SIGINT) -> Iterator[httpx.Client]:
     """A real `lending serve` on `database`, and a client signed in as its admin; ended by `stop`."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], cwd=database.parent,
-                               env=lending_env(database), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", "serve", "--port", str(port)],
+        cwd=database.parent,
+        env=lending_env(database),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
-        token = httpx.post(f"{base}/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD},
-                           timeout=10).json()["access_token"]
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}, timeout=10
+        ).json()["access_token"]
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
             yield client
     finally:
@@ -147,8 +166,10 @@ def lending_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "lending.db"
     migrations.upgrade(f"sqlite+aiosqlite:///{path}")
     with closing(sqlite3.connect(path)) as conn, conn:
-        conn.execute("INSERT INTO centre (name, address, postcode, phone, opening_hours, is_active, created_at, "
-                     "updated_at) VALUES ('Template Hub', '', 'B1 1AA', '', '', 1, '2026-01-01', '2026-01-01')")
+        conn.execute(
+            "INSERT INTO centre (name, address, postcode, phone, opening_hours, is_active, created_at, "
+            "updated_at) VALUES ('Template Hub', '', 'B1 1AA', '', '', 1, '2026-01-01', '2026-01-01')"
+        )
     return path
 
 
@@ -186,8 +207,12 @@ def test_backup_under_write_load_restores_every_committed_row(tmp_path):
         live_ids = {donor_id for _, donor_id in writer.answered}
         assert in_copy <= live_ids and len(in_copy) < len(live_ids)
         # One consistent moment: every donor in the copy has its audit row, and no audit row lacks its donor.
-        audited = {int(entity_id) for (entity_id,) in read(
-            copy, "SELECT entity_id FROM audit_entry WHERE entity_type = 'donor' AND action = 'create'")}
+        audited = {
+            int(entity_id)
+            for (entity_id,) in read(
+                copy, "SELECT entity_id FROM audit_entry WHERE entity_type = 'donor' AND action = 'create'"
+            )
+        }
         assert audited == in_copy
         assert read(copy, "PRAGMA foreign_key_check") == []
         assert not list(tmp_path.glob(".nightly.db.*")), "a temporary file was left behind"
@@ -220,8 +245,11 @@ def test_backup_under_write_load_restores_every_committed_row(tmp_path):
     assert donor_ids(live) == in_copy and integrity(live) == ["ok"]
     [(actor, after)] = read(live, "SELECT actor_label, after FROM audit_entry WHERE action = 'restore'")
     assert actor == "cli:restore"
-    assert json.loads(after) == {"restored_from": str(copy.resolve()), "backup_revision": head(),
-                                 "replaced_database_kept_as": str(previous.resolve())}
+    assert json.loads(after) == {
+        "restored_from": str(copy.resolve()),
+        "backup_revision": head(),
+        "replaced_database_kept_as": str(previous.resolve()),
+    }
     assert not list(tmp_path.glob(".lending.db.*")), "a temporary file was left behind"
     assert not Path(f"{live}-wal").exists() and not Path(f"{live}-shm").exists()
 
@@ -250,7 +278,7 @@ def _damaged(path: Path, template: Path) -> str:
     page = 4096
     # Every page after the first few overwritten: the header still says SQLite, the b-trees are garbage.
     for start in range(3 * page, len(data), page):
-        data[start + 8:start + page] = b"\xa5" * (page - 8)
+        data[start + 8 : start + page] = b"\xa5" * (page - 8)
     path.write_bytes(bytes(data))
     return "nothing was restored"
 
@@ -262,8 +290,9 @@ def _without_revision(path: Path, template: Path) -> str:
     return "no schema revision"
 
 
-@pytest.mark.parametrize("make_file", [_not_sqlite, _someone_elses_sqlite, _from_a_newer_lending, _damaged,
-                                       _without_revision])
+@pytest.mark.parametrize(
+    "make_file", [_not_sqlite, _someone_elses_sqlite, _from_a_newer_lending, _damaged, _without_revision]
+)
 def test_restore_refuses_a_file_that_is_not_this_lendings_database(make_file, tmp_path, lending_db_template):
     live = lending_db(lending_db_template, tmp_path / "lending.db")
     before = digest(live)
@@ -282,8 +311,10 @@ def test_restore_of_an_older_schema_upgrades_it(tmp_path):
     old = tmp_path / "old.db"
     migrations.upgrade(f"sqlite+aiosqlite:///{old}", "0005")
     with closing(sqlite3.connect(old)) as conn, conn:
-        conn.execute("INSERT INTO centre (name, address, postcode, phone, opening_hours, is_active, created_at, "
-                     "updated_at) VALUES ('Old Hub', '', 'B1 1AA', '', '', 1, '2026-01-01', '2026-01-01')")
+        conn.execute(
+            "INSERT INTO centre (name, address, postcode, phone, opening_hours, is_active, created_at, "
+            "updated_at) VALUES ('Old Hub', '', 'B1 1AA', '', '', 1, '2026-01-01', '2026-01-01')"
+        )
     target = tmp_path / "lending.db"
     result = lending_here(target, "restore", str(old), "--yes")
     assert result.returncode == 0, result.stderr
@@ -350,20 +381,26 @@ def test_postgresql_gets_pg_dump_advice_without_the_password(tmp_path):
 
     backed_up = lending_here(url, "backup", str(dump))
     assert backed_up.returncode == 2
-    assert f"pg_dump --format=custom --file={dump} postgresql://lender@db.example.org:5433/lending_live" \
+    assert (
+        f"pg_dump --format=custom --file={dump} postgresql://lender@db.example.org:5433/lending_live"
         in backed_up.stderr
+    )
     assert "PGPASSWORD" in backed_up.stderr and "s3cret" not in backed_up.stderr
     assert not dump.exists()
 
     restored = lending_here(url, "restore", str(dump))
     assert restored.returncode == 2
-    assert "pg_restore --clean --if-exists --no-owner --single-transaction " \
-           f"--dbname=postgresql://lender@db.example.org:5433/lending_live {dump}" in restored.stderr
+    assert (
+        "pg_restore --clean --if-exists --no-owner --single-transaction "
+        f"--dbname=postgresql://lender@db.example.org:5433/lending_live {dump}" in restored.stderr
+    )
     assert "s3cret" not in restored.stderr
 
 
-@pytest.mark.skipif(not os.environ.get("LENDING_TEST_DATABASE_URL", "").startswith("postgresql"),
-                    reason="runs the advised commands against the PostgreSQL suite's database")
+@pytest.mark.skipif(
+    not os.environ.get("LENDING_TEST_DATABASE_URL", "").startswith("postgresql"),
+    reason="runs the advised commands against the PostgreSQL suite's database",
+)
 async def test_the_advised_pg_dump_and_pg_restore_commands_work(tmp_path, database_url, make_user):
     """On the PostgreSQL suite: the printed commands, run as printed, dump the database and bring it back."""
     await make_user("staff", email="kept-by-pg-dump@example.org")
@@ -371,8 +408,9 @@ async def test_the_advised_pg_dump_and_pg_restore_commands_work(tmp_path, databa
     advice = lending(database_url, "backup", str(dump), cwd=tmp_path)
     assert advice.returncode == 2 and not dump.exists()
     [dump_command] = [shlex.split(line) for line in advice.stderr.splitlines() if line.lstrip().startswith("pg_dump ")]
-    [restore_command] = [shlex.split(line) for line in advice.stderr.splitlines()
-                         if line.lstrip().startswith("pg_restore ")]
+    [restore_command] = [
+        shlex.split(line) for line in advice.stderr.splitlines() if line.lstrip().startswith("pg_restore ")
+    ]
     libpq_url = dump_command[-1]
 
     def run(command: list[str]) -> str:

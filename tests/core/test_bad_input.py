@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 from urllib.parse import quote
 
@@ -79,6 +79,7 @@ def json_bodies(document: dict):
 
 # --- integers beyond the database's BIGINT -----------------------------------------------------------------------
 
+
 async def test_every_integer_path_and_query_parameter_refuses_numbers_beyond_bigint(client, admin):
     document = await openapi(client)
     checked = 0
@@ -92,8 +93,9 @@ async def test_every_integer_path_and_query_parameter_refuses_numbers_beyond_big
                     url = url_for(path, operation, **{name: str(big)})
                 else:
                     url = f"{url_for(path, operation)}?{name}={big}"
-                response = await client.request(method.upper(), url, headers=admin.headers,
-                                                **({"json": {}} if method in ("post", "patch") else {}))
+                response = await client.request(
+                    method.upper(), url, headers=admin.headers, **({"json": {}} if method in ("post", "patch") else {})
+                )
                 assert response.status_code == 422, f"{method.upper()} {url}: {response.text}"
                 assert_problem(response, 422, name)
                 checked += 1
@@ -134,16 +136,33 @@ async def test_ids_beyond_bigint_in_bodies_are_422_naming_the_field(client, admi
     cases = [
         ("/api/v1/loans", {"family_id": 2**63, "centre_id": centre["id"], "items": ["LAP-000001-8"]}, "family_id"),
         ("/api/v1/loans", {"family_id": family["id"], "centre_id": 10**30, "items": ["LAP-000001-8"]}, "centre_id"),
-        ("/api/v1/loans", {"family_id": family["id"], "centre_id": centre["id"], "items": ["LAP-000001-8"],
-                           "nomination_id": 2**63}, "nomination_id"),
-        ("/api/v1/donations", {"donor_id": 2**63, "centre_id": centre["id"], "received_on": date.today().isoformat(),
-                               "items": [{"kind": "laptop"}]}, "donor_id"),
+        (
+            "/api/v1/loans",
+            {"family_id": family["id"], "centre_id": centre["id"], "items": ["LAP-000001-8"], "nomination_id": 2**63},
+            "nomination_id",
+        ),
+        (
+            "/api/v1/donations",
+            {
+                "donor_id": 2**63,
+                "centre_id": centre["id"],
+                "received_on": date.today().isoformat(),
+                "items": [{"kind": "laptop"}],
+            },
+            "donor_id",
+        ),
         ("/api/v1/nominations", {"family_id": 2**63, "school_id": 1, "laptops": 1}, "family_id"),
-        ("/api/v1/users", {"email": "x@example.org", "name": "X", "role": "volunteer", "home_centre_id": 2**63},
-         "home_centre_id"),
+        (
+            "/api/v1/users",
+            {"email": "x@example.org", "name": "X", "role": "volunteer", "home_centre_id": 2**63},
+            "home_centre_id",
+        ),
         ("/api/v1/labels", {"filter": {"centre_id": 2**63}, "layout": "avery-l7160"}, "filter.centre_id"),
-        ("/api/v1/labels", {"tags": ["LAP-000001-8"], "layout": "avery-l7160", "start_position": 2**63},
-         "start_position"),
+        (
+            "/api/v1/labels",
+            {"tags": ["LAP-000001-8"], "layout": "avery-l7160", "start_position": 2**63},
+            "start_position",
+        ),
     ]
     for url, body, field in cases:
         assert_problem(await client.post(url, json=body, headers=admin.headers), 422, field)
@@ -151,6 +170,7 @@ async def test_ids_beyond_bigint_in_bodies_are_422_naming_the_field(client, admi
 
 
 # --- NUL characters ------------------------------------------------------------------------------------------------
+
 
 async def test_every_string_path_and_query_parameter_refuses_nul(client, admin):
     document = await openapi(client)
@@ -165,8 +185,9 @@ async def test_every_string_path_and_query_parameter_refuses_nul(client, admin):
                 url = url_for(path, operation, **{name: quote(NUL)})
             else:
                 url = f"{url_for(path, operation)}?{name}={quote(NUL)}"
-            response = await client.request(method.upper(), url, headers=admin.headers,
-                                            **({"json": {}} if method in ("post", "patch") else {}))
+            response = await client.request(
+                method.upper(), url, headers=admin.headers, **({"json": {}} if method in ("post", "patch") else {})
+            )
             assert response.status_code == 422, f"{method.upper()} {url}: {response.text}"
             assert_problem(response, 422, name)
             checked += 1
@@ -209,9 +230,10 @@ async def test_every_json_request_body_is_a_schema_with_those_rules(app):
     assert checked > 20
 
 
-async def test_nul_in_a_body_is_422_naming_the_field_and_nothing_is_written(client, admin, staff, family, centre,
-                                                                             sessions, stock, issue):
-    tag, = await stock("laptop")
+async def test_nul_in_a_body_is_422_naming_the_field_and_nothing_is_written(
+    client, admin, staff, family, centre, sessions, stock, issue
+):
+    (tag,) = await stock("laptop")
     loan = (await issue(tag)).json()
     before = {t: await count_rows(sessions, t) for t in ("centre", "donor", "family", "loan", "loan_acceptance")}
     cases = [
@@ -219,13 +241,25 @@ async def test_nul_in_a_body_is_422_naming_the_field_and_nothing_is_written(clie
         ("post", "/api/v1/donors", {"name": "Acme", "kind": "business", "notes": NUL}, "notes"),
         ("post", "/api/v1/families", {"lead_name": NUL}, "lead_name"),
         ("post", "/api/v1/nominations", {"family": {"lead_name": "A\x00"}, "school_id": 1}, "family.lead_name"),
-        ("post", "/api/v1/loans", {"family_id": family["id"], "centre_id": centre["id"], "items": [tag + "\x00"]},
-         "items"),
-        ("post", f"/api/v1/loans/{loan['id']}/acceptance", {"signer_name": NUL, "relationship": "parent"},
-         "signer_name"),
+        (
+            "post",
+            "/api/v1/loans",
+            {"family_id": family["id"], "centre_id": centre["id"], "items": [tag + "\x00"]},
+            "items",
+        ),
+        (
+            "post",
+            f"/api/v1/loans/{loan['id']}/acceptance",
+            {"signer_name": NUL, "relationship": "parent"},
+            "signer_name",
+        ),
         ("patch", f"/api/v1/centres/{centre['id']}", {"opening_hours": NUL}, "opening_hours"),
-        ("post", "/api/v1/users", {"email": "n@example.org", "name": "N", "role": "staff",
-                                   "password": "a-long-password\x00"}, "password"),
+        (
+            "post",
+            "/api/v1/users",
+            {"email": "n@example.org", "name": "N", "role": "staff", "password": "a-long-password\x00"},
+            "password",
+        ),
     ]
     for method, url, body, field in cases:
         assert_problem(await client.request(method.upper(), url, json=body, headers=admin.headers), 422, field)
@@ -237,11 +271,15 @@ async def test_nul_in_a_body_is_422_naming_the_field_and_nothing_is_written(clie
 
 # --- JSON nested too deep, and missing bodies ----------------------------------------------------------------------
 
+
 async def test_json_nested_50000_deep_is_400_naming_the_body(client, admin):
     deep = ("[" * 50_000 + "]" * 50_000).encode()
     objects = ('{"a":' * 50_000 + "1" + "}" * 50_000).encode()
-    for url, headers in (("/api/v1/centres", admin.headers), ("/api/v1/loans", admin.headers),
-                         ("/api/v1/auth/token", {})):
+    for url, headers in (
+        ("/api/v1/centres", admin.headers),
+        ("/api/v1/loans", admin.headers),
+        ("/api/v1/auth/token", {}),
+    ):
         for body in (deep, objects):
             response = await client.post(url, content=body, headers={**headers, "Content-Type": "application/json"})
             assert_problem(response, 400, "body")
@@ -263,25 +301,28 @@ async def test_a_missing_body_is_400_naming_the_body_and_an_empty_one_names_each
             assert required in named, f"{method.upper()} {url} does not name {required}: {empty.text}"
         checked += 1
     assert checked > 20
-    loans = assert_problem(await client.post("/api/v1/loans", json={}, headers=admin.headers), 422,
-                           "family_id", "centre_id", "items")
+    loans = assert_problem(
+        await client.post("/api/v1/loans", json={}, headers=admin.headers), 422, "family_id", "centre_id", "items"
+    )
     assert "data" not in loans["detail"]
 
 
 # --- naive datetimes -----------------------------------------------------------------------------------------------
 
+
 async def test_every_datetime_query_parameter_reads_a_naive_value_as_utc(client, admin, centre):
     document = await openapi(client)
-    since = (datetime.now(timezone.utc) - timedelta(hours=1)).replace(microsecond=0, tzinfo=None)
+    since = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0, tzinfo=None)
     checked = 0
-    for path, method, operation in operations(document):
+    for path, _method, operation in operations(document):
         for parameter in operation.get("parameters", []):
             if parameter["in"] != "query" or not has_format(parameter["schema"], "date-time"):
                 continue
             base = url_for(path, operation)
             naive = await client.get(f"{base}?{parameter['name']}={since.isoformat()}", headers=admin.headers)
-            aware = await client.get(f"{base}?{parameter['name']}={quote(since.isoformat() + '+00:00')}",
-                                     headers=admin.headers)
+            aware = await client.get(
+                f"{base}?{parameter['name']}={quote(since.isoformat() + '+00:00')}", headers=admin.headers
+            )
             assert naive.status_code == 200, naive.text
             assert naive.json() == aware.json()
             checked += 1
@@ -299,13 +340,16 @@ def test_every_datetime_field_of_every_request_schema_reads_a_naive_value_as_utc
         properties = model.model_json_schema()["properties"] if model.model_fields else {}
         for name, field in model.model_fields.items():
             schema = properties.get(field.alias or name, {})
-            if not (schema.get("format") == "date-time"
-                    or any(s.get("format") == "date-time" for s in schema.get("anyOf", []))):
+            if not (
+                schema.get("format") == "date-time"
+                or any(s.get("format") == "date-time" for s in schema.get("anyOf", []))
+            ):
                 continue
-            adapter = TypeAdapter(Annotated[(field.annotation, *field.metadata)] if field.metadata
-                                  else field.annotation)
+            adapter = TypeAdapter(
+                Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            )
             value = adapter.validate_python("2026-01-02T03:04:05")
-            assert value == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), (model.__name__, name)
+            assert value == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), (model.__name__, name)
             checked += 1
     assert checked >= 1  # AcceptanceIn.signed_at at least
 
@@ -313,12 +357,14 @@ def test_every_datetime_field_of_every_request_schema_reads_a_naive_value_as_utc
 def test_naive_datetimes_in_bodies_become_utc_and_far_ones_are_refused():
     from lending.loans.schemas import AcceptanceIn
 
-    signed = AcceptanceIn.model_validate({"signer_name": "A", "relationship": "parent",
-                                          "signed_at": "2026-01-02T03:04:05"}).signed_at
-    assert signed == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc) and signed.utcoffset() == timedelta(0)
-    shifted = AcceptanceIn.model_validate({"signer_name": "A", "relationship": "parent",
-                                           "signed_at": "2026-01-02T03:04:05+01:00"}).signed_at
-    assert shifted == datetime(2026, 1, 2, 2, 4, 5, tzinfo=timezone.utc)
+    signed = AcceptanceIn.model_validate(
+        {"signer_name": "A", "relationship": "parent", "signed_at": "2026-01-02T03:04:05"}
+    ).signed_at
+    assert signed == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC) and signed.utcoffset() == timedelta(0)
+    shifted = AcceptanceIn.model_validate(
+        {"signer_name": "A", "relationship": "parent", "signed_at": "2026-01-02T03:04:05+01:00"}
+    ).signed_at
+    assert shifted == datetime(2026, 1, 2, 2, 4, 5, tzinfo=UTC)
     for far in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-23:00"):
         with pytest.raises(ValidationError, match="signed_at"):
             AcceptanceIn.model_validate({"signer_name": "A", "relationship": "parent", "signed_at": far})
@@ -326,52 +372,115 @@ def test_naive_datetimes_in_bodies_become_utc_and_far_ones_are_refused():
 
 # --- date bounds ---------------------------------------------------------------------------------------------------
 
+
 def years_from_today(years: int) -> str:
     today = date.today()
     return today.replace(year=today.year + years, day=min(today.day, 28)).isoformat()
 
 
-async def test_dates_outside_sane_bounds_are_422_naming_the_field(client, staff, family, centre, stock, issue,
-                                                                  sessions):
-    tag, = await stock("laptop")
+async def test_dates_outside_sane_bounds_are_422_naming_the_field(
+    client, staff, family, centre, stock, issue, sessions
+):
+    (tag,) = await stock("laptop")
     assert_problem(await issue(tag, due_on=years_from_today(6)), 422, "due_on")
     assert_problem(await issue(tag, due_on="9999-12-31"), 422, "due_on")
     loan = (await issue(tag, due_on=years_from_today(4))).json()
     assert loan["due_on"] == years_from_today(4)
-    assert_problem(await client.post(f"/api/v1/loans/{loan['id']}/extension", json={
-        "due_on": years_from_today(6), "reason": "exams"}, headers=staff.headers), 422, "due_on")
+    assert_problem(
+        await client.post(
+            f"/api/v1/loans/{loan['id']}/extension",
+            json={"due_on": years_from_today(6), "reason": "exams"},
+            headers=staff.headers,
+        ),
+        422,
+        "due_on",
+    )
     from tests.families.conftest import family_data
 
-    assert_problem(await client.post("/api/v1/families", json=family_data(
-        phone="07911 999999", consent_given_on="1999-12-31"), headers=staff.headers), 422, "consent_given_on")
-    donor = (await client.post("/api/v1/donors", json={"name": "Acme", "kind": "business"},
-                               headers=staff.headers)).json()
-    assert_problem(await client.post("/api/v1/donations", json={
-        "donor_id": donor["id"], "centre_id": centre["id"], "received_on": "1999-01-01",
-        "items": [{"kind": "laptop", "charger_safety_test_on": "0001-01-01"}]}, headers=staff.headers),
-        422, "received_on", "items[0].charger_safety_test_on")
-    assert_problem(await client.post("/api/v1/donations", json={
-        "donor_id": donor["id"], "centre_id": centre["id"], "received_on": date.today().isoformat(),
-        "items": [{"kind": "sim", "iccid": "89441000000000000005", "activated_on": "9999-12-01", "plan_months": 120,
-                   "expires_on": "9999-12-31"}]}, headers=staff.headers),
-        422, "items[0].activated_on", "items[0].expires_on")
-    assert_problem(await client.post(f"/api/v1/assets/{tag}/wipes", json={
-        "method": "nwipe", "performed_on": "1990-05-01", "performed_by": "Workshop"}, headers=staff.headers),
-        422, "performed_on")
+    assert_problem(
+        await client.post(
+            "/api/v1/families",
+            json=family_data(phone="07911 999999", consent_given_on="1999-12-31"),
+            headers=staff.headers,
+        ),
+        422,
+        "consent_given_on",
+    )
+    donor = (
+        await client.post("/api/v1/donors", json={"name": "Acme", "kind": "business"}, headers=staff.headers)
+    ).json()
+    assert_problem(
+        await client.post(
+            "/api/v1/donations",
+            json={
+                "donor_id": donor["id"],
+                "centre_id": centre["id"],
+                "received_on": "1999-01-01",
+                "items": [{"kind": "laptop", "charger_safety_test_on": "0001-01-01"}],
+            },
+            headers=staff.headers,
+        ),
+        422,
+        "received_on",
+        "items[0].charger_safety_test_on",
+    )
+    assert_problem(
+        await client.post(
+            "/api/v1/donations",
+            json={
+                "donor_id": donor["id"],
+                "centre_id": centre["id"],
+                "received_on": date.today().isoformat(),
+                "items": [
+                    {
+                        "kind": "sim",
+                        "iccid": "89441000000000000005",
+                        "activated_on": "9999-12-01",
+                        "plan_months": 120,
+                        "expires_on": "9999-12-31",
+                    }
+                ],
+            },
+            headers=staff.headers,
+        ),
+        422,
+        "items[0].activated_on",
+        "items[0].expires_on",
+    )
+    assert_problem(
+        await client.post(
+            f"/api/v1/assets/{tag}/wipes",
+            json={"method": "nwipe", "performed_on": "1990-05-01", "performed_by": "Workshop"},
+            headers=staff.headers,
+        ),
+        422,
+        "performed_on",
+    )
     csv = "kind,iccid,network,plan_months,activated_on\nsim,89441000000000000005,EE,120,9999-12-01\n"
-    body = assert_problem(await client.post("/api/v1/assets/import", content=csv.encode(), headers={
-        **staff.headers, "Content-Type": "text/csv"}), 422, "activated_on")
+    body = assert_problem(
+        await client.post(
+            "/api/v1/assets/import", content=csv.encode(), headers={**staff.headers, "Content-Type": "text/csv"}
+        ),
+        422,
+        "activated_on",
+    )
     assert body["errors"][0]["row"] == 2
-    assert_problem(await client.post(f"/api/v1/assets/import?donor_id={donor['id']}&centre_id={centre['id']}"
-                                     "&received_on=1999-01-01", content=b"kind\nlaptop\n",
-                                     headers={**staff.headers, "Content-Type": "text/csv"}), 422, "received_on")
+    assert_problem(
+        await client.post(
+            f"/api/v1/assets/import?donor_id={donor['id']}&centre_id={centre['id']}&received_on=1999-01-01",
+            content=b"kind\nlaptop\n",
+            headers={**staff.headers, "Content-Type": "text/csv"},
+        ),
+        422,
+        "received_on",
+    )
     assert await count_rows(sessions, "donation") == 0
 
 
 # --- 409 only for a real clash with data already held ------------------------------------------------------------
 
-async def test_only_a_unique_violation_is_409_and_other_constraint_failures_are_logged_500s(settings, engine,
-                                                                                             caplog):
+
+async def test_only_a_unique_violation_is_409_and_other_constraint_failures_are_logged_500s(settings, engine, caplog):
     @post("/probe/duplicate-urn", exclude_from_auth=True, status_code=201)
     async def duplicate(db_session: AsyncSession) -> None:
         set_actor(db_session, user_id=None, label="test")
@@ -381,8 +490,9 @@ async def test_only_a_unique_violation_is_409_and_other_constraint_failures_are_
     @post("/probe/dangling-centre", exclude_from_auth=True, status_code=201)
     async def dangling(db_session: AsyncSession) -> None:
         set_actor(db_session, user_id=None, label="test")
-        db_session.add(User(email="fk@example.org", name="FK", role="volunteer", password_hash="x",
-                            home_centre_id=987654))
+        db_session.add(
+            User(email="fk@example.org", name="FK", role="volunteer", password_hash="x", home_centre_id=987654)
+        )
         await db_session.flush()
 
     @get("/probe/naive", exclude_from_auth=True)
@@ -426,18 +536,24 @@ def test_unique_violation_reads_the_driver_error():
 
 # --- CSV import ----------------------------------------------------------------------------------------------------
 
+
 async def test_a_csv_cell_over_128_kb_is_422_naming_row_and_field(client, staff, centre, sessions):
     huge = "x" * (140 * 1024)
-    csv = (f"kind,centre,make,model,notes\nlaptop,{centre['name']},Dell,E7,ok\n"
-           f"laptop,{centre['name']},Dell,E7,{huge}\n")
-    response = await client.post("/api/v1/assets/import", content=csv.encode(),
-                                 headers={**staff.headers, "Content-Type": "text/csv"})
+    csv = f"kind,centre,make,model,notes\nlaptop,{centre['name']},Dell,E7,ok\nlaptop,{centre['name']},Dell,E7,{huge}\n"
+    response = await client.post(
+        "/api/v1/assets/import", content=csv.encode(), headers={**staff.headers, "Content-Type": "text/csv"}
+    )
     body = assert_problem(response, 422, "notes")
     assert [(e["row"], e["field"]) for e in body["errors"]] == [(3, "notes")]
     assert len(response.content) < 10_000  # the cell is named, not echoed
     quoted = f'kind,centre,weee_reference\nlaptop,{centre["name"]},"{huge}"\n'
-    body = assert_problem(await client.post("/api/v1/assets/import", content=quoted.encode(), headers={
-        **staff.headers, "Content-Type": "text/csv"}), 422, "weee_reference")
+    body = assert_problem(
+        await client.post(
+            "/api/v1/assets/import", content=quoted.encode(), headers={**staff.headers, "Content-Type": "text/csv"}
+        ),
+        422,
+        "weee_reference",
+    )
     assert body["errors"][0]["row"] == 2
     assert await count_rows(sessions, "asset") == 0
 
@@ -446,13 +562,20 @@ async def test_nul_in_a_csv_cell_is_422_naming_row_and_column(client, staff, cen
     for column in ("make", "weee_reference", "centre", "tag", "notes"):
         values = {"kind": "laptop", "centre": centre["name"], column: "A\x00B"}
         csv = ",".join(values) + "\n" + ",".join(values.values()) + "\n"
-        body = assert_problem(await client.post("/api/v1/assets/import", content=csv.encode(), headers={
-            **staff.headers, "Content-Type": "text/csv"}), 422, column)
+        body = assert_problem(
+            await client.post(
+                "/api/v1/assets/import", content=csv.encode(), headers={**staff.headers, "Content-Type": "text/csv"}
+            ),
+            422,
+            column,
+        )
         assert body["errors"][0]["row"] == 2
     assert await count_rows(sessions, "asset") == 0
 
 
-async def test_the_cli_import_names_row_and_field_of_a_huge_cell_or_a_nul_and_refuses_non_utf8(database_url, engine, tmp_path, sessions):
+async def test_the_cli_import_names_row_and_field_of_a_huge_cell_or_a_nul_and_refuses_non_utf8(
+    database_url, engine, tmp_path, sessions
+):
     from tests.accounts.test_cli import run_cli
 
     path = tmp_path / "assets.csv"
@@ -472,4 +595,3 @@ async def test_the_cli_import_names_row_and_field_of_a_huge_cell_or_a_nul_and_re
     result = run_cli(database_url, "import", "imd", str(imd))
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert "1 bad row(s), nothing loaded: rows 2" in result.stderr
-

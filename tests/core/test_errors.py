@@ -27,14 +27,16 @@ async def test_unknown_route_and_wrong_method_are_problem_json(client, staff):
 
 
 async def test_malformed_json_is_400_naming_the_body(client, staff):
-    response = await client.post("/api/v1/centres", content=b"{not json", headers={
-        **staff.headers, "Content-Type": "application/json"})
+    response = await client.post(
+        "/api/v1/centres", content=b"{not json", headers={**staff.headers, "Content-Type": "application/json"}
+    )
     assert_problem(response, 400, "body")
 
 
 async def test_nested_validation_errors_name_the_dotted_path(client, admin):
-    response = await client.post("/api/v1/users", json={"email": 5, "name": ["x"], "role": "staff"},
-                                 headers=admin.headers)
+    response = await client.post(
+        "/api/v1/users", json={"email": 5, "name": ["x"], "role": "staff"}, headers=admin.headers
+    )
     body = assert_problem(response, 422, "email", "name")
     assert "email" in body["detail"]
 

@@ -44,10 +44,13 @@ def schema_state(url: str) -> tuple[list, list[str]]:
     async def inspect_db() -> tuple[list, list[str]]:
         engine = create_async_engine(url, poolclass=NullPool)
         async with engine.connect() as conn:
+
             def look(sync_conn):
-                diff = compare_metadata(MigrationContext.configure(sync_conn, opts={"compare_type": True}),
-                                        Base.metadata)
+                diff = compare_metadata(
+                    MigrationContext.configure(sync_conn, opts={"compare_type": True}), Base.metadata
+                )
                 return diff, inspect(sync_conn).get_table_names()
+
             result = await conn.run_sync(look)
         await engine.dispose()
         return result

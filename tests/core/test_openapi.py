@@ -5,8 +5,12 @@ async def test_the_openapi_document_lists_every_route_with_tags_and_bearer_secur
     response = await client.get("/schema/openapi.json")
     assert response.status_code == 200
     document = response.json()
-    documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item
-                  if method in {"get", "post", "patch", "put", "delete"}}
+    documented = {
+        (path, method.upper())
+        for path, item in document["paths"].items()
+        for method in item
+        if method in {"get", "post", "patch", "put", "delete"}
+    }
     for route in app.routes:
         if route.path.startswith("/schema"):
             continue
@@ -111,14 +115,28 @@ async def test_the_problem_schema_describes_real_problem_answers(client, app, st
     check = validator(document, {"$ref": "#/components/schemas/Problem"})
     answers = [
         (await client.get("/api/v1/me"), 401),
-        (await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP"}, headers=volunteer.headers),
-         403),
+        (
+            await client.post(
+                "/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP"}, headers=volunteer.headers
+            ),
+            403,
+        ),
         (await client.get("/api/v1/centres/999", headers=staff.headers), 404),
-        (await client.post("/api/v1/centres", content=b"{oops", headers={**staff.headers,
-                                                                         "Content-Type": "application/json"}), 400),
+        (
+            await client.post(
+                "/api/v1/centres", content=b"{oops", headers={**staff.headers, "Content-Type": "application/json"}
+            ),
+            400,
+        ),
         (await client.post("/api/v1/centres", json={"name": "", "postcode": "nope"}, headers=staff.headers), 422),
-        (await client.post("/api/v1/assets/import?dry_run=false", content=b"kind\nbanana\n",
-                           headers={**staff.headers, "Content-Type": "text/csv"}), 422),  # errors carry `row`
+        (
+            await client.post(
+                "/api/v1/assets/import?dry_run=false",
+                content=b"kind\nbanana\n",
+                headers={**staff.headers, "Content-Type": "text/csv"},
+            ),
+            422,
+        ),  # errors carry `row`
     ]
     for response, status in answers:
         body = assert_problem(response, status)
@@ -145,14 +163,30 @@ async def test_a_route_added_later_is_documented_by_the_same_table(settings, eng
 
 
 async def seed_nomination(client, staff, make_user) -> tuple[dict, object]:
-    school = (await client.post("/api/v1/schools", json={"name": "Anderton Park Primary", "urn": "103245"},
-                                headers=staff.headers)).json()
+    school = (
+        await client.post(
+            "/api/v1/schools", json={"name": "Anderton Park Primary", "urn": "103245"}, headers=staff.headers
+        )
+    ).json()
     teacher = await make_user(Role.school, school_id=school["id"])
-    response = await client.post("/api/v1/nominations", headers=teacher.headers, json={
-        "laptops": 1, "reason": "shares one phone", "family": {
-            "lead_name": "Amina Khan", "phone": "07911 123456", "postcode": "B12 9QT", "children": 2,
-            "school_age_children": 2, "has_broadband": False, "free_school_meals": True,
-            "consent_given_on": date.today().isoformat()}})
+    response = await client.post(
+        "/api/v1/nominations",
+        headers=teacher.headers,
+        json={
+            "laptops": 1,
+            "reason": "shares one phone",
+            "family": {
+                "lead_name": "Amina Khan",
+                "phone": "07911 123456",
+                "postcode": "B12 9QT",
+                "children": 2,
+                "school_age_children": 2,
+                "has_broadband": False,
+                "free_school_meals": True,
+                "consent_given_on": date.today().isoformat(),
+            },
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json(), teacher
 
@@ -163,8 +197,11 @@ def branches(document: dict, schema: dict) -> list[str]:
 
 def matching(document: dict, schema: dict, body: dict) -> list[str]:
     """The `oneOf` branches of `schema` that `body` matches (the document says it must be exactly one)."""
-    return [name for name in branches(document, schema)
-            if validator(document, {"$ref": f"#/components/schemas/{name}"}).is_valid(body)]
+    return [
+        name
+        for name in branches(document, schema)
+        if validator(document, {"$ref": f"#/components/schemas/{name}"}).is_valid(body)
+    ]
 
 
 def resolve(document: dict, schema: dict) -> dict:
@@ -178,7 +215,8 @@ def answer_schema(document: dict, method: str, path: str, status: str = "200") -
 
 
 async def test_role_dependent_answers_document_every_shape_and_each_answer_matches_exactly_one(
-        client, admin, staff, volunteer, make_user):
+    client, admin, staff, volunteer, make_user
+):
     document = (await client.get("/schema/openapi.json")).json()
     nomination, teacher = await seed_nomination(client, staff, make_user)
 
@@ -207,13 +245,22 @@ async def test_role_dependent_answers_document_every_shape_and_each_answer_match
         assert matching(document, schema, body) == [shape], (actor.role, body)
 
     # An asset: a SIM's voucher code is for staff and admin only.
-    centre = (await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP"},
-                                headers=staff.headers)).json()
-    donor = (await client.post("/api/v1/donors", json={"name": "Acme", "kind": "business"},
-                               headers=staff.headers)).json()
-    donation = (await client.post("/api/v1/donations", headers=staff.headers, json={
-        "donor_id": donor["id"], "centre_id": centre["id"], "received_on": date.today().isoformat(),
-        "items": [{"kind": "sim", "iccid": "8944110068012345679", "network": "EE", "voucher_code": "SECRET"}]}))
+    centre = (
+        await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP"}, headers=staff.headers)
+    ).json()
+    donor = (
+        await client.post("/api/v1/donors", json={"name": "Acme", "kind": "business"}, headers=staff.headers)
+    ).json()
+    donation = await client.post(
+        "/api/v1/donations",
+        headers=staff.headers,
+        json={
+            "donor_id": donor["id"],
+            "centre_id": centre["id"],
+            "received_on": date.today().isoformat(),
+            "items": [{"kind": "sim", "iccid": "8944110068012345679", "network": "EE", "voucher_code": "SECRET"}],
+        },
+    )
     assert donation.status_code == 201, donation.text
     tag = donation.json()["assets"][0]["tag"]
     schema = answer_schema(document, "get", "/api/v1/assets/{tag}")
@@ -221,11 +268,13 @@ async def test_role_dependent_answers_document_every_shape_and_each_answer_match
     for actor, shape in ((admin, "AssetStaffDetail"), (volunteer, "AssetDetail")):
         body = (await client.get(f"/api/v1/assets/{tag}", headers=actor.headers)).json()
         assert matching(document, schema, body) == [shape], actor.role
-    other = (await client.post("/api/v1/centres", json={"name": "Aston Hub", "postcode": "B6 4AA"},
-                               headers=staff.headers)).json()
+    other = (
+        await client.post("/api/v1/centres", json={"name": "Aston Hub", "postcode": "B6 4AA"}, headers=staff.headers)
+    ).json()
     moved = answer_schema(document, "post", "/api/v1/assets/{tag}/move")
-    response = await client.post(f"/api/v1/assets/{tag}/move", json={"centre_id": other["id"]},
-                                 headers=volunteer.headers)
+    response = await client.post(
+        f"/api/v1/assets/{tag}/move", json={"centre_id": other["id"]}, headers=volunteer.headers
+    )
     assert response.status_code == 200, response.text
     assert matching(document, moved, response.json()) == ["AssetOut"]
 
@@ -236,40 +285,62 @@ async def test_models_are_closed_so_unknown_keys_are_documented_as_refused(clien
     assert schemas["CentreCreate"]["additionalProperties"] is False
     assert schemas["CentreOut"]["additionalProperties"] is False
     assert schemas["Problem"].get("additionalProperties", True) is not False  # problems may add keys
-    response = await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP", "colour": "red"},
-                                 headers=staff.headers)
+    response = await client.post(
+        "/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP", "colour": "red"}, headers=staff.headers
+    )
     assert_problem(response, 422, "colour")
 
 
 async def test_a_json_body_has_the_json_types_the_document_promises(client, staff):
-    for body, field in (({"name": "Hub", "postcode": "B12 9QP", "is_active": 0}, "is_active"),
-                        ({"name": "Hub", "postcode": "B12 9QP", "is_active": "yes"}, "is_active")):
+    for body, field in (
+        ({"name": "Hub", "postcode": "B12 9QP", "is_active": 0}, "is_active"),
+        ({"name": "Hub", "postcode": "B12 9QP", "is_active": "yes"}, "is_active"),
+    ):
         assert_problem(await client.post("/api/v1/centres", json=body, headers=staff.headers), 422, field)
     school = {"name": "Anderton Park Primary", "urn": "103245"}
     assert (await client.post("/api/v1/schools", json=school, headers=staff.headers)).status_code == 201
-    donor = (await client.post("/api/v1/donors", json={"name": "Acme", "kind": "business"},
-                               headers=staff.headers)).json()
-    centre = (await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP"},
-                                headers=staff.headers)).json()
-    for bad, field in (({"donor_id": str(donor["id"])}, "donor_id"), ({"received_on": 20261121}, "received_on"),
-                       ({"centre_id": True}, "centre_id")):
-        body = {"donor_id": donor["id"], "centre_id": centre["id"], "received_on": date.today().isoformat(),
-                "items": [{"kind": "laptop", "ram_gb": 8}], **bad}
+    donor = (
+        await client.post("/api/v1/donors", json={"name": "Acme", "kind": "business"}, headers=staff.headers)
+    ).json()
+    centre = (
+        await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B12 9QP"}, headers=staff.headers)
+    ).json()
+    for bad, field in (
+        ({"donor_id": str(donor["id"])}, "donor_id"),
+        ({"received_on": 20261121}, "received_on"),
+        ({"centre_id": True}, "centre_id"),
+    ):
+        body = {
+            "donor_id": donor["id"],
+            "centre_id": centre["id"],
+            "received_on": date.today().isoformat(),
+            "items": [{"kind": "laptop", "ram_gb": 8}],
+            **bad,
+        }
         assert_problem(await client.post("/api/v1/donations", json=body, headers=staff.headers), 422, field)
-    nested = {"donor_id": donor["id"], "centre_id": centre["id"], "received_on": date.today().isoformat(),
-              "items": [{"kind": "laptop", "ram_gb": "8", "charger_included": 1}]}
-    assert_problem(await client.post("/api/v1/donations", json=nested, headers=staff.headers), 422,
-                   "items[0].ram_gb", "items[0].charger_included")
+    nested = {
+        "donor_id": donor["id"],
+        "centre_id": centre["id"],
+        "received_on": date.today().isoformat(),
+        "items": [{"kind": "laptop", "ram_gb": "8", "charger_included": 1}],
+    }
+    assert_problem(
+        await client.post("/api/v1/donations", json=nested, headers=staff.headers),
+        422,
+        "items[0].ram_gb",
+        "items[0].charger_included",
+    )
     # The same schema still reads a CSV row's text, as the import always did.
-    response = await client.post(f"/api/v1/assets/import?dry_run=true&centre_id={centre['id']}",
-                                 content=b"kind,make,model,ram_gb,charger_included\nlaptop,Dell,E7470,8,true\n",
-                                 headers={**staff.headers, "Content-Type": "text/csv"})
+    response = await client.post(
+        f"/api/v1/assets/import?dry_run=true&centre_id={centre['id']}",
+        content=b"kind,make,model,ram_gb,charger_included\nlaptop,Dell,E7470,8,true\n",
+        headers={**staff.headers, "Content-Type": "text/csv"},
+    )
     assert response.status_code == 200 and response.json()["valid"] is True, response.text
 
 
 async def test_a_query_parameter_the_route_does_not_take_is_refused_by_name(client, staff):
-    body = assert_problem(await client.get("/api/v1/loans.csv?stauts=active", headers=staff.headers), 422,
-                          "stauts")
+    body = assert_problem(await client.get("/api/v1/loans.csv?stauts=active", headers=staff.headers), 422, "stauts")
     assert "status" in body["errors"][0]["message"]  # it says what the route does take
     assert_problem(await client.get("/api/v1/me?debug=1", headers=staff.headers), 422, "debug")
     assert (await client.get("/api/v1/loans.csv?status=active&limit=5", headers=staff.headers)).status_code == 422

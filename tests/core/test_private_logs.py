@@ -21,22 +21,26 @@ async def test_a_logged_database_error_does_not_show_the_sql_parameters(client, 
     # The database itself refuses the row (a trigger of the test's making), so the failure is a real driver error
     # raised inside a request, with the family's values bound as parameters.
     if engine.dialect.name == "postgresql":
-        create = ["CREATE FUNCTION refuse_family() RETURNS trigger AS $$ BEGIN "
-                  "RAISE EXCEPTION 'refused by test trigger'; END $$ LANGUAGE plpgsql",
-                  "CREATE TRIGGER refuse_family BEFORE INSERT ON family FOR EACH ROW "
-                  "EXECUTE FUNCTION refuse_family()"]
+        create = [
+            "CREATE FUNCTION refuse_family() RETURNS trigger AS $$ BEGIN "
+            "RAISE EXCEPTION 'refused by test trigger'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_family BEFORE INSERT ON family FOR EACH ROW EXECUTE FUNCTION refuse_family()",
+        ]
         drop = ["DROP TRIGGER refuse_family ON family", "DROP FUNCTION refuse_family()"]
     else:
-        create = ["CREATE TRIGGER refuse_family BEFORE INSERT ON family BEGIN "
-                  "SELECT RAISE(ABORT, 'refused by test trigger'); END"]
+        create = [
+            "CREATE TRIGGER refuse_family BEFORE INSERT ON family BEGIN "
+            "SELECT RAISE(ABORT, 'refused by test trigger'); END"
+        ]
         drop = ["DROP TRIGGER refuse_family"]
     async with engine.begin() as conn:
         for statement in create:
             await conn.execute(text(statement))
     try:
         with caplog.at_level(logging.DEBUG):
-            response = await client.post("/api/v1/families", json=family_data(SECRET_NAME, "07912 345678",
-                                                                               "B13 8QZ"), headers=staff.headers)
+            response = await client.post(
+                "/api/v1/families", json=family_data(SECRET_NAME, "07912 345678", "B13 8QZ"), headers=staff.headers
+            )
     finally:
         async with engine.begin() as conn:
             for statement in drop:
@@ -52,17 +56,30 @@ async def test_a_logged_database_error_does_not_show_the_sql_parameters(client, 
 
 def test_the_access_log_of_lending_serve_has_no_query_strings(tmp_path):
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
-           "LENDING_LOG_LEVEL": "INFO", "LENDING_ADMIN_PASSWORD": "a-long-enough-admin-password"}
-    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], cwd=tmp_path,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
+        "LENDING_LOG_LEVEL": "INFO",
+        "LENDING_ADMIN_PASSWORD": "a-long-enough-admin-password",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)
-        token = httpx.post(f"{base}/api/v1/auth/token", json={
-            "email": "admin@example.org", "password": "a-long-enough-admin-password"}).json()["access_token"]
-        searched = httpx.get(f"{base}/api/v1/families", params={"q": "Threnody", "postcode_district": "B13"},
-                             headers={"Authorization": f"Bearer {token}"})
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", json={"email": "admin@example.org", "password": "a-long-enough-admin-password"}
+        ).json()["access_token"]
+        searched = httpx.get(
+            f"{base}/api/v1/families",
+            params={"q": "Threnody", "postcode_district": "B13"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert searched.status_code == 200
         refused = httpx.get(f"{base}/api/v1/families?q=07912345678")
         assert refused.status_code == 401

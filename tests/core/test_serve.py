@@ -18,13 +18,17 @@ from tests.support import free_port
 REPO = Path(__file__).resolve().parents[2]
 
 
-
-
 def test_serve_migrates_creates_the_first_admin_and_answers(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
-    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], cwd=tmp_path,
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 30
         health = None
@@ -43,8 +47,14 @@ def test_serve_migrates_creates_the_first_admin_and_answers(tmp_path):
     assert "admin@example.org" in output
     password = output.split("Password:")[1].split()[0]
     # A second start finds the admin and prints no new password.
-    second = subprocess.run([sys.executable, "-m", "lending", "db", "current"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [sys.executable, "-m", "lending", "db", "current"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "(head)" in second.stdout
     assert len(password) >= 10
 
@@ -59,8 +69,12 @@ async def test_first_start_admin_comes_from_settings_once(engine, settings, sess
 
 
 def test_the_wheel_carries_migrations_and_labels(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     wheel = next(tmp_path.glob("lending-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
@@ -68,7 +82,17 @@ def test_the_wheel_carries_migrations_and_labels(tmp_path):
     assert "lending/migrations/script.py.mako" in names
     assert any(n.startswith("lending/migrations/versions/0001") for n in names)
     assert "lending/labels/README.md" in names
-    assert {f"lending/labels/{n}.toml" for n in ("avery-l7651", "avery-l7160", "avery-l7163", "avery-l7162",
-                                                 "avery-5160", "brother-dk-11209", "dymo-99012")} <= set(names)
+    assert {
+        f"lending/labels/{n}.toml"
+        for n in (
+            "avery-l7651",
+            "avery-l7160",
+            "avery-l7163",
+            "avery-l7162",
+            "avery-5160",
+            "brother-dk-11209",
+            "dymo-99012",
+        )
+    } <= set(names)
     assert "lending/documents/terms/terms.en.md" in names and "lending/documents/terms/privacy.en.md" in names
     assert "lending/cli.py" in names

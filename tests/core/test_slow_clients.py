@@ -4,6 +4,7 @@ closed (a real `lending serve`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -17,8 +18,12 @@ def slow_post(base: str, path: str, token: str, stop: threading.Event) -> tuple[
     """Headers at once, then the body a byte every 0.3 s; returns the answer and when it came."""
     host, port = base.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port)), timeout=30) as sock:
-        sock.sendall((f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
-                      "Content-Type: application/json\r\nContent-Length: 400\r\n\r\n").encode())
+        sock.sendall(
+            (
+                f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n"
+                "Content-Type: application/json\r\nContent-Length: 400\r\n\r\n"
+            ).encode()
+        )
         sock.setblocking(False)
         answer = b""
         body = iter(b'{"name": "Slow donor", "kind": "business", "notes": "' + b"x" * 400)
@@ -32,10 +37,8 @@ def slow_post(base: str, path: str, token: str, stop: threading.Event) -> tuple[
             if chunk:
                 answer += chunk
                 continue
-            try:
+            with contextlib.suppress(StopIteration, BrokenPipeError, ConnectionResetError):
                 sock.send(bytes([next(body)]))
-            except (StopIteration, BrokenPipeError, ConnectionResetError):
-                pass
             time.sleep(0.3)
         return answer, time.monotonic()
 

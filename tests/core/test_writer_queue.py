@@ -67,8 +67,7 @@ async def test_select_for_update_takes_the_writers_turn_until_commit(sessions):
         # Check-then-change under a lock, as the services do: the read waits for the first writer and sees its
         # commit.
         async with sessions() as other, other.begin():
-            row = await other.scalar(
-                select(AssetTagSequence).where(AssetTagSequence.prefix == "LAP").with_for_update())
+            row = await other.scalar(select(AssetTagSequence).where(AssetTagSequence.prefix == "LAP").with_for_update())
             row.last_value += 10
             await other.flush()
             order.append("second wrote")

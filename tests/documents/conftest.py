@@ -9,11 +9,17 @@ import pytest
 
 from tests.loans.conftest import centre, family, issue, stock  # noqa: F401  (shared fixtures)
 
-TOOLS = {"zbarimg": "zbar-tools", "pdftoppm": "poppler-utils", "pdftotext": "poppler-utils",
-         "pdffonts": "poppler-utils"}
+TOOLS = {
+    "zbarimg": "zbar-tools",
+    "pdftoppm": "poppler-utils",
+    "pdftotext": "poppler-utils",
+    "pdffonts": "poppler-utils",
+}
 # Fonts for the Urdu/Arabic and Bengali agreements (see lending/documents/fonts.py).
-FONT_FILES = {"/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf": "fonts-noto-core",
-              "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf": "fonts-noto-core"}
+FONT_FILES = {
+    "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf": "fonts-noto-core",
+    "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf": "fonts-noto-core",
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -22,17 +28,23 @@ def barcode_and_pdf_tools() -> None:
     are Debian packages, not Python ones: on a
     Debian machine where the tests run as root they are installed here when missing (as .ci/run does); anywhere
     else, install them first (set LENDING_TEST_NO_APT=1 to never try)."""
-    missing = sorted({package for tool, package in TOOLS.items() if shutil.which(tool) is None}
-                     | {package for path, package in FONT_FILES.items() if not os.path.exists(path)})
+    missing = sorted(
+        {package for tool, package in TOOLS.items() if shutil.which(tool) is None}
+        | {package for path, package in FONT_FILES.items() if not os.path.exists(path)}
+    )
     if not missing:
         return
     if os.environ.get("LENDING_TEST_NO_APT") or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        pytest.fail(f"the documents tests need {' and '.join(missing)}: install them (e.g. apt-get install "
-                    f"{' '.join(missing)})", pytrace=False)
+        pytest.fail(
+            f"the documents tests need {' and '.join(missing)}: install them (e.g. apt-get install "
+            f"{' '.join(missing)})",
+            pytrace=False,
+        )
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, capture_output=True, timeout=600)
-    installed = subprocess.run(["apt-get", "install", "-y", "-qq", *missing], env=env, capture_output=True,
-                               text=True, timeout=900)
+    installed = subprocess.run(
+        ["apt-get", "install", "-y", "-qq", *missing], env=env, capture_output=True, text=True, timeout=900
+    )
     if installed.returncode != 0:
         pytest.fail(f"could not install {' '.join(missing)}: {installed.stderr[-500:]}", pytrace=False)
 
@@ -40,8 +52,7 @@ def barcode_and_pdf_tools() -> None:
 def rasterise(pdf: bytes, tmp_path: Path, dpi: int = 300) -> list[Path]:
     source = tmp_path / "doc.pdf"
     source.write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(tmp_path / "page")], check=True,
-                   timeout=120)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(source), str(tmp_path / "page")], check=True, timeout=120)
     return sorted(tmp_path.glob("page*.png"))
 
 
@@ -49,8 +60,12 @@ def decode(images: list[Path]) -> list[str]:
     """Every barcode zbar finds on the images, as text (CODE-128 and QR)."""
     found: list[str] = []
     for image in images:
-        result = subprocess.run(["zbarimg", "--quiet", "--raw", "-Sdisable", "-Scode128.enable", "-Sqrcode.enable",
-                                 str(image)], capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            ["zbarimg", "--quiet", "--raw", "-Sdisable", "-Scode128.enable", "-Sqrcode.enable", str(image)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         found += [line for line in result.stdout.splitlines() if line]
     return found
 
@@ -58,8 +73,9 @@ def decode(images: list[Path]) -> list[str]:
 def pdf_text(pdf: bytes, tmp_path: Path, *args: str) -> str:
     source = tmp_path / "text.pdf"
     source.write_bytes(pdf)
-    return subprocess.run(["pdftotext", *args, str(source), "-"], capture_output=True, text=True, check=True,
-                          timeout=60).stdout
+    return subprocess.run(
+        ["pdftotext", *args, str(source), "-"], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
 
 
 @pytest.fixture

@@ -19,12 +19,21 @@ async def lend(client, staff, stock, issue, family, *kinds, school=True):
     tags = await stock(*kinds)
     extra = {}
     if school:
-        school_row = (await client.post("/api/v1/schools", json={"name": "Anderton Park Primary", "urn": "103245"},
-                                        headers=staff.headers)).json()
-        nomination = (await client.post("/api/v1/nominations", json={
-            "family_id": family["id"], "school_id": school_row["id"], "laptops": 1}, headers=staff.headers)).json()
-        await client.post(f"/api/v1/nominations/{nomination['id']}/decision", json={"decision": "approve"},
-                          headers=staff.headers)
+        school_row = (
+            await client.post(
+                "/api/v1/schools", json={"name": "Anderton Park Primary", "urn": "103245"}, headers=staff.headers
+            )
+        ).json()
+        nomination = (
+            await client.post(
+                "/api/v1/nominations",
+                json={"family_id": family["id"], "school_id": school_row["id"], "laptops": 1},
+                headers=staff.headers,
+            )
+        ).json()
+        await client.post(
+            f"/api/v1/nominations/{nomination['id']}/decision", json={"decision": "approve"}, headers=staff.headers
+        )
         extra["nomination_id"] = nomination["id"]
     response = await issue(*tags, **extra)
     assert response.status_code == 201, response.text
@@ -38,17 +47,30 @@ async def agreement(client, actor, loan_id):
     return response.content
 
 
-async def test_the_unsigned_agreement_has_everything_and_the_same_bytes_each_time(client, staff, volunteer, stock,
-                                                                                  issue, family, settings, tmp_path):
+async def test_the_unsigned_agreement_has_everything_and_the_same_bytes_each_time(
+    client, staff, volunteer, stock, issue, family, settings, tmp_path
+):
     loan, tags = await lend(client, staff, stock, issue, family, "laptop", "sim", "accessory")
     first = await agreement(client, volunteer, loan["id"])
     assert await agreement(client, staff, loan["id"]) == first
     assert len(PdfReader(io.BytesIO(first)).pages) >= 1
     text = " ".join(pdf_text(first, tmp_path).split())
-    for needle in (settings.org_name, loan["reference"], "Amina Khan", "1 Ladypool Road", "B12 9QT",
-                   "Anderton Park Primary", "Sparkbrook Hub", *tags, "ICCID", "unlimited data",
-                   "Accessories: USB-C charger 65W", "Terms of this loan", "stays Test Lending Network's property",
-                   "Privacy"):
+    for needle in (
+        settings.org_name,
+        loan["reference"],
+        "Amina Khan",
+        "1 Ladypool Road",
+        "B12 9QT",
+        "Anderton Park Primary",
+        "Sparkbrook Hub",
+        *tags,
+        "ICCID",
+        "unlimited data",
+        "Accessories: USB-C charger 65W",
+        "Terms of this loan",
+        "stays Test Lending Network's property",
+        "Privacy",
+    ):
         assert needle in text, needle
     for item in loan["items"]:
         if item["serial_number"]:
@@ -60,13 +82,20 @@ async def test_the_unsigned_agreement_has_everything_and_the_same_bytes_each_tim
     assert loan["reference"] in decode(rasterise(first, tmp_path))
 
 
-async def test_signing_freezes_the_signed_agreement_byte_for_byte(client, staff, volunteer, stock, issue, family,
-                                                                 tmp_path):
+async def test_signing_freezes_the_signed_agreement_byte_for_byte(
+    client, staff, volunteer, stock, issue, family, tmp_path
+):
     loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)
     unsigned = await agreement(client, volunteer, loan["id"])
-    accepted = await client.post(f"/api/v1/loans/{loan['id']}/acceptance", json={
-        "signer_name": "Amina Khan", "relationship": "parent", "signature_png": base64.b64encode(png(60, 20)).decode()},
-        headers=volunteer.headers)
+    accepted = await client.post(
+        f"/api/v1/loans/{loan['id']}/acceptance",
+        json={
+            "signer_name": "Amina Khan",
+            "relationship": "parent",
+            "signature_png": base64.b64encode(png(60, 20)).decode(),
+        },
+        headers=volunteer.headers,
+    )
     assert accepted.status_code == 201, accepted.text
     digest = accepted.json()["acceptance"]["signed_pdf_sha256"]
     signed = await agreement(client, volunteer, loan["id"])
@@ -83,8 +112,9 @@ async def test_signing_freezes_the_signed_agreement_byte_for_byte(client, staff,
     assert shown["acceptance"]["signed_pdf_sha256"] == digest
 
 
-async def test_terms_follow_the_family_language_with_english_as_fallback(settings, engine, make_user, client, staff,
-                                                                        stock, issue, family, tmp_path):
+async def test_terms_follow_the_family_language_with_english_as_fallback(
+    settings, engine, make_user, client, staff, stock, issue, family, tmp_path
+):
     loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)  # the family prefers "ur"
     terms = tmp_path / "terms"
     terms.mkdir()
@@ -120,22 +150,41 @@ BENGALI_TERMS = """## শর্তাবলী
 """
 
 
-async def test_urdu_and_bengali_agreements_embed_fonts_for_their_scripts(settings, engine, make_user, client, staff,
-                                                                         stock, issue, family, tmp_path):
+async def test_urdu_and_bengali_agreements_embed_fonts_for_their_scripts(
+    settings, engine, make_user, client, staff, stock, issue, family, tmp_path
+):
     terms = tmp_path / "terms"
     terms.mkdir()
     (terms / "terms.ur.md").write_text(URDU_TERMS)
     (terms / "terms.bn.md").write_text(BENGALI_TERMS)
     await client.patch(f"/api/v1/families/{family['id']}", json={"lead_name": "امینہ خان"}, headers=staff.headers)
     urdu_loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)
-    bengali_family = (await client.post("/api/v1/families", json={**{
-        k: v for k, v in family.items() if k in ("address", "children", "school_age_children", "has_broadband")},
-        "lead_name": "আমিনা খাতুন", "phone": "07911 222222", "postcode": "B10 0AA", "preferred_language": "bn",
-        "consent_given_on": "2026-11-01"}, headers=staff.headers)).json()
-    tag, = await stock("laptop")
-    bengali_loan = (await client.post("/api/v1/loans", json={
-        "family_id": bengali_family["id"], "centre_id": urdu_loan["centre_id"], "items": [tag]},
-        headers=staff.headers)).json()
+    bengali_family = (
+        await client.post(
+            "/api/v1/families",
+            json={
+                **{
+                    k: v
+                    for k, v in family.items()
+                    if k in ("address", "children", "school_age_children", "has_broadband")
+                },
+                "lead_name": "আমিনা খাতুন",
+                "phone": "07911 222222",
+                "postcode": "B10 0AA",
+                "preferred_language": "bn",
+                "consent_given_on": "2026-11-01",
+            },
+            headers=staff.headers,
+        )
+    ).json()
+    (tag,) = await stock("laptop")
+    bengali_loan = (
+        await client.post(
+            "/api/v1/loans",
+            json={"family_id": bengali_family["id"], "centre_id": urdu_loan["centre_id"], "items": [tag]},
+            headers=staff.headers,
+        )
+    ).json()
     app = create_app(settings.model_copy(update={"terms_dir": terms}))
     user = await make_user("volunteer")
     headers = {"Authorization": f"Bearer {app.state.jwt_auth.create_token(identifier=str(user.id))}"}

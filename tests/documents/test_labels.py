@@ -21,8 +21,15 @@ async def test_the_shipped_layouts_are_listed_with_their_dimensions(client, volu
     response = await client.get("/api/v1/labels/layouts", headers=volunteer.headers)
     assert response.status_code == 200
     layouts = {l["id"]: l for l in response.json()}
-    assert set(layouts) >= {"avery-l7651", "avery-l7160", "avery-l7163", "avery-l7162", "avery-5160",
-                            "brother-dk-11209", "dymo-99012"}
+    assert set(layouts) >= {
+        "avery-l7651",
+        "avery-l7160",
+        "avery-l7163",
+        "avery-l7162",
+        "avery-5160",
+        "brother-dk-11209",
+        "dymo-99012",
+    }
     l7651 = layouts["avery-l7651"]
     assert (l7651["per_page"], l7651["label_width_mm"], l7651["label_height_mm"]) == (65, 38.1, 21.2)
     assert (l7651["page_width_mm"], l7651["page_height_mm"]) == (210.0, 297.0)
@@ -61,9 +68,18 @@ async def test_label_text_names_the_asset_the_organisation_and_who_to_call(label
 async def test_long_text_shrinks_and_nothing_leaves_the_label(client, staff, label_pdf, tmp_path, centre):
     donor = (await client.post("/api/v1/donors", json={"name": "D", "kind": "other"}, headers=staff.headers)).json()
     long_model = "ThinkPad X1 Carbon Gen 11 Intel Evo vPro Platform Special Edition with Extra Long Name"
-    donation = (await client.post("/api/v1/donations", json={
-        "donor_id": donor["id"], "centre_id": centre["id"], "received_on": "2026-11-20",
-        "items": [{"kind": "laptop", "make": "Lenovo", "model": long_model}]}, headers=staff.headers)).json()
+    donation = (
+        await client.post(
+            "/api/v1/donations",
+            json={
+                "donor_id": donor["id"],
+                "centre_id": centre["id"],
+                "received_on": "2026-11-20",
+                "items": [{"kind": "laptop", "make": "Lenovo", "model": long_model}],
+            },
+            headers=staff.headers,
+        )
+    ).json()
     tag = donation["assets"][0]["tag"]
     pdf = await label_pdf(tags=[tag], layout="avery-l7651")
     boxes = pdf_text(pdf, tmp_path, "-bbox")
@@ -97,8 +113,9 @@ async def test_start_position_skips_used_labels_and_copies_repeat(label_pdf, sto
 
 async def test_label_sheets_are_streamed(client, volunteer, stock):
     tags = await stock("laptop", "laptop")
-    response = await client.post("/api/v1/labels", json={"tags": tags, "layout": "dymo-99012"},
-                                 headers=volunteer.headers)
+    response = await client.post(
+        "/api/v1/labels", json={"tags": tags, "layout": "dymo-99012"}, headers=volunteer.headers
+    )
     # Sent page by page as rendered (no length known up front), never assembled in memory first.
     assert "content-length" not in response.headers
     assert response.headers["x-label-pages"] == "2"
@@ -106,18 +123,19 @@ async def test_label_sheets_are_streamed(client, volunteer, stock):
 
 
 async def test_labels_for_a_filter(label_pdf, stock, tmp_path):
-    laptop, sim_one, sim_two = await stock("laptop", "sim", "sim")
+    _laptop, sim_one, sim_two = await stock("laptop", "sim", "sim")
     pdf = await label_pdf(filter={"kind": ["sim"]}, layout="avery-l7160")
     assert sorted(decode(rasterise(pdf, tmp_path))) == sorted([sim_one, sim_two])
 
 
 async def test_bad_label_requests_name_the_problem(client, volunteer, stock):
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     post = lambda body: client.post("/api/v1/labels", json=body, headers=volunteer.headers)  # noqa: E731
     body = assert_problem(await post({"tags": [tag], "layout": "avery-l9999"}), 422, "layout")
     assert "avery-l9999" in body["detail"]
-    body = assert_problem(await post({"tags": [tag, "LAP-999999-X", "junk"], "layout": "avery-l7651"}), 422,
-                          "tags[1]", "tags[2]")
+    body = assert_problem(
+        await post({"tags": [tag, "LAP-999999-X", "junk"], "layout": "avery-l7651"}), 422, "tags[1]", "tags[2]"
+    )
     assert "LAP-999999-X" in body["detail"]
     assert_problem(await post({"tags": [tag], "layout": "avery-l7651", "start_position": 66}), 422, "start_position")
     assert_problem(await post({"layout": "avery-l7651"}), 422)
@@ -125,7 +143,7 @@ async def test_bad_label_requests_name_the_problem(client, volunteer, stock):
 
 
 async def test_single_asset_svg_png_and_roll_pdf(client, volunteer, stock, tmp_path):
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     svg = await client.get(f"/api/v1/assets/{tag.lower()}/label.svg", headers=volunteer.headers)
     assert svg.status_code == 200 and svg.headers["content-type"].startswith("image/svg+xml")
     assert svg.text.count("<rect") > 20 and tag in svg.text
@@ -142,13 +160,16 @@ async def test_single_asset_svg_png_and_roll_pdf(client, volunteer, stock, tmp_p
 
 
 async def test_a_qr_code_points_to_the_public_url_when_set(settings, engine, make_user, stock, tmp_path, client):
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     app = create_app(settings.model_copy(update={"public_url": "https://lend.example.org"}))
     user = await make_user("volunteer")
     token = app.state.jwt_auth.create_token(identifier=str(user.id))
     async with AsyncTestClient(app=app) as with_url:
-        response = await with_url.post("/api/v1/labels", json={"tags": [tag], "layout": "avery-l7163"},
-                                       headers={"Authorization": f"Bearer {token}"})
+        response = await with_url.post(
+            "/api/v1/labels",
+            json={"tags": [tag], "layout": "avery-l7163"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
     found = decode(rasterise(response.content, tmp_path))
     assert sorted(found) == sorted([tag, f"https://lend.example.org/a/{tag}"])
 
@@ -173,15 +194,16 @@ y_mm = 1.5
 """
 
 
-async def test_a_centre_adds_a_layout_and_a_bad_file_is_reported_not_fatal(settings, engine, make_user, stock,
-                                                                           tmp_path, caplog, client):
+async def test_a_centre_adds_a_layout_and_a_bad_file_is_reported_not_fatal(
+    settings, engine, make_user, stock, tmp_path, caplog, client
+):
     folder = tmp_path / "layouts"
     folder.mkdir()
     write_layout(folder, "tuned-l7651", GOOD)
     write_layout(folder, "broken", GOOD.replace("columns = 5", "columns = 0"))
     write_layout(folder, "overflows", GOOD.replace("columns = 5", "columns = 6"))
     write_layout(folder, "not-toml", "name = ")
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     caplog.set_level("ERROR", logger="lending.labels")
     app = create_app(settings.model_copy(update={"labels_dir": folder}))
     messages = " | ".join(r.getMessage() for r in caplog.records)

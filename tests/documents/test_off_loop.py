@@ -8,12 +8,11 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+from PIL import Image
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
-
-from PIL import Image
 
 from lending.app import create_app
 from tests.core.availability_support import concurrent_client
@@ -44,10 +43,15 @@ async def until_writing(database_url: str, signing: asyncio.Task) -> None:
                 busy = await asyncio.to_thread(_sqlite_writer_busy, url.database or "")
             else:
                 async with engine.connect() as conn:
-                    busy = bool(await conn.scalar(text(
-                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                        "WHERE c.relname = 'loan_acceptance' AND l.mode = 'RowExclusiveLock' "
-                        "AND l.pid <> pg_backend_pid()")))
+                    busy = bool(
+                        await conn.scalar(
+                            text(
+                                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                                "WHERE c.relname = 'loan_acceptance' AND l.mode = 'RowExclusiveLock' "
+                                "AND l.pid <> pg_backend_pid()"
+                            )
+                        )
+                    )
             if busy:
                 return
             await asyncio.sleep(0.005)
@@ -64,16 +68,16 @@ def heavy_logo(tmp_path: Path, side: int = 800) -> Path:
     return path
 
 
-async def test_other_requests_are_answered_while_an_agreement_renders(settings, stock, issue, volunteer,
-                                                                     tmp_path):
-    tag, = await stock("laptop")
+async def test_other_requests_are_answered_while_an_agreement_renders(settings, stock, issue, volunteer, tmp_path):
+    (tag,) = await stock("laptop")
     loan = (await issue(tag)).json()
     app = create_app(settings.model_copy(update={"org_logo": heavy_logo(tmp_path, 1200)}))
     loop = asyncio.get_running_loop()
     waits: list[float] = []
     async with concurrent_client(app) as client:
-        agreement = asyncio.create_task(client.get(f"/api/v1/loans/{loan['id']}/agreement.pdf",
-                                                   headers=volunteer.headers))
+        agreement = asyncio.create_task(
+            client.get(f"/api/v1/loans/{loan['id']}/agreement.pdf", headers=volunteer.headers)
+        )
         while not agreement.done():
             due = loop.time() + 0.1
             await asyncio.sleep(0.1)
@@ -87,17 +91,22 @@ async def test_other_requests_are_answered_while_an_agreement_renders(settings, 
     assert max(waits) < 1.5, waits
 
 
-async def test_a_signing_cancelled_while_its_agreement_renders_leaves_nothing_locked(settings, stock, issue,
-                                                                                     volunteer, staff, tmp_path,
-                                                                                     sessions):
-    tag, = await stock("laptop")
+async def test_a_signing_cancelled_while_its_agreement_renders_leaves_nothing_locked(
+    settings, stock, issue, volunteer, staff, tmp_path, sessions
+):
+    (tag,) = await stock("laptop")
     loan = (await issue(tag)).json()
-    app = create_app(settings.model_copy(update={"org_logo": heavy_logo(tmp_path, 1600),
-                                                 "db_statement_timeout_seconds": 5}))
+    app = create_app(
+        settings.model_copy(update={"org_logo": heavy_logo(tmp_path, 1600), "db_statement_timeout_seconds": 5})
+    )
     async with concurrent_client(app) as client:
-        signing = asyncio.create_task(client.post(
-            f"/api/v1/loans/{loan['id']}/acceptance", json={"signer_name": "Amina Khan", "relationship": "parent"},
-            headers=volunteer.headers))
+        signing = asyncio.create_task(
+            client.post(
+                f"/api/v1/loans/{loan['id']}/acceptance",
+                json={"signer_name": "Amina Khan", "relationship": "parent"},
+                headers=volunteer.headers,
+            )
+        )
         # Cancel while the PDF is typeset: once the acceptance is written and not yet committed (seen from outside,
         # not guessed from a pause, which a quick machine outruns), and the INSERT itself long done. The typesetting
         # of the noisy logo takes a second or more; the INSERT, milliseconds.
@@ -108,7 +117,8 @@ async def test_a_signing_cancelled_while_its_agreement_renders_leaves_nothing_lo
         with contextlib.suppress(asyncio.CancelledError):
             await signing
         # Another desk writes at once: the cancelled request's transaction (and SQLite's writer turn) is gone.
-        donor = await client.post("/api/v1/donors", json={"name": "Next donor", "kind": "business"},
-                                  headers=staff.headers)
+        donor = await client.post(
+            "/api/v1/donors", json={"name": "Next donor", "kind": "business"}, headers=staff.headers
+        )
         assert donor.status_code == 201, donor.text
     assert await count_rows(sessions, "loan_acceptance") == 0

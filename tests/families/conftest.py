@@ -6,25 +6,43 @@ from lending.accounts.models import Role
 
 
 def family_data(name: str = "Amina Khan", phone: str = "07911 123456", postcode: str = "b12 9qt", **extra) -> dict:
-    return {"lead_name": name, "phone": phone, "email": "amina@example.org", "address": "1 Ladypool Road",
-            "postcode": postcode, "preferred_language": "ur", "children": 3, "school_age_children": 3,
-            "devices_at_home": 1, "has_broadband": False, "free_school_meals": True, "pupil_premium": True,
-            "on_benefits": True, "imd_decile": 1, "notes": "Dad works nights", "consent_given_on": "2026-11-01",
-            **extra}
+    return {
+        "lead_name": name,
+        "phone": phone,
+        "email": "amina@example.org",
+        "address": "1 Ladypool Road",
+        "postcode": postcode,
+        "preferred_language": "ur",
+        "children": 3,
+        "school_age_children": 3,
+        "devices_at_home": 1,
+        "has_broadband": False,
+        "free_school_meals": True,
+        "pupil_premium": True,
+        "on_benefits": True,
+        "imd_decile": 1,
+        "notes": "Dad works nights",
+        "consent_given_on": "2026-11-01",
+        **extra,
+    }
 
 
 @pytest.fixture
 async def school_a(client, staff) -> dict:
-    response = await client.post("/api/v1/schools", json={"name": "Anderton Park Primary", "urn": "103245",
-                                                          "postcode": "B12 8LR"}, headers=staff.headers)
+    response = await client.post(
+        "/api/v1/schools",
+        json={"name": "Anderton Park Primary", "urn": "103245", "postcode": "B12 8LR"},
+        headers=staff.headers,
+    )
     assert response.status_code == 201, response.text
     return response.json()
 
 
 @pytest.fixture
 async def school_b(client, staff) -> dict:
-    response = await client.post("/api/v1/schools", json={"name": "Ark Boulton Academy", "urn": "139032"},
-                                 headers=staff.headers)
+    response = await client.post(
+        "/api/v1/schools", json={"name": "Ark Boulton Academy", "urn": "139032"}, headers=staff.headers
+    )
     return response.json()
 
 

@@ -8,19 +8,24 @@ from tests.support import assert_problem
 EVIDENCE = ("free_school_meals", "pupil_premium", "on_benefits", "imd_decile", "notes", "children", "email")
 
 
-async def test_a_school_cannot_read_list_update_or_nominate_another_schools_family(client, nominate, teacher_a,
-                                                                                    teacher_b):
+async def test_a_school_cannot_read_list_update_or_nominate_another_schools_family(
+    client, nominate, teacher_a, teacher_b
+):
     mine = await nominate(teacher_a, family=family_data())
     theirs = await nominate(teacher_b, family=family_data("Jo Smith", "07911 111111", "B11 1AA"))
     family_b = theirs["family_id"]
     assert_problem(await client.get(f"/api/v1/families/{family_b}", headers=teacher_a.headers), 404)
-    assert_problem(await client.patch(f"/api/v1/families/{family_b}", json={"children": 4},
-                                      headers=teacher_a.headers), 404)
-    assert_problem(await client.post("/api/v1/nominations", json={"family_id": family_b, "laptops": 1},
-                                     headers=teacher_a.headers), 404)
+    assert_problem(
+        await client.patch(f"/api/v1/families/{family_b}", json={"children": 4}, headers=teacher_a.headers), 404
+    )
+    assert_problem(
+        await client.post("/api/v1/nominations", json={"family_id": family_b, "laptops": 1}, headers=teacher_a.headers),
+        404,
+    )
     assert_problem(await client.get(f"/api/v1/nominations/{theirs['id']}", headers=teacher_a.headers), 404)
-    assert_problem(await client.post(f"/api/v1/nominations/{theirs['id']}/withdraw", json={},
-                                     headers=teacher_a.headers), 404)
+    assert_problem(
+        await client.post(f"/api/v1/nominations/{theirs['id']}/withdraw", json={}, headers=teacher_a.headers), 404
+    )
     families = (await client.get("/api/v1/families", headers=teacher_a.headers)).json()
     assert [f["id"] for f in families["items"]] == [mine["family_id"]] and families["total"] == 1
     nominations = (await client.get("/api/v1/nominations", headers=teacher_a.headers)).json()
@@ -30,8 +35,7 @@ async def test_a_school_cannot_read_list_update_or_nominate_another_schools_fami
     other = await client.get(f"/api/v1/families/{family_b}", headers=teacher_a.headers)
     assert unknown.json()["detail"].replace("999999", "X") == other.json()["detail"].replace(str(family_b), "X")
     # Its own family it can read and update.
-    own = await client.patch(f"/api/v1/families/{mine['family_id']}", json={"children": 4},
-                             headers=teacher_a.headers)
+    own = await client.patch(f"/api/v1/families/{mine['family_id']}", json={"children": 4}, headers=teacher_a.headers)
     assert own.status_code == 200 and own.json()["children"] == 4
 
 
@@ -48,8 +52,9 @@ async def test_a_volunteer_sees_contact_but_not_evidence(client, staff, voluntee
     assert listing["total"] == 1
     for field in EVIDENCE:
         assert field not in listing["items"][0]
-    assert_problem(await client.patch(f"/api/v1/families/{created['id']}", json={"children": 2},
-                                      headers=volunteer.headers), 403)
+    assert_problem(
+        await client.patch(f"/api/v1/families/{created['id']}", json={"children": 2}, headers=volunteer.headers), 403
+    )
     assert_problem(await client.get("/api/v1/nominations", headers=volunteer.headers), 403)
 
 
@@ -67,7 +72,8 @@ async def test_school_users_only_see_their_own_school(client, teacher_a, school_
     listing = (await client.get("/api/v1/schools", headers=teacher_a.headers)).json()
     assert [s["id"] for s in listing["items"]] == [school_a["id"]]
     assert_problem(await client.get(f"/api/v1/schools/{school_b['id']}", headers=teacher_a.headers), 404)
-    assert_problem(await client.post("/api/v1/schools", json={"name": "X", "urn": "111111"},
-                                     headers=teacher_a.headers), 403)
+    assert_problem(
+        await client.post("/api/v1/schools", json={"name": "X", "urn": "111111"}, headers=teacher_a.headers), 403
+    )
     assert_problem(await client.post("/api/v1/families", json=family_data(), headers=teacher_a.headers), 403)
     assert_problem(await client.get("/api/v1/assets", headers=teacher_a.headers), 403)

@@ -8,8 +8,13 @@ from tests.support import assert_problem
 
 
 async def wipe(client, actor, tag, **fields):
-    body = {"method": "nwipe", "performed_on": "2026-11-21", "performed_by": "Sam at the workshop",
-            "certificate_reference": "NW-42", **fields}
+    body = {
+        "method": "nwipe",
+        "performed_on": "2026-11-21",
+        "performed_by": "Sam at the workshop",
+        "certificate_reference": "NW-42",
+        **fields,
+    }
     return await client.post(f"/api/v1/assets/{tag}/wipes", json=body, headers=actor.headers)
 
 
@@ -62,8 +67,9 @@ async def test_a_forbidden_move_is_409_listing_the_allowed_ones(client, staff, d
 async def test_retiring_needs_a_reason_and_keeps_the_weee_reference(client, staff, donate):
     tag = (await donate(laptop()))["assets"][0]["tag"]
     assert_problem(await move_to(client, staff, tag, "retired"), 422, "retired_reason")
-    response = await move_to(client, staff, tag, "retired", retired_reason="recycled", weee_reference="WEEE-2026-7",
-                             reason="cracked chassis")
+    response = await move_to(
+        client, staff, tag, "retired", retired_reason="recycled", weee_reference="WEEE-2026-7", reason="cracked chassis"
+    )
     assert response.status_code == 200
     assert response.json()["retired_reason"] == "recycled" and response.json()["weee_reference"] == "WEEE-2026-7"
     body = assert_problem(await move_to(client, staff, tag, "in_refurbishment"), 409)
@@ -82,8 +88,11 @@ async def test_an_expired_sim_cannot_become_ready(client, staff, donate):
 
 async def test_wipe_rules(client, staff, donate):
     laptop_tag, sim_tag = [a["tag"] for a in (await donate(laptop(), sim(1)))["assets"]]
-    assert_problem(await wipe(client, staff, laptop_tag, method="blancco", certificate_reference=None), 422,
-                   "certificate_reference")
+    assert_problem(
+        await wipe(client, staff, laptop_tag, method="blancco", certificate_reference=None),
+        422,
+        "certificate_reference",
+    )
     assert_problem(await wipe(client, staff, laptop_tag, method="shredder"), 422, "method")
     future = (date.today() + timedelta(days=3)).isoformat()
     assert_problem(await wipe(client, staff, laptop_tag, performed_on=future), 422, "performed_on")
@@ -100,16 +109,20 @@ async def test_history_records_every_step_with_who_and_when(client, staff, admin
     await move_to(client, staff, tag, "in_refurbishment", reason="start refurb")
     await wipe(client, admin, tag)
     await move_to(client, staff, tag, "ready")
-    await client.post(f"/api/v1/assets/{tag}/move", json={"centre_id": other_centre["id"], "reason": "stock"},
-                      headers=staff.headers)
+    await client.post(
+        f"/api/v1/assets/{tag}/move", json={"centre_id": other_centre["id"], "reason": "stock"}, headers=staff.headers
+    )
     response = await client.get(f"/api/v1/assets/{tag}/history", headers=staff.headers)
     assert response.status_code == 200
     events = response.json()
     assert [e["kind"] for e in events] == ["created", "edit", "transition", "wipe", "transition", "move"]
-    created, edit, refurb, wiped, ready, moved = events
+    _created, edit, refurb, wiped, ready, moved = events
     assert edit["details"]["fields"]["ram_gb"] == {"before": 8, "after": 16}
-    assert (refurb["from_status"], refurb["to_status"], refurb["reason"]) == ("received", "in_refurbishment",
-                                                                            "start refurb")
+    assert (refurb["from_status"], refurb["to_status"], refurb["reason"]) == (
+        "received",
+        "in_refurbishment",
+        "start refurb",
+    )
     assert wiped["actor_id"] == admin.id and wiped["details"]["certificate_reference"] == "NW-42"
     assert (ready["from_status"], ready["to_status"]) == ("in_refurbishment", "ready")
     assert moved["details"]["to_centre_id"] == other_centre["id"]
@@ -121,45 +134,65 @@ async def test_history_records_every_step_with_who_and_when(client, staff, admin
 
 async def test_patch_changes_description_only(client, staff, donate, sessions):
     tag = (await donate(laptop("SER-1"), laptop("SER-2")))["assets"][0]["tag"]
-    assert_problem(await client.patch(f"/api/v1/assets/{tag}", json={"status": "ready"}, headers=staff.headers),
-                   422, "status")
-    assert_problem(await client.patch(f"/api/v1/assets/{tag}", json={"tag": "LAP-000009-X"}, headers=staff.headers),
-                   422, "tag")
-    assert_problem(await client.patch(f"/api/v1/assets/{tag}", json={"iccid": "8944100000000000018"},
-                                      headers=staff.headers), 422, "iccid")
-    body = assert_problem(await client.patch(f"/api/v1/assets/{tag}", json={"serial_number": "SER-2"},
-                                             headers=staff.headers), 409, "serial_number")
+    assert_problem(
+        await client.patch(f"/api/v1/assets/{tag}", json={"status": "ready"}, headers=staff.headers), 422, "status"
+    )
+    assert_problem(
+        await client.patch(f"/api/v1/assets/{tag}", json={"tag": "LAP-000009-X"}, headers=staff.headers), 422, "tag"
+    )
+    assert_problem(
+        await client.patch(f"/api/v1/assets/{tag}", json={"iccid": "8944100000000000018"}, headers=staff.headers),
+        422,
+        "iccid",
+    )
+    body = assert_problem(
+        await client.patch(f"/api/v1/assets/{tag}", json={"serial_number": "SER-2"}, headers=staff.headers),
+        409,
+        "serial_number",
+    )
     assert "LAP-000002" in body["detail"]
-    ok = await client.patch(f"/api/v1/assets/{tag}", json={"condition_grade": "A", "os": "ubuntu-linux"},
-                            headers=staff.headers)
+    ok = await client.patch(
+        f"/api/v1/assets/{tag}", json={"condition_grade": "A", "os": "ubuntu-linux"}, headers=staff.headers
+    )
     assert ok.status_code == 200 and ok.json()["condition_grade"] == "A" and ok.json()["status"] == "received"
 
 
 async def test_sim_expiry_follows_activation_on_edit(client, staff, donate):
     tag = (await donate(sim(1)))["assets"][0]["tag"]
-    response = await client.patch(f"/api/v1/assets/{tag}", json={"activated_on": "2026-01-31", "plan_months": 1},
-                                  headers=staff.headers)
+    response = await client.patch(
+        f"/api/v1/assets/{tag}", json={"activated_on": "2026-01-31", "plan_months": 1}, headers=staff.headers
+    )
     assert response.json()["expires_on"] == "2026-02-28"
 
 
 async def test_moves_between_centres_are_recorded_and_guarded(client, volunteer, staff, other_centre, donate):
     tag = (await donate(laptop()))["assets"][0]["tag"]
-    response = await client.post(f"/api/v1/assets/{tag}/move", json={"centre_id": other_centre["id"]},
-                                 headers=volunteer.headers)
+    response = await client.post(
+        f"/api/v1/assets/{tag}/move", json={"centre_id": other_centre["id"]}, headers=volunteer.headers
+    )
     assert response.status_code == 200 and response.json()["centre_id"] == other_centre["id"]
-    assert_problem(await client.post(f"/api/v1/assets/{tag}/move", json={"centre_id": other_centre["id"]},
-                                     headers=volunteer.headers), 409)
-    assert_problem(await client.post(f"/api/v1/assets/{tag}/move", json={"centre_id": 999},
-                                     headers=volunteer.headers), 422, "centre_id")
+    assert_problem(
+        await client.post(
+            f"/api/v1/assets/{tag}/move", json={"centre_id": other_centre["id"]}, headers=volunteer.headers
+        ),
+        409,
+    )
+    assert_problem(
+        await client.post(f"/api/v1/assets/{tag}/move", json={"centre_id": 999}, headers=volunteer.headers),
+        422,
+        "centre_id",
+    )
 
 
 async def test_voucher_codes_are_for_staff_and_admin_only(client, staff, admin, volunteer, donate):
     tag = (await donate(sim(1)))["assets"][0]["tag"]
     for reader in (staff, admin):
-        assert (await client.get(f"/api/v1/assets/{tag}", headers=reader.headers)).json()["voucher_code"] == \
-            "VOUCH-SECRET-1"
-        assert (await client.get("/api/v1/assets", headers=reader.headers)).json()["items"][0]["voucher_code"] == \
-            "VOUCH-SECRET-1"
+        assert (await client.get(f"/api/v1/assets/{tag}", headers=reader.headers)).json()[
+            "voucher_code"
+        ] == "VOUCH-SECRET-1"
+        assert (await client.get("/api/v1/assets", headers=reader.headers)).json()["items"][0][
+            "voucher_code"
+        ] == "VOUCH-SECRET-1"
     single = await client.get(f"/api/v1/assets/{tag}", headers=volunteer.headers)
     listing = await client.get("/api/v1/assets", headers=volunteer.headers)
     export = await client.get("/api/v1/assets.csv", headers=volunteer.headers)
@@ -174,8 +207,14 @@ async def test_voucher_codes_are_for_staff_and_admin_only(client, staff, admin, 
 async def test_roles_on_inventory(client, volunteer, make_user, donate):
     school = await make_user("school")
     tag = (await donate(laptop()))["assets"][0]["tag"]
-    for path in ("/api/v1/assets", f"/api/v1/assets/{tag}", f"/api/v1/assets/{tag}/history", "/api/v1/assets.csv",
-                 "/api/v1/donors", "/api/v1/donations"):
+    for path in (
+        "/api/v1/assets",
+        f"/api/v1/assets/{tag}",
+        f"/api/v1/assets/{tag}/history",
+        "/api/v1/assets.csv",
+        "/api/v1/donors",
+        "/api/v1/donations",
+    ):
         assert_problem(await client.get(path, headers=school.headers), 403)
     assert (await client.get(f"/api/v1/assets/{tag}/history", headers=volunteer.headers)).status_code == 200
     assert_problem(await move_to(client, volunteer, tag, "in_refurbishment"), 403)
@@ -187,8 +226,12 @@ async def test_roles_on_inventory(client, volunteer, make_user, donate):
 async def test_list_filters(client, staff, other_centre, donate):
     soon = (date.today() + timedelta(days=10)).isoformat()
     later = (date.today() + timedelta(days=200)).isoformat()
-    donation = await donate(laptop("L1", model="ThinkPad T480", make="Lenovo"), laptop("L2"),
-                            sim(1, expires_on=soon, msisdn="07911 000001"), sim(2, expires_on=later))
+    donation = await donate(
+        laptop("L1", model="ThinkPad T480", make="Lenovo"),
+        laptop("L2"),
+        sim(1, expires_on=soon, msisdn="07911 000001"),
+        sim(2, expires_on=later),
+    )
     tags = [a["tag"] for a in donation["assets"]]
     await client.post(f"/api/v1/assets/{tags[1]}/move", json={"centre_id": other_centre["id"]}, headers=staff.headers)
     await move_to(client, staff, tags[0], "in_refurbishment")

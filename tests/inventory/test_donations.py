@@ -29,23 +29,27 @@ async def test_get_donation_shows_its_assets(client, staff, donate):
     assert listing.json()["total"] == 1
 
 
-@pytest.mark.parametrize(("item", "field", "words"), [
-    (sim(1, iccid="8944100000000000019"), "items[2].iccid", "Luhn"),
-    (sim(1, iccid="12345"), "items[2].iccid", "18 to 22"),
-    (sim(1, msisdn="0121 496 0000"), "items[2].msisdn", "mobile"),
-    (sim(1, msisdn="hello"), "items[2].msisdn", "phone"),
-    (sim(1, network="Orange"), "items[2].network", ""),
-    ({"kind": "phone", "make": "Samsung", "model": "A52", "imei": "490154203237519"}, "items[2].imei", "Luhn"),
-    ({"kind": "phone", "make": "Samsung", "model": "A52", "imei": "4901542"}, "items[2].imei", "15 digits"),
-    (laptop("Z", battery_health_pct=140), "items[2].battery_health_pct", ""),
-    (laptop("Z", iccid=make_iccid(5)), "items[2].iccid", "only for SIMs"),
-    (laptop("Z", imei=make_imei(3)), "items[2].imei", "no IMEI"),
-    ({"kind": "laptop", "serial_number": "Q"}, "items[2].make", "required"),
-    ({"kind": "sim", "network": "EE"}, "items[2].iccid", "required"),
-    ({"kind": "toaster"}, "items[2].kind", ""),
-])
-async def test_one_bad_item_is_422_naming_index_and_field_and_nothing_is_written(post_donation, sessions, item,
-                                                                                 field, words):
+@pytest.mark.parametrize(
+    ("item", "field", "words"),
+    [
+        (sim(1, iccid="8944100000000000019"), "items[2].iccid", "Luhn"),
+        (sim(1, iccid="12345"), "items[2].iccid", "18 to 22"),
+        (sim(1, msisdn="0121 496 0000"), "items[2].msisdn", "mobile"),
+        (sim(1, msisdn="hello"), "items[2].msisdn", "phone"),
+        (sim(1, network="Orange"), "items[2].network", ""),
+        ({"kind": "phone", "make": "Samsung", "model": "A52", "imei": "490154203237519"}, "items[2].imei", "Luhn"),
+        ({"kind": "phone", "make": "Samsung", "model": "A52", "imei": "4901542"}, "items[2].imei", "15 digits"),
+        (laptop("Z", battery_health_pct=140), "items[2].battery_health_pct", ""),
+        (laptop("Z", iccid=make_iccid(5)), "items[2].iccid", "only for SIMs"),
+        (laptop("Z", imei=make_imei(3)), "items[2].imei", "no IMEI"),
+        ({"kind": "laptop", "serial_number": "Q"}, "items[2].make", "required"),
+        ({"kind": "sim", "network": "EE"}, "items[2].iccid", "required"),
+        ({"kind": "toaster"}, "items[2].kind", ""),
+    ],
+)
+async def test_one_bad_item_is_422_naming_index_and_field_and_nothing_is_written(
+    post_donation, sessions, item, field, words
+):
     response = await post_donation(laptop("OK-1"), laptop("OK-2"), item)
     body = assert_problem(response, 422, field)
     assert words in str(body["errors"])
@@ -79,16 +83,21 @@ async def test_unknown_donor_or_centre_is_422(post_donation, sessions):
 
 async def test_donors_are_created_searched_and_updated_by_staff(client, staff, volunteer):
     for name in ("Acme Ltd", "Birmingham City Council", "Jo Bloggs"):
-        response = await client.post("/api/v1/donors", json={"name": name, "kind": "business", "phone": "0121 496 0000",
-                                                             "email": "it@example.org"}, headers=staff.headers)
+        response = await client.post(
+            "/api/v1/donors",
+            json={"name": name, "kind": "business", "phone": "0121 496 0000", "email": "it@example.org"},
+            headers=staff.headers,
+        )
         assert response.status_code == 201
     assert response.json()["phone"] == "+441214960000"
     found = (await client.get("/api/v1/donors?q=council", headers=staff.headers)).json()
     assert [d["name"] for d in found["items"]] == ["Birmingham City Council"]
     donor_id = found["items"][0]["id"]
-    updated = await client.patch(f"/api/v1/donors/{donor_id}", json={"kind": "council", "may_thank_publicly": True},
-                                 headers=staff.headers)
+    updated = await client.patch(
+        f"/api/v1/donors/{donor_id}", json={"kind": "council", "may_thank_publicly": True}, headers=staff.headers
+    )
     assert updated.json()["kind"] == "council" and updated.json()["may_thank_publicly"] is True
-    assert_problem(await client.post("/api/v1/donors", json={"name": "X", "kind": "alien"}, headers=staff.headers),
-                   422, "kind")
+    assert_problem(
+        await client.post("/api/v1/donors", json={"name": "X", "kind": "alien"}, headers=staff.headers), 422, "kind"
+    )
     assert_problem(await client.get("/api/v1/donors", headers=volunteer.headers), 403)

@@ -28,11 +28,15 @@ async def test_other_requests_are_answered_during_a_large_import(settings, staff
     waits: list[float] = []
     # An app of its own: the `client` fixture's app already runs on another event loop.
     async with concurrent_client(create_app(settings)) as client:
-        importing = asyncio.create_task(client.post(
-            f"/api/v1/assets/import?dry_run={str(dry_run).lower()}",
-            # over 1 MB: the upload spills from memory to a file
-            content=stock_file(rows, notes="Refurbished by volunteers. " * 14),
-            headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600))
+        importing = asyncio.create_task(
+            client.post(
+                f"/api/v1/assets/import?dry_run={str(dry_run).lower()}",
+                # over 1 MB: the upload spills from memory to a file
+                content=stock_file(rows, notes="Refurbished by volunteers. " * 14),
+                headers={**staff.headers, "Content-Type": "text/csv"},
+                timeout=600,
+            )
+        )
         while not importing.done():
             due = loop.time() + 0.2
             await asyncio.sleep(0.2)
@@ -51,20 +55,27 @@ async def test_other_requests_are_answered_during_a_large_import(settings, staff
 async def test_a_repeat_across_chunks_is_found_and_nothing_is_written(client, staff, centre, sessions):
     # Rows 2 and 1802 (spreadsheet numbering) share a serial, far apart in the file.
     body = stock_file(2000, bad_row=1800)
-    dry = await client.post("/api/v1/assets/import?dry_run=true", content=body,
-                            headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600)
+    dry = await client.post(
+        "/api/v1/assets/import?dry_run=true",
+        content=body,
+        headers={**staff.headers, "Content-Type": "text/csv"},
+        timeout=600,
+    )
     assert dry.status_code == 200
     assert [(e["row"], e["field"], e["message"]) for e in dry.json()["errors"]] == [
-        (1802, "serial_number", "repeats 2.serial_number")]
-    real = await client.post("/api/v1/assets/import", content=body,
-                             headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600)
+        (1802, "serial_number", "repeats 2.serial_number")
+    ]
+    real = await client.post(
+        "/api/v1/assets/import", content=body, headers={**staff.headers, "Content-Type": "text/csv"}, timeout=600
+    )
     assert real.status_code == 422
     assert await count_rows(sessions, "asset") == 0
 
 
 async def test_a_file_that_is_not_utf8_is_a_422_naming_the_body(client, staff, centre):
     body = stock_file(600)[:-40] + "café\n".encode("latin-1")
-    response = await client.post("/api/v1/assets/import?dry_run=true", content=body,
-                                 headers={**staff.headers, "Content-Type": "text/csv"})
+    response = await client.post(
+        "/api/v1/assets/import?dry_run=true", content=body, headers={**staff.headers, "Content-Type": "text/csv"}
+    )
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "body"

@@ -18,14 +18,18 @@ __all__ = ["family_data"]
 
 @pytest.fixture
 async def centre(client, staff) -> dict:
-    return (await client.post("/api/v1/centres", json={"name": "Sparkbrook Hub", "postcode": "B11 1AA"},
-                              headers=staff.headers)).json()
+    return (
+        await client.post(
+            "/api/v1/centres", json={"name": "Sparkbrook Hub", "postcode": "B11 1AA"}, headers=staff.headers
+        )
+    ).json()
 
 
 @pytest.fixture
 async def other_centre(client, staff) -> dict:
-    return (await client.post("/api/v1/centres", json={"name": "Aston Hub", "postcode": "B6 4AA"},
-                              headers=staff.headers)).json()
+    return (
+        await client.post("/api/v1/centres", json={"name": "Aston Hub", "postcode": "B6 4AA"}, headers=staff.headers)
+    ).json()
 
 
 @pytest.fixture
@@ -41,8 +45,10 @@ def stock(client, staff, centre):
     counter = {"n": 0}
 
     async def stock(*kinds: str, centre_name: str = "Sparkbrook Hub") -> list[str]:
-        lines = ["kind,status,centre,make,model,serial_number,iccid,network,plan_months,activated_on,"
-                 "wipe_method,wipe_performed_on,wipe_performed_by,wipe_certificate_reference"]
+        lines = [
+            "kind,status,centre,make,model,serial_number,iccid,network,plan_months,activated_on,"
+            "wipe_method,wipe_performed_on,wipe_performed_by,wipe_certificate_reference"
+        ]
         for kind in kinds:
             counter["n"] += 1
             n = counter["n"]
@@ -50,14 +56,21 @@ def stock(client, staff, centre):
                 from stdnum import luhn
 
                 body = f"894410{n:012d}"
-                lines.append(f"sim,ready,{centre_name},,,,{body + luhn.calc_check_digit(body)},EE,12,"
-                             f"{SIM_ACTIVATED_ON.isoformat()},,,,")
+                lines.append(
+                    f"sim,ready,{centre_name},,,,{body + luhn.calc_check_digit(body)},EE,12,"
+                    f"{SIM_ACTIVATED_ON.isoformat()},,,,"
+                )
             elif kind == "accessory":
                 lines.append(f"accessory,ready,{centre_name},Anker,USB-C charger 65W,,,,,,,,,")
             else:
-                lines.append(f"{kind},ready,{centre_name},Dell,Latitude 5490,SER-{n},,,,,nwipe,2026-11-20,Workshop,NW-{n}")
-        response = await client.post("/api/v1/assets/import", content="\n".join(lines).encode(),
-                                     headers={**staff.headers, "Content-Type": "text/csv"})
+                lines.append(
+                    f"{kind},ready,{centre_name},Dell,Latitude 5490,SER-{n},,,,,nwipe,2026-11-20,Workshop,NW-{n}"
+                )
+        response = await client.post(
+            "/api/v1/assets/import",
+            content="\n".join(lines).encode(),
+            headers={**staff.headers, "Content-Type": "text/csv"},
+        )
         assert response.status_code == 200, response.text
         return response.json()["tags"]
 
@@ -77,12 +90,21 @@ def issue(client, volunteer, centre, family):
 def live_server(database_url):
     """`lending serve` in its own process, for truly concurrent HTTP requests."""
     port = free_port()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
-           "LENDING_DATABASE_URL": database_url, "LENDING_LOG_LEVEL": "WARNING",
-           "LENDING_SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
-           "LENDING_ADMIN_EMAIL": "live-admin@example.org", "LENDING_ADMIN_PASSWORD": "concurrent-desks-secret"}
-    process = subprocess.Popen([sys.executable, "-m", "lending", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
+        "LENDING_DATABASE_URL": database_url,
+        "LENDING_LOG_LEVEL": "WARNING",
+        "LENDING_SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
+        "LENDING_ADMIN_EMAIL": "live-admin@example.org",
+        "LENDING_ADMIN_PASSWORD": "concurrent-desks-secret",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lending", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_serving(base, process)

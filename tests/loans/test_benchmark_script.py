@@ -12,8 +12,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_the_loan_cycle_benchmark_runs_and_reports_without_errors():
     env = {**os.environ, "BENCH_ASSETS": "40"}
-    result = subprocess.run([sys.executable, "-m", "tests.benchmarks.loan_cycle", "--seconds", "0.5", "--levels",
-                             "1,2"], cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.loan_cycle", "--seconds", "0.5", "--levels", "1,2"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line for line in result.stdout.splitlines() if line.startswith("| ") and line[2].isdigit()]
     assert [row.split("|")[1].strip() for row in rows] == ["1", "2"]

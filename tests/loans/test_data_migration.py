@@ -27,33 +27,50 @@ async def _lend_and_lose(url: str) -> dict[str, str]:
     engine = create_async_engine(url, poolclass=NullPool)
     async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
         set_actor(session, user_id=None, label="test-setup")
-        user, _ = await AccountService(session).create(NewUser(email="staff@example.org", name="Staff",
-                                                               role=Role.staff, password="correct-horse-battery"))
+        user, _ = await AccountService(session).create(
+            NewUser(email="staff@example.org", name="Staff", role=Role.staff, password="correct-horse-battery")
+        )
     await engine.dispose()
     app = create_app(settings)
-    headers = {"Authorization": "Bearer " + app.state.jwt_auth.create_token(identifier=str(user.id),
-                                                                            token_expiration=timedelta(hours=1))}
+    headers = {
+        "Authorization": "Bearer "
+        + app.state.jwt_auth.create_token(identifier=str(user.id), token_expiration=timedelta(hours=1))
+    }
     async with AsyncTestClient(app=app) as client:
-        centre = (await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B11 1AA"},
-                                    headers=headers)).json()
+        centre = (
+            await client.post("/api/v1/centres", json={"name": "Hub", "postcode": "B11 1AA"}, headers=headers)
+        ).json()
         family = (await client.post("/api/v1/families", json=family_data(), headers=headers)).json()
         wiped = (date.today() - timedelta(days=1)).isoformat()
         csv_body = "kind,status,make,model,serial_number,wipe_method,wipe_performed_on,wipe_performed_by\n" + "".join(
-            f"laptop,ready,Dell,Latitude,SER-{n},manufacturer-reset,{wiped},Workshop\n" for n in range(1, 5))
-        imported = await client.post(f"/api/v1/assets/import?centre_id={centre['id']}", content=csv_body.encode(),
-                                     headers={**headers, "Content-Type": "text/csv"})
+            f"laptop,ready,Dell,Latitude,SER-{n},manufacturer-reset,{wiped},Workshop\n" for n in range(1, 5)
+        )
+        imported = await client.post(
+            f"/api/v1/assets/import?centre_id={centre['id']}",
+            content=csv_body.encode(),
+            headers={**headers, "Content-Type": "text/csv"},
+        )
         assert imported.status_code == 200, imported.text
         tags = imported.json()["tags"]
         endings = {}
         for tag, outcome in zip(tags, ("stolen", "lost", "returned"), strict=False):
-            loan = (await client.post("/api/v1/loans", json={"family_id": family["id"], "centre_id": centre["id"],
-                                                             "items": [tag]}, headers=headers)).json()
+            loan = (
+                await client.post(
+                    "/api/v1/loans",
+                    json={"family_id": family["id"], "centre_id": centre["id"], "items": [tag]},
+                    headers=headers,
+                )
+            ).json()
             if outcome == "returned":
-                done = await client.post(f"/api/v1/loans/{loan['id']}/returns",
-                                         json={"items": [{"tag": tag, "condition": "good"}]}, headers=headers)
+                done = await client.post(
+                    f"/api/v1/loans/{loan['id']}/returns",
+                    json={"items": [{"tag": tag, "condition": "good"}]},
+                    headers=headers,
+                )
             else:
-                done = await client.post(f"/api/v1/loans/{loan['id']}/items/{tag}/outcome",
-                                         json={"outcome": outcome}, headers=headers)
+                done = await client.post(
+                    f"/api/v1/loans/{loan['id']}/items/{tag}/outcome", json={"outcome": outcome}, headers=headers
+                )
             assert done.json()["status"] == outcome, done.text
             endings[loan["reference"]] = outcome
     # The app's pooled engine must let go of the scratch database, or it cannot be dropped afterwards (the plugin
@@ -77,7 +94,7 @@ def statuses(url: str) -> dict[str, str]:
     return {f"LN-{i:06d}": s for i, s in asyncio.run(_query(url, "SELECT id, status FROM loan"))}
 
 
-def test_0008_gives_old_loans_their_ending_and_names_clashes_before_it_starts(scratch_url):  # noqa: F811
+def test_0008_gives_old_loans_their_ending_and_names_clashes_before_it_starts(scratch_url):
     migrations.upgrade(scratch_url)
     endings = asyncio.run(_lend_and_lose(scratch_url))
     assert statuses(scratch_url) == endings

@@ -20,20 +20,25 @@ async def lend(issue, *tags) -> dict:
 
 
 async def give_back(client, actor, loan, *tags):
-    response = await client.post(f"/api/v1/loans/{loan['id']}/returns", json={"items": [
-        {"tag": tag, "condition": "good"} for tag in tags]}, headers=actor.headers)
+    response = await client.post(
+        f"/api/v1/loans/{loan['id']}/returns",
+        json={"items": [{"tag": tag, "condition": "good"} for tag in tags]},
+        headers=actor.headers,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 async def report(client, actor, loan, tag, outcome, **extra):
-    response = await client.post(f"/api/v1/loans/{loan['id']}/items/{tag}/outcome",
-                                 json={"outcome": outcome, **extra}, headers=actor.headers)
+    response = await client.post(
+        f"/api/v1/loans/{loan['id']}/items/{tag}/outcome", json={"outcome": outcome, **extra}, headers=actor.headers
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
 
 # --- how a loan ends -----------------------------------------------------------------------------------------------
+
 
 async def test_a_loan_ends_by_its_worst_item(client, staff, volunteer, stock, issue):
     tags = await stock(*["laptop"] * 9)
@@ -62,20 +67,34 @@ async def test_a_loan_ends_by_its_worst_item(client, staff, volunteer, stock, is
     assert await listed("lost") == {only_lost["reference"], back_and_lost["reference"]}
     assert await listed("returned") == {all_back["reference"]}
     assert await listed("lost,stolen") == await listed("lost") | await listed("stolen")
-    rows = list(csv.DictReader(io.StringIO((await client.get("/api/v1/loans.csv?status=lost,stolen",
-                                                             headers=staff.headers)).text)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO((await client.get("/api/v1/loans.csv?status=lost,stolen", headers=staff.headers)).text)
+        )
+    )
     assert {(r["reference"], r["status"]) for r in rows} == {
-        (only_stolen["reference"], "stolen"), (all_three["reference"], "stolen"),
-        (only_lost["reference"], "lost"), (back_and_lost["reference"], "lost")}
+        (only_stolen["reference"], "stolen"),
+        (all_three["reference"], "stolen"),
+        (only_lost["reference"], "lost"),
+        (back_and_lost["reference"], "lost"),
+    }
     # A closed loan takes nothing more, whatever its ending.
-    assert_problem(await client.post(f"/api/v1/loans/{only_stolen['id']}/returns", json={"items": [
-        {"tag": tags[0], "condition": "good"}]}, headers=volunteer.headers), 409)
+    assert_problem(
+        await client.post(
+            f"/api/v1/loans/{only_stolen['id']}/returns",
+            json={"items": [{"tag": tags[0], "condition": "good"}]},
+            headers=volunteer.headers,
+        ),
+        409,
+    )
 
 
 # --- the witness ---------------------------------------------------------------------------------------------------
 
-async def test_only_a_desk_user_at_the_loans_centre_witnesses_the_signature(client, admin, staff, make_user, centre,
-                                                                            other_centre, stock, issue, sessions):
+
+async def test_only_a_desk_user_at_the_loans_centre_witnesses_the_signature(
+    client, admin, staff, make_user, centre, other_centre, stock, issue, sessions
+):
     here = await make_user(Role.volunteer, home_centre_id=centre["id"])
     coordinator_here = await make_user(Role.staff, home_centre_id=centre["id"])
     elsewhere = await make_user(Role.volunteer, home_centre_id=other_centre["id"])
@@ -88,8 +107,11 @@ async def test_only_a_desk_user_at_the_loans_centre_witnesses_the_signature(clie
     loans = [await lend(issue, tag) for tag in tags]
 
     def sign(loan, actor, **body):
-        return client.post(f"/api/v1/loans/{loan['id']}/acceptance", json={
-            "signer_name": "Amina Khan", "relationship": "parent", **body}, headers=actor.headers)
+        return client.post(
+            f"/api/v1/loans/{loan['id']}/acceptance",
+            json={"signer_name": "Amina Khan", "relationship": "parent", **body},
+            headers=actor.headers,
+        )
 
     # Anyone not at the desk of this centre: an admin (with no home centre, or another), a volunteer of another
     # centre, a deactivated volunteer of this one, a school user, nobody at all.
@@ -113,6 +135,7 @@ async def test_only_a_desk_user_at_the_loans_centre_witnesses_the_signature(clie
 
 # --- SIM barring ---------------------------------------------------------------------------------------------------
 
+
 async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, staff, volunteer, stock, issue):
     laptop, lost_sim, stolen_sim, kept_sim = await stock("laptop", "sim", "sim", "sim")
     loan = await lend(issue, laptop, lost_sim, stolen_sim, kept_sim)
@@ -125,36 +148,60 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
     body = listed.json()
     assert body["total"] == 2 and [s["tag"] for s in body["items"]] == [lost_sim, stolen_sim]
     first = body["items"][0]
-    assert (first["loan_id"], first["loan_reference"], first["outcome"], first["network"]) == \
-        (loan["id"], loan["reference"], "lost", "EE")
+    assert (first["loan_id"], first["loan_reference"], first["outcome"], first["network"]) == (
+        loan["id"],
+        loan["reference"],
+        "lost",
+        "EE",
+    )
     assert first["iccid"] and first["reported_at"] and first["barred_on"] is None
     assert body["items"][1]["police_reference"] == "WMP-77"
-    sheet = list(csv.DictReader(io.StringIO((await client.get("/api/v1/sims/to-bar.csv",
-                                                              headers=staff.headers)).text)))
+    sheet = list(csv.DictReader(io.StringIO((await client.get("/api/v1/sims/to-bar.csv", headers=staff.headers)).text)))
     assert [(r["tag"], r["loan_reference"], r["outcome"]) for r in sheet] == [
-        (lost_sim, loan["reference"], "lost"), (stolen_sim, loan["reference"], "stolen")]
+        (lost_sim, loan["reference"], "lost"),
+        (stolen_sim, loan["reference"], "stolen"),
+    ]
 
     for path in ("/api/v1/sims/to-bar", "/api/v1/sims/to-bar.csv"):
         assert_problem(await client.get(path, headers=volunteer.headers), 403)
     assert_problem(await client.post(f"/api/v1/sims/{lost_sim}/barred", json={}, headers=volunteer.headers), 403)
 
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    assert_problem(await client.post(f"/api/v1/sims/{lost_sim}/barred", json={"barred_on": tomorrow},
-                                     headers=staff.headers), 422, "barred_on")
-    assert_problem(await client.post(f"/api/v1/sims/{lost_sim}/barred", json={
-        "barred_on": (TODAY - timedelta(days=400)).isoformat()}, headers=staff.headers), 422, "barred_on")
-    barred = await client.post(f"/api/v1/sims/{lost_sim.lower()}/barred", json={
-        "barred_on": TODAY.isoformat(), "barring_reference": "EE-BAR-123"}, headers=staff.headers)
+    assert_problem(
+        await client.post(f"/api/v1/sims/{lost_sim}/barred", json={"barred_on": tomorrow}, headers=staff.headers),
+        422,
+        "barred_on",
+    )
+    assert_problem(
+        await client.post(
+            f"/api/v1/sims/{lost_sim}/barred",
+            json={"barred_on": (TODAY - timedelta(days=400)).isoformat()},
+            headers=staff.headers,
+        ),
+        422,
+        "barred_on",
+    )
+    barred = await client.post(
+        f"/api/v1/sims/{lost_sim.lower()}/barred",
+        json={"barred_on": TODAY.isoformat(), "barring_reference": "EE-BAR-123"},
+        headers=staff.headers,
+    )
     assert barred.status_code == 200, barred.text
     assert barred.json()["barred_on"] == TODAY.isoformat() and barred.json()["barred_by_id"] == staff.id
     assert barred.json()["sim_barring_required"] is False
 
     left = (await client.get("/api/v1/sims/to-bar", headers=staff.headers)).json()
     assert [s["tag"] for s in left["items"]] == [stolen_sim] and left["total"] == 1
-    item = next(i for i in (await client.get(f"/api/v1/loans/{loan['id']}", headers=staff.headers)).json()["items"]
-                if i["tag"] == lost_sim)
-    assert (item["sim_barring_required"], item["barred_on"], item["barring_reference"]) == \
-        (False, TODAY.isoformat(), "EE-BAR-123")
+    item = next(
+        i
+        for i in (await client.get(f"/api/v1/loans/{loan['id']}", headers=staff.headers)).json()["items"]
+        if i["tag"] == lost_sim
+    )
+    assert (item["sim_barring_required"], item["barred_on"], item["barring_reference"]) == (
+        False,
+        TODAY.isoformat(),
+        "EE-BAR-123",
+    )
     history = (await client.get(f"/api/v1/assets/{lost_sim}/history", headers=staff.headers)).json()
     assert history[-1]["kind"] == "barred" and history[-1]["actor_id"] == staff.id
     assert history[-1]["details"]["barring_reference"] == "EE-BAR-123"
@@ -169,20 +216,29 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
     second = await client.post(f"/api/v1/sims/{stolen_sim}/barred", json={}, headers=admin.headers)
     assert second.status_code == 200 and second.json()["barred_on"] == TODAY.isoformat()
     assert (await client.get("/api/v1/sims/to-bar", headers=staff.headers)).json() == {
-        "items": [], "total": 0, "limit": 50, "offset": 0}
+        "items": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
+    }
 
 
 # --- the loans CSV -------------------------------------------------------------------------------------------------
 
+
 async def test_the_loans_csv_neutralises_what_a_spreadsheet_would_run(client, staff, centre, stock, sessions):
-    tag, = await stock("laptop")
-    family = await client.post("/api/v1/families", json=family_data(name='=HYPERLINK("http://x","Amina")'),
-                               headers=staff.headers)
+    (tag,) = await stock("laptop")
+    family = await client.post(
+        "/api/v1/families", json=family_data(name='=HYPERLINK("http://x","Amina")'), headers=staff.headers
+    )
     assert family.status_code == 201, family.text
-    loan = await client.post("/api/v1/loans", json={"family_id": family.json()["id"], "centre_id": centre["id"],
-                                                    "items": [tag]}, headers=staff.headers)
+    loan = await client.post(
+        "/api/v1/loans",
+        json={"family_id": family.json()["id"], "centre_id": centre["id"], "items": [tag]},
+        headers=staff.headers,
+    )
     assert loan.status_code == 201, loan.text
     text = (await client.get("/api/v1/loans.csv", headers=staff.headers)).text
     row = next(csv.DictReader(io.StringIO(text)))
-    assert row["lead_name"] == "'=HYPERLINK(\"http://x\",\"Amina\")" and row["phone"] == "'+447911123456"
+    assert row["lead_name"] == '\'=HYPERLINK("http://x","Amina")' and row["phone"] == "'+447911123456"
     assert row["centre_id"] == str(centre["id"]) and row["days_overdue"] == "0"

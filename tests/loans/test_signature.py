@@ -6,7 +6,7 @@ import base64
 import io
 import struct
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from pypdf import PdfReader
 
@@ -23,8 +23,12 @@ def bomb(side: int = 12_000) -> bytes:
     row = b"\x00" + b"\xff" * (side // 8)
     compressor = zlib.compressobj(9)
     data = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
-            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 1, 0, 0, 0, 0))
+        + chunk(b"IDAT", data)
+        + chunk(b"IEND", b"")
+    )
 
 
 def b64(data: bytes) -> str:
@@ -32,13 +36,15 @@ def b64(data: bytes) -> str:
 
 
 async def sign(client, actor, loan_id: int, **body):
-    return await client.post(f"/api/v1/loans/{loan_id}/acceptance",
-                             json={"signer_name": "Amina Khan", "relationship": "parent", **body},
-                             headers=actor.headers)
+    return await client.post(
+        f"/api/v1/loans/{loan_id}/acceptance",
+        json={"signer_name": "Amina Khan", "relationship": "parent", **body},
+        headers=actor.headers,
+    )
 
 
 async def test_a_huge_signature_image_is_refused_by_its_pixel_size(client, volunteer, stock, issue, sessions):
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     loan = (await issue(tag)).json()
     huge = bomb()
     assert len(huge) < 40 * 1024
@@ -51,7 +57,7 @@ async def test_a_huge_signature_image_is_refused_by_its_pixel_size(client, volun
 
 
 async def test_a_signature_that_only_starts_like_a_png_is_refused(client, volunteer, stock, issue, sessions):
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     loan = (await issue(tag)).json()
     good = png(60, 20)
     ihdr_end = 8 + 25
@@ -59,7 +65,7 @@ async def test_a_signature_that_only_starts_like_a_png_is_refused(client, volunt
         "magic only": b"\x89PNG\r\n\x1a\n" + b"not really an image" * 10,
         "no IHDR": b"\x89PNG\r\n\x1a\n" + chunk(b"IEND", b""),
         "zero pixels": b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 0, 20, 8, 2, 0, 0, 0)),
-        "bad checksum": good[:ihdr_end - 4] + b"\x00\x00\x00\x00" + good[ihdr_end:],
+        "bad checksum": good[: ihdr_end - 4] + b"\x00\x00\x00\x00" + good[ihdr_end:],
         "truncated pixels": good[:ihdr_end] + chunk(b"IDAT", zlib.compress(b"\x00" * 10)) + chunk(b"IEND", b""),
         "cut short": good[:-20],
         "a JPEG": b"\xff\xd8\xff\xe0" + b"\x00" * 100,
@@ -87,7 +93,7 @@ async def test_every_png_a_signature_pad_may_send_is_accepted_and_embedded(clien
         Image.new(mode, (300, 100)).save(buffer, format="PNG")
         images.append((mode, buffer.getvalue()))
     tags = await stock(*["laptop"] * len(images))
-    for (mode, data), tag in zip(images, tags):
+    for (mode, data), tag in zip(images, tags, strict=True):
         loan = (await issue(tag)).json()
         response = await sign(client, volunteer, loan["id"], signature_png=b64(data))
         assert response.status_code == 201, (mode, response.text)
@@ -96,9 +102,9 @@ async def test_every_png_a_signature_pad_may_send_is_accepted_and_embedded(clien
 
 
 async def test_a_signing_time_without_a_zone_is_read_as_utc(client, volunteer, stock, issue):
-    tag, = await stock("laptop")
+    (tag,) = await stock("laptop")
     loan = (await issue(tag)).json()
-    when = (datetime.now(timezone.utc) - timedelta(minutes=10)).replace(microsecond=0)
+    when = (datetime.now(UTC) - timedelta(minutes=10)).replace(microsecond=0)
     response = await sign(client, volunteer, loan["id"], signed_at=when.replace(tzinfo=None).isoformat())
     assert response.status_code == 201, response.text
     signed = datetime.fromisoformat(response.json()["acceptance"]["signed_at"].replace("Z", "+00:00"))
