@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lending.core.db import Base
 
 
-class Role(str, enum.Enum):
+class Role(enum.StrEnum):
     admin = "admin"
     staff = "staff"
     volunteer = "volunteer"

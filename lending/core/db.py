@@ -6,6 +6,7 @@ Importing this module never connects; the engine is made when the app (or a CLI 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import re
 import socket
@@ -17,7 +18,7 @@ from advanced_alchemy.extensions.litestar import (
     EngineConfig,
     SQLAlchemyAsyncConfig,
 )
-from sqlalchemy import MetaData, event
+from sqlalchemy import Enum, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
@@ -35,6 +36,21 @@ class Base(IdentityAuditBase):
     __audit_redact__: frozenset[str] = frozenset()
     # Models that are themselves a record of history are not audited again.
     __audit__: bool = True
+
+
+def enum_type(members: type[enum.StrEnum], length: int) -> Enum:
+    """A column typed as its enum: Python reads and writes members, the database keeps the value as text.
+
+    The CHECK constraints the migrations wrote stay the database's rule, so no new constraint or native type is made
+    and the schema does not change.
+    """
+    return Enum(
+        members,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda cls: [m.value for m in cls],
+    )
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:

@@ -67,12 +67,12 @@ class Family(Base):
     merged_into_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("family.id"))
 
 
-class Urgency(str, enum.Enum):
+class Urgency(enum.StrEnum):
     normal = "normal"
     urgent = "urgent"
 
 
-class NominationStatus(str, enum.Enum):
+class NominationStatus(enum.StrEnum):
     submitted = "submitted"
     approved = "approved"
     waitlisted = "waitlisted"
@@ -129,7 +129,7 @@ class NominationEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-class DuplicateStatus(str, enum.Enum):
+class DuplicateStatus(enum.StrEnum):
     open = "open"
     merged = "merged"
     kept_apart = "kept_apart"

@@ -16,7 +16,7 @@ __all__ = ["Conflict", "Invalid", "Status", "admit", "allowed_moves", "transitio
 from lending.inventory.models import HOLDS_DATA, Asset, AssetKind, RetirementReason
 
 
-class Status(str, enum.Enum):
+class Status(enum.StrEnum):
     received = "received"
     in_refurbishment = "in_refurbishment"
     ready = "ready"

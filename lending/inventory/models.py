@@ -23,7 +23,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from lending.core.db import Base
 
 
-class DonorKind(str, enum.Enum):
+class DonorKind(enum.StrEnum):
     business = "business"
     individual = "individual"
     school = "school"
@@ -32,7 +32,7 @@ class DonorKind(str, enum.Enum):
     other = "other"
 
 
-class AssetKind(str, enum.Enum):
+class AssetKind(enum.StrEnum):
     laptop = "laptop"
     chromebook = "chromebook"
     desktop = "desktop"
@@ -49,13 +49,13 @@ DEVICE_KINDS = frozenset(AssetKind) - {AssetKind.sim}
 IMEI_KINDS = frozenset({AssetKind.phone, AssetKind.hotspot, AssetKind.tablet})
 
 
-class StorageType(str, enum.Enum):
+class StorageType(enum.StrEnum):
     hdd = "hdd"
     ssd = "ssd"
     emmc = "emmc"
 
 
-class OperatingSystem(str, enum.Enum):
+class OperatingSystem(enum.StrEnum):
     windows_10 = "windows-10"
     windows_11 = "windows-11"
     chromeos = "chromeos"
@@ -66,14 +66,14 @@ class OperatingSystem(str, enum.Enum):
     other = "other"
 
 
-class ConditionGrade(str, enum.Enum):
+class ConditionGrade(enum.StrEnum):
     a = "A"
     b = "B"
     c = "C"
     parts = "parts"
 
 
-class Network(str, enum.Enum):
+class Network(enum.StrEnum):
     ee = "EE"
     o2 = "O2"
     three = "Three"
@@ -86,7 +86,7 @@ class Network(str, enum.Enum):
     other = "other"
 
 
-class WipeMethod(str, enum.Enum):
+class WipeMethod(enum.StrEnum):
     nist_clear = "nist-800-88-clear"
     nist_purge = "nist-800-88-purge"
     blancco = "blancco"
@@ -100,7 +100,7 @@ class WipeMethod(str, enum.Enum):
 CERTIFIED_METHODS = frozenset({WipeMethod.blancco, WipeMethod.nwipe})
 
 
-class RetirementReason(str, enum.Enum):
+class RetirementReason(enum.StrEnum):
     recycled = "recycled"
     parts = "parts"
     beyond_repair = "beyond_repair"
@@ -229,7 +229,7 @@ class WipeCertificate(Base):
     asset: Mapped[Asset] = relationship(back_populates="wipes", lazy="raise")
 
 
-class AssetEventKind(str, enum.Enum):
+class AssetEventKind(enum.StrEnum):
     created = "created"
     transition = "transition"
     wipe = "wipe"

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from lending.core.db import Base
 
 
-class LoanStatus(str, enum.Enum):
+class LoanStatus(enum.StrEnum):
     """Where a loan stands; once nothing is left out, how it ended, by its worst item (see `ending`)."""
 
     active = "active"
@@ -34,7 +34,7 @@ class LoanStatus(str, enum.Enum):
     gifted = "gifted"  # given to the family for good
 
 
-class ItemOutcome(str, enum.Enum):
+class ItemOutcome(enum.StrEnum):
     returned = "returned"
     lost = "lost"
     stolen = "stolen"
@@ -50,13 +50,13 @@ def ending(outcomes: list[str]) -> LoanStatus:
     return LoanStatus.returned
 
 
-class ReturnCondition(str, enum.Enum):
+class ReturnCondition(enum.StrEnum):
     good = "good"
     damaged = "damaged"
     faulty = "faulty"
 
 
-class Relationship(str, enum.Enum):
+class Relationship(enum.StrEnum):
     parent = "parent"
     guardian = "guardian"
     carer = "carer"
