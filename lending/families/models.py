@@ -117,6 +117,7 @@ class NominationEvent(Base):
     """The nomination's timeline: submitted, each decision, fulfilment or withdrawal."""
 
     __tablename__ = "nomination_event"
+    __audit_history__ = True
     __audit_redact__ = frozenset({"note"})
 
     nomination_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
