@@ -643,9 +643,9 @@ class FamilyService:
         for nomination in nominations:
             out_nominations.append(
                 {
-                    **{c: json_safe(getattr(nomination, c)) for c in nomination.__table__.columns},
+                    **{c.key: json_safe(getattr(nomination, c.key)) for c in nomination.__table__.columns},
                     "timeline": [
-                        {c: json_safe(getattr(e, c)) for c in e.__table__.columns}
+                        {c.key: json_safe(getattr(e, c.key)) for c in e.__table__.columns}
                         for e in events
                         if e.nomination_id == nomination.id
                     ],
