@@ -7,7 +7,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lending.core.db import Base
+from lending.core.db import Base, enum_type
 
 
 class Role(enum.StrEnum):
@@ -36,7 +36,7 @@ class User(Base):
     # Stored lower-cased (the check above) so the unique index is case-insensitive on every database.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[Role] = mapped_column(enum_type(Role, 20))
     home_centre_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
     school_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("school.id"), index=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -45,10 +45,6 @@ class User(Base):
     # Carried in every token (claim `ver`) and compared on each request: a password change or reset, or
     # deactivation, bumps it and so ends every token issued before, even one from the same second.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
-
-    @property
-    def role_enum(self) -> Role:
-        return Role(self.role)
 
 
 class LoginAttempt(Base):

@@ -85,7 +85,7 @@ class AccountService:
         user = User(
             email=email,
             name=new.name,
-            role=new.role.value,
+            role=new.role,
             home_centre_id=new.home_centre_id,
             school_id=new.school_id,
             is_active=True,
@@ -121,7 +121,7 @@ class AccountService:
             role = Role(changes.get("role") or user.role)
             school_id = changes.get("school_id", user.school_id if role is Role.school else None)
             await self._check_school(role, school_id)
-            user.role, user.school_id = role.value, school_id
+            user.role, user.school_id = role, school_id
         if changes.get("name") is not None:
             user.name = changes["name"]
         if changes.get("is_active") is not None:

@@ -3,6 +3,10 @@
 Every flush of a Lending session writes an audit entry for each created, updated or deleted entity, in the
 same transaction as the change, so no service can forget to audit and no audit row outlives a rollback.
 Changes made without the ORM (bulk statements) go through `record()`, which writes the same kind of row.
+
+A history row (`__audit_history__`: an asset's or a nomination's timeline entry) already says who did what and
+when, so its creation is not audited again: one status change writes its history row and one audit row (the
+status's before and after), not a second audit row repeating the history row.
 """
 
 from __future__ import annotations
@@ -127,12 +131,16 @@ def _audited(obj: object) -> bool:
     return isinstance(obj, Base) and type(obj).__audit__
 
 
+def _creation_audited(obj: object) -> bool:
+    return isinstance(obj, Base) and type(obj).__audit__ and not type(obj).__audit_history__
+
+
 # Every ORM session, whoever made it: an audited model cannot be changed through the ORM unaudited.
 @event.listens_for(Session, "after_flush")
 def _audit_flush(session: Session, _flush_context: Any) -> None:
     rows = []
     for obj in session.new:
-        if _audited(obj):
+        if _creation_audited(obj):
             rows.append(_row(session, "create", obj.__tablename__, _entity_id(obj), None, _snapshot(obj)))
     for obj in session.dirty:
         if _audited(obj) and session.is_modified(obj, include_collections=False):
@@ -143,7 +151,8 @@ def _audit_flush(session: Session, _flush_context: Any) -> None:
         if _audited(obj):
             rows.append(_row(session, "delete", obj.__tablename__, _entity_id(obj), _snapshot(obj), None))
     if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+        # One statement per flush, whatever its size; a single row skips the driver's executemany path.
+        session.connection().execute(insert(AuditEntry), rows if len(rows) > 1 else rows[0])
 
 
 async def record(

@@ -358,7 +358,7 @@ def _swap_in(temp: Path, database: Path, previous: Path | None) -> None:
             conn.execute("BEGIN EXCLUSIVE")
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
-            if "locked" in str(exc) or "busy" in str(exc):
+            if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                 raise BackupError(
                     f"The database {database} is in use: stop `lending serve` (and any other "
                     "program using it) first; nothing was restored."

@@ -34,8 +34,11 @@ class Base(IdentityAuditBase):
     __abstract__ = True
     # Fields whose values never reach the audit log (shown as "[redacted]").
     __audit_redact__: frozenset[str] = frozenset()
-    # Models that are themselves a record of history are not audited again.
+    # Bookkeeping no one edits (counters, rate-limit attempts, idempotency answers): never audited.
     __audit__: bool = True
+    # A history table (who did what, when, why): writing its row is the record, so its creation is not audited
+    # again; a later change to it (erasure blanking a note) is a change to data and is.
+    __audit_history__: bool = False
 
 
 def enum_type(members: type[enum.StrEnum], length: int) -> Enum:

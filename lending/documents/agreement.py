@@ -71,7 +71,6 @@ class AgreementData:
     language: str
     items: Sequence[AgreementItem]
     accessories: Sequence[str]
-    issued_by: str
 
 
 class _Blanks(dict):

@@ -130,7 +130,6 @@ class DocumentService:
                 .order_by(LoanItem.id)
             )
         ).all()
-        issuer = await self.session.get(User, loan.issued_by_id) if loan.issued_by_id else None
         items, accessories = [], []
         for asset in assets:
             if asset.kind == "accessory":
@@ -164,7 +163,6 @@ class DocumentService:
             language=family.preferred_language or "en",
             items=items,
             accessories=accessories,
-            issued_by=issuer.name if issuer else "",
         )
 
     async def render(self, loan: Loan, signature: Signature | None = None) -> bytes:

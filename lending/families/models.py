@@ -7,7 +7,7 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lending.core.db import Base
+from lending.core.db import Base, enum_type
 
 # Personal data: never copied into the audit log, and blanked by erasure.
 FAMILY_PERSONAL = frozenset(
@@ -102,8 +102,8 @@ class Nomination(Base):
     tablets: Mapped[int] = mapped_column(Integer, default=0)
     sims: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str] = mapped_column(Text, default="")
-    urgency: Mapped[str] = mapped_column(String(10), default=Urgency.normal.value)
-    status: Mapped[str] = mapped_column(String(12), index=True)
+    urgency: Mapped[Urgency] = mapped_column(enum_type(Urgency, 10), default=Urgency.normal)
+    status: Mapped[NominationStatus] = mapped_column(enum_type(NominationStatus, 12), index=True)
     submitted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     decided_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
@@ -117,6 +117,7 @@ class NominationEvent(Base):
     """The nomination's timeline: submitted, each decision, fulfilment or withdrawal."""
 
     __tablename__ = "nomination_event"
+    __audit_history__ = True
     __audit_redact__ = frozenset({"note"})
 
     nomination_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
@@ -124,8 +125,8 @@ class NominationEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str] = mapped_column(String(320))
     action: Mapped[str] = mapped_column(String(20))
-    from_status: Mapped[str | None] = mapped_column(String(12))
-    to_status: Mapped[str] = mapped_column(String(12))
+    from_status: Mapped[NominationStatus | None] = mapped_column(enum_type(NominationStatus, 12))
+    to_status: Mapped[NominationStatus] = mapped_column(enum_type(NominationStatus, 12))
     note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -135,6 +136,13 @@ class DuplicateStatus(enum.StrEnum):
     kept_apart = "kept_apart"
     # Closed without a decision: one of the two records was erased, or merged through another pair.
     superseded = "superseded"
+
+
+class MatchedOn(enum.StrEnum):
+    """What made a submitted family look like one already held."""
+
+    phone = "phone"
+    name_postcode = "name_postcode"
 
 
 class PossibleDuplicate(Base):
@@ -156,8 +164,10 @@ class PossibleDuplicate(Base):
     held_family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
     # The nomination that brought it in; none when a school's edit made its family match.
     nomination_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("nomination.id"))
-    matched_on: Mapped[str] = mapped_column(String(20))  # "phone" or "name_postcode"
-    status: Mapped[str] = mapped_column(String(12), index=True, default=DuplicateStatus.open.value)
+    matched_on: Mapped[MatchedOn] = mapped_column(enum_type(MatchedOn, 20))
+    status: Mapped[DuplicateStatus] = mapped_column(
+        enum_type(DuplicateStatus, 12), index=True, default=DuplicateStatus.open
+    )
     raised_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     resolved_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))

@@ -390,7 +390,7 @@ class FamilyService:
     async def decide(self, nomination_id: int, data: DecisionIn, user: User) -> Nomination:
         nomination, _family = await self.get_nomination(nomination_id, user)
         to, allowed_from = DECISIONS[data.decision]
-        current = NS(nomination.status)
+        current = nomination.status
         if current not in allowed_from:
             allowed = sorted(d for d, (_, froms) in DECISIONS.items() if current in froms)
             raise Conflict(
@@ -399,7 +399,7 @@ class FamilyService:
                 allowed=allowed,
             )
         now = datetime.now(UTC)
-        nomination.status = to.value
+        nomination.status = to
         nomination.decided_at = now
         if to is NS.declined:
             nomination.closed_at = now
@@ -409,19 +409,19 @@ class FamilyService:
 
     async def withdraw(self, nomination_id: int, note: str, user: User) -> Nomination:
         nomination, _family = await self.get_nomination(nomination_id, user)
-        current = NS(nomination.status)
+        current = nomination.status
         if current not in OPEN:
             raise Conflict(f"A {current.value} nomination cannot be withdrawn.")
         now = datetime.now(UTC)
-        nomination.status, nomination.closed_at = NS.withdrawn.value, now
+        nomination.status, nomination.closed_at = NS.withdrawn, now
         self._event(nomination, "withdrawn", current.value, note)
         await self.session.flush()
         return nomination
 
     async def mark_fulfilled(self, nomination: Nomination, note: str = "") -> None:
         """Called by a loan that covers what the nomination asked for."""
-        current = NS(nomination.status)
-        nomination.status, nomination.closed_at = NS.fulfilled.value, datetime.now(UTC)
+        current = nomination.status
+        nomination.status, nomination.closed_at = NS.fulfilled, datetime.now(UTC)
         self._event(nomination, "fulfilled", current.value, note)
 
     async def list_nominations(
@@ -508,7 +508,7 @@ class FamilyService:
 
     def _resolve(self, duplicate: PossibleDuplicate, status: DuplicateStatus, now: datetime) -> None:
         actor_id, _ = actor_of(self.session)
-        duplicate.status, duplicate.resolved_by_id, duplicate.resolved_at = status.value, actor_id, now
+        duplicate.status, duplicate.resolved_by_id, duplicate.resolved_at = status, actor_id, now
 
     async def keep_apart(self, duplicate_id: int) -> DuplicatePair:
         duplicate, _, _ = await self._open_pair(duplicate_id)
@@ -558,7 +558,7 @@ class FamilyService:
                 )
             ).all()
         }
-        clashes = [(n.id, open_here[n.school_id]) for n in moving if NS(n.status) in OPEN and n.school_id in open_here]
+        clashes = [(n.id, open_here[n.school_id]) for n in moving if n.status in OPEN and n.school_id in open_here]
         if clashes:
             pairs = ", ".join(f"{a} and {b}" for a, b in clashes)
             raise Conflict(

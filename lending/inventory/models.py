@@ -242,6 +242,7 @@ class AssetEvent(Base):
     """The asset's own history: each transition, wipe, move and edit, with who, when and why."""
 
     __tablename__ = "asset_event"
+    __audit_history__ = True
 
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from lending.core.db import Base
+from lending.core.db import Base, enum_type
 
 
 class LoanStatus(enum.StrEnum):
@@ -41,11 +42,11 @@ class ItemOutcome(enum.StrEnum):
     gifted = "gifted"
 
 
-def ending(outcomes: list[str]) -> LoanStatus:
+def ending(outcomes: Sequence[ItemOutcome | None]) -> LoanStatus:
     """A closed loan's status from its items' outcomes: any stolen item makes it stolen, else any lost item lost."""
-    if ItemOutcome.stolen.value in outcomes:
+    if ItemOutcome.stolen in outcomes:
         return LoanStatus.stolen
-    if ItemOutcome.lost.value in outcomes:
+    if ItemOutcome.lost in outcomes:
         return LoanStatus.lost
     return LoanStatus.returned
 
@@ -78,7 +79,7 @@ class Loan(Base):
     family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
     nomination_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
     centre_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 10))
     issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     issued_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     due_on: Mapped[date] = mapped_column(Date)
@@ -112,8 +113,8 @@ class LoanItem(Base):
     loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), index=True)
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"))
     ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
-    outcome: Mapped[str | None] = mapped_column(String(10))
-    return_condition: Mapped[str | None] = mapped_column(String(10))
+    outcome: Mapped[ItemOutcome | None] = mapped_column(enum_type(ItemOutcome, 10))
+    return_condition: Mapped[ReturnCondition | None] = mapped_column(enum_type(ReturnCondition, 10))
     charger_returned: Mapped[bool | None] = mapped_column(Boolean)
     return_notes: Mapped[str | None] = mapped_column(Text)
     police_reference: Mapped[str | None] = mapped_column(String(100))
@@ -144,7 +145,7 @@ class LoanAcceptance(Base):
 
     loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), unique=True)
     signer_name: Mapped[str] = mapped_column(String(200))
-    relationship_to_family: Mapped[str] = mapped_column(String(20))
+    relationship_to_family: Mapped[Relationship] = mapped_column(enum_type(Relationship, 20))
     signed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     witnessed_by_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -80,7 +80,7 @@ def present(view: LoanView) -> LoanOut:
         family_id=loan.family_id,
         nomination_id=loan.nomination_id,
         centre_id=loan.centre_id,
-        status=LoanStatus(loan.status),
+        status=loan.status,
         overdue=view.overdue,
         issued_at=loan.issued_at,
         issued_by_id=loan.issued_by_id,

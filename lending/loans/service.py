@@ -369,7 +369,7 @@ class LoanService:
                         (await self.session.scalars(select(LoanItem.outcome).where(LoanItem.loan_id == loan.id))).all()
                     )
                 )
-            loan.status = status.value
+            loan.status = status
             loan.closed_at = datetime.now(UTC)
 
     async def return_items(self, loan_id: int, data: ReturnIn) -> Loan:
@@ -396,8 +396,8 @@ class LoanService:
         for index, tag in chosen:
             entry = data.items[index]
             item, asset = out[tag]
-            item.ended_at, item.outcome = now, ItemOutcome.returned.value
-            item.return_condition = entry.condition.value
+            item.ended_at, item.outcome = now, ItemOutcome.returned
+            item.return_condition = entry.condition
             item.charger_returned = entry.charger_returned
             item.return_notes = entry.notes
             item.received_by_id = actor_id
@@ -443,7 +443,7 @@ class LoanService:
             raise NotFound(f"{normal} is not out on loan {loan.reference}.")
         item, asset = out[normal]
         outcome = ItemOutcome(data.outcome)
-        item.ended_at, item.outcome = datetime.now(UTC), outcome.value
+        item.ended_at, item.outcome = datetime.now(UTC), outcome
         item.police_reference = data.police_reference
         item.return_notes = data.notes
         item.sim_barring_required = asset.kind == AssetKind.sim.value
@@ -468,7 +468,7 @@ class LoanService:
         now = datetime.now(UTC)
         out = await self._out_items(loan)
         for item, asset in out.values():
-            item.ended_at, item.outcome = now, ItemOutcome.gifted.value
+            item.ended_at, item.outcome = now, ItemOutcome.gifted
             await self.inventory.transition(
                 asset,
                 Status.gifted,
@@ -513,7 +513,7 @@ class LoanService:
         acceptance = LoanAcceptance(
             loan_id=loan.id,
             signer_name=data.signer_name,
-            relationship_to_family=data.relationship.value,
+            relationship_to_family=data.relationship,
             signed_at=signed_at,
             witnessed_by_id=witness.id,
             signature_png=image,

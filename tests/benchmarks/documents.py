@@ -71,7 +71,6 @@ def agreement_data(i: int) -> AgreementData:
         language="en",
         items=items,
         accessories=["USB-C charger 65W (ACC-000001-X)"],
-        issued_by="Desk volunteer",
     )
 
 
