@@ -13,6 +13,7 @@ from litestar.openapi.spec import Tag
 import lending.audit.recorder
 import lending.models  # noqa: F401  (the whole schema)
 from lending import __version__
+from lending.access import provide_actor
 from lending.accounts.auth import build_jwt_auth
 from lending.accounts.routes import AuthController, MeController, UserController
 from lending.accounts.signin import SignIn
@@ -29,7 +30,8 @@ from lending.core.request_id import add_request_id_header
 from lending.core.timeouts import BodyTimeout
 from lending.core.transactions import RequestTransactions
 from lending.documents.layouts import load_layouts
-from lending.documents.routes import AssetLabelController, LabelController
+from lending.documents.routes import AssetLabelController, LabelController, LoanAgreementController
+from lending.families.priority import effective_weights
 from lending.families.routes import FamilyController, NominationController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.loans.routes import LoanController, SimBarringController, export_loans
@@ -59,6 +61,7 @@ ROUTE_HANDLERS = [
     FamilyController,
     NominationController,
     LoanController,
+    LoanAgreementController,
     export_loans,
     LabelController,
     AssetLabelController,
@@ -69,6 +72,7 @@ ROUTE_HANDLERS = [
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    effective_weights(settings.priority_weights)  # an unknown priority factor stops the start, named
     alchemy = alchemy_config(settings)
     jwt_auth = build_jwt_auth(settings, alchemy)
     transactions = RequestTransactions(alchemy)
@@ -86,6 +90,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
             "list_params": Provide(provide_list_params),
+            # Who is acting, once per request; every service takes it, nothing below the routes reads request.user.
+            "actor": Provide(provide_actor, sync_to_thread=False),
         },
         exception_handlers={Exception: problem_handler},
         middleware=[BodyTimeout(settings.body_timeout_seconds), InputGuard],
