@@ -9,6 +9,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
+from litestar.types import ControllerRouterHandler
 
 import lending.audit.recorder
 import lending.models  # noqa: F401  (the whole schema)
@@ -48,7 +49,7 @@ TAGS = [
     Tag(name="system", description="Health"),
 ]
 
-ROUTE_HANDLERS = [
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     MeController,
     UserController,

@@ -27,7 +27,7 @@ from lending.families.schemas import (
     WithdrawIn,
 )
 from lending.families.service import FamilyService, Scored, checkpoint_wal
-from lending.families.shapes import present_duplicate, present_family, present_nomination
+from lending.families.shapes import present_duplicate, present_family, present_nomination, present_nomination_detail
 
 
 class FamilyController(Controller):
@@ -52,7 +52,7 @@ class FamilyController(Controller):
         return page([present_family(f, actor) for f in items], total, list_params)
 
     @post("/", guards=[allow("families.create")], summary="Add a family (schools add one by nominating it)")
-    async def create_family(self, actor: Actor, data: FamilyIn, families: FamilyService) -> FamilyOut:
+    async def create_family(self, actor: Actor, data: FamilyIn, families: FamilyService) -> FamilyOut | FamilyDeskOut:
         return present_family(await families.create_family(data), actor)
 
     @get("/{family_id:int}", guards=[allow("families.read")], summary="Get a family (another school's family is 404)")
@@ -62,7 +62,7 @@ class FamilyController(Controller):
     @patch("/{family_id:int}", guards=[allow("families.update")], summary="Update a family")
     async def update_family(
         self, actor: Actor, family_id: int, data: FamilyUpdate, families: FamilyService
-    ) -> FamilyOut:
+    ) -> FamilyOut | FamilyDeskOut:
         family = await families.update_family(family_id, actor, data.model_dump(exclude_unset=True))
         return present_family(family, actor)
 
@@ -116,7 +116,7 @@ class FamilyController(Controller):
         guards=[allow("families.erase")],
         summary="Erase the family's personal data, keeping what reports count",
     )
-    async def erase_family(self, actor: Actor, family_id: int, families: FamilyService) -> FamilyOut:
+    async def erase_family(self, actor: Actor, family_id: int, families: FamilyService) -> FamilyOut | FamilyDeskOut:
         family = await families.erase(family_id, actor)
         # The raw database file can only forget once the erasure is committed, so commit here rather than as the
         # response goes out; a failed commit raises before anything is answered.
@@ -176,7 +176,7 @@ class NominationController(Controller):
     ) -> NominationStaffDetail | NominationDetail:
         nomination, family = await families.get_nomination(nomination_id, actor)
         scored = Scored(nomination, *families.score(nomination, family))
-        return present_nomination(scored, actor, await families.timeline(nomination))
+        return present_nomination_detail(scored, actor, await families.timeline(nomination))
 
     @post(
         "/{nomination_id:int}/decision",
@@ -186,7 +186,7 @@ class NominationController(Controller):
     )
     async def decide(
         self, actor: Actor, nomination_id: int, data: DecisionIn, families: FamilyService
-    ) -> NominationStaffOut:
+    ) -> NominationStaffOut | NominationOut:
         nomination = await families.decide(nomination_id, data, actor)
         _, family = await families.get_nomination(nomination.id, actor)
         return present_nomination(Scored(nomination, *families.score(nomination, family)), actor)

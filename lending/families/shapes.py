@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from lending.access import Actor
-from lending.families.models import Family, NominationEvent
+from lending.families.models import DuplicateStatus, Family, NominationEvent
 from lending.families.schemas import (
     FamilyDeskOut,
     FamilyOut,
@@ -19,24 +20,28 @@ from lending.families.schemas import (
 )
 from lending.families.service import DuplicatePair, Scored
 
+View = TypeVar("View", bound=FamilyDeskOut)
 
-def family_view(family: Family, schema: type[FamilyDeskOut] = FamilyOut) -> FamilyDeskOut:
+
+def family_view(family: Family, schema: type[View]) -> View:
     return schema.model_validate({**schema.model_validate(family).model_dump(), "erased": family.erased_at is not None})
 
 
-def present_family(family: Family, actor: Actor) -> FamilyDeskOut:
+def present_family(family: Family, actor: Actor) -> FamilyOut | FamilyDeskOut:
     """The desk sees who to hand a device to, not why the family qualifies (evidence and notes)."""
-    return family_view(family, FamilyOut if actor.may("families.see_evidence") else FamilyDeskOut)
+    if actor.may("families.see_evidence"):
+        return family_view(family, FamilyOut)
+    return family_view(family, FamilyDeskOut)
 
 
 def present_duplicate(pair: DuplicatePair) -> PossibleDuplicateOut:
     """Only staff handle possible duplicates, so both records are shown in full."""
     return PossibleDuplicateOut(
         id=pair.duplicate.id,
-        status=pair.duplicate.status,
+        status=DuplicateStatus(pair.duplicate.status),
         matched_on=pair.duplicate.matched_on,
-        family=family_view(pair.family),
-        held_family=family_view(pair.held_family),
+        family=family_view(pair.family, FamilyOut),
+        held_family=family_view(pair.held_family, FamilyOut),
         nomination=NominationOut.model_validate(pair.nomination) if pair.nomination else None,
         raised_by_id=pair.duplicate.raised_by_id,
         created_at=pair.duplicate.created_at,
@@ -45,21 +50,36 @@ def present_duplicate(pair: DuplicatePair) -> PossibleDuplicateOut:
     )
 
 
-def present_nomination(
-    scored: Scored, actor: Actor, timeline: Sequence[NominationEvent] | None = None
-) -> NominationOut:
-    nomination = scored.nomination
-    base = NominationOut.model_validate(nomination).model_dump()
-    events = [NominationEventOut.model_validate(e) for e in timeline] if timeline is not None else None
+def present_nomination(scored: Scored, actor: Actor) -> NominationStaffOut | NominationOut:
+    """Schools follow their nominations' status; they never see scores."""
     if not actor.may("nominations.see_scores"):
-        # Schools follow their nominations' status; they never see scores. A nomination staff merged into a
-        # family held elsewhere keeps showing the school the family record it submitted, never the one held.
-        base["family_id"] = nomination.merged_from_family_id or nomination.family_id
-        return NominationDetail(**base, timeline=events) if events is not None else NominationOut(**base)
-    staff = {
-        **base,
-        "merged_from_family_id": nomination.merged_from_family_id,
+        return NominationOut(**_school_fields(scored))
+    return NominationStaffOut(**_staff_fields(scored))
+
+
+def present_nomination_detail(
+    scored: Scored, actor: Actor, timeline: Sequence[NominationEvent]
+) -> NominationStaffDetail | NominationDetail:
+    events = [NominationEventOut.model_validate(e) for e in timeline]
+    if not actor.may("nominations.see_scores"):
+        return NominationDetail(**_school_fields(scored), timeline=events)
+    return NominationStaffDetail(**_staff_fields(scored), timeline=events)
+
+
+def _school_fields(scored: Scored) -> dict[str, Any]:
+    nomination = scored.nomination
+    # A nomination staff merged into a family held elsewhere keeps showing the school the family record it
+    # submitted, never the one held.
+    return {
+        **NominationOut.model_validate(nomination).model_dump(),
+        "family_id": nomination.merged_from_family_id or nomination.family_id,
+    }
+
+
+def _staff_fields(scored: Scored) -> dict[str, Any]:
+    return {
+        **NominationOut.model_validate(scored.nomination).model_dump(),
+        "merged_from_family_id": scored.nomination.merged_from_family_id,
         "priority": scored.priority,
         "priority_breakdown": [PriorityFactorOut.model_validate(f, from_attributes=True) for f in scored.breakdown],
     }
-    return NominationStaffDetail(**staff, timeline=events) if events is not None else NominationStaffOut(**staff)
