@@ -60,7 +60,6 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "documents.print": DESK,
     # Shaping, not routes.
     "families.see_evidence": STAFF_AND_SCHOOLS,
-    "families.see_contact": SIGNED_IN,
     "nominations.see_scores": STAFF,
     "loans.see_family_contact": STAFF,
     "loans.witness": DESK,

@@ -9,7 +9,7 @@ from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.access import allow
+from lending.access import Actor, allow
 from lending.accounts.auth import issue_token
 from lending.accounts.deps import provide_account_service
 from lending.accounts.models import Role, User
@@ -142,10 +142,8 @@ class UserController(Controller):
         return UserOut.model_validate(await accounts.get(user_id))
 
     @patch("/{user_id:int}", summary="Change a user's name, role, home centre or active flag")
-    async def update_user(
-        self, request: Request[User, object, object], user_id: int, data: UserUpdate, accounts: AccountService
-    ) -> UserOut:
-        user = await accounts.update(user_id, actor=request.user, changes=data.model_dump(exclude_unset=True))
+    async def update_user(self, actor: Actor, user_id: int, data: UserUpdate, accounts: AccountService) -> UserOut:
+        user = await accounts.update(user_id, actor=actor, changes=data.model_dump(exclude_unset=True))
         return UserOut.model_validate(user)
 
     @post("/{user_id:int}/password", status_code=200, summary="Reset a user's password (signs them out)")
