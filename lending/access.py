@@ -24,8 +24,8 @@ DESK = frozenset({Role.admin, Role.staff, Role.volunteer})
 STAFF_AND_SCHOOLS = frozenset({Role.admin, Role.staff, Role.school})
 SIGNED_IN = frozenset(Role)
 
-# One row per action: the roles that may take it. Route actions are named "<area>.<verb>"; the last block holds
-# what shapes an answer rather than guards a route (who sees scores, evidence, contact, voucher codes).
+# One row per action: the roles that may take it. Route actions are named "<area>.<verb>"; the last block guards no
+# route: it shapes answers (who sees scores, evidence, contact, voucher codes) and says who may witness a signature.
 ACTIONS: dict[str, frozenset[Role]] = {
     "me.read": SIGNED_IN,
     "me.change_password": SIGNED_IN,
@@ -58,7 +58,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "loans.gift": STAFF,
     "sims.bar": STAFF,
     "documents.print": DESK,
-    # Shaping, not routes.
+    # Not routes.
     "families.see_evidence": STAFF_AND_SCHOOLS,
     "nominations.see_scores": STAFF,
     "loans.see_family_contact": STAFF,
