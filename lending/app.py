@@ -9,10 +9,12 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
+from litestar.types import ControllerRouterHandler
 
 import lending.audit.recorder
 import lending.models  # noqa: F401  (the whole schema)
 from lending import __version__
+from lending.access import provide_actor
 from lending.accounts.auth import build_jwt_auth
 from lending.accounts.routes import AuthController, MeController, UserController
 from lending.accounts.signin import SignIn
@@ -29,7 +31,8 @@ from lending.core.request_id import add_request_id_header
 from lending.core.timeouts import BodyTimeout
 from lending.core.transactions import RequestTransactions
 from lending.documents.layouts import load_layouts
-from lending.documents.routes import AssetLabelController, LabelController
+from lending.documents.routes import AssetLabelController, LabelController, LoanAgreementController
+from lending.families.priority import effective_weights
 from lending.families.routes import FamilyController, NominationController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.loans.routes import LoanController, SimBarringController, export_loans
@@ -46,7 +49,7 @@ TAGS = [
     Tag(name="system", description="Health"),
 ]
 
-ROUTE_HANDLERS = [
+ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuthController,
     MeController,
     UserController,
@@ -59,6 +62,7 @@ ROUTE_HANDLERS = [
     FamilyController,
     NominationController,
     LoanController,
+    LoanAgreementController,
     export_loans,
     LabelController,
     AssetLabelController,
@@ -69,6 +73,7 @@ ROUTE_HANDLERS = [
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
+    effective_weights(settings.priority_weights)  # an unknown priority factor stops the start, named
     alchemy = alchemy_config(settings)
     jwt_auth = build_jwt_auth(settings, alchemy)
     transactions = RequestTransactions(alchemy)
@@ -86,6 +91,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(provide_settings, use_cache=True, sync_to_thread=False),
             "list_params": Provide(provide_list_params),
+            # Who is acting, once per request; every service takes it, nothing below the routes reads request.user.
+            "actor": Provide(provide_actor, sync_to_thread=False),
         },
         exception_handlers={Exception: problem_handler},
         middleware=[BodyTimeout(settings.body_timeout_seconds), InputGuard],

@@ -372,22 +372,21 @@ def import_imd(file: Path) -> None:
 @click.option("--dry-run", is_flag=True, help="List who would be anonymised; change nothing.")
 def retention(older_than_months: int, dry_run: bool) -> None:
     """Anonymise families with no activity (edits, nominations, decisions, loans) for N months."""
-    from lending.accounts.models import Role, User
+    import lending.models  # noqa: F401  (every domain's records about families, loans' included)
+    from lending.access import Actor
+    from lending.accounts.models import Role
     from lending.audit.recorder import set_actor
     from lending.core.db import session_maker
     from lending.core.errors import Conflict
     from lending.families.service import FamilyService, checkpoint_wal
-    from lending.inventory.service import InventoryService
-    from lending.loans.service import LoanService
 
     settings = get_settings()
-    system = User(id=0, email="retention", name="retention", role=Role.admin.value)
+    system = Actor(id=0, role=Role.admin, school_id=None, home_centre_id=None, label="retention")
 
     async def work(engine: Any) -> tuple[list[int], list[int]]:
         async with session_maker(engine)() as session, session.begin():
             set_actor(session, user_id=None, label=f"cli:retention {older_than_months} months")
             service = FamilyService(session, settings.priority_weights)
-            loans = LoanService(session, InventoryService(session, settings.tag_prefixes), service, settings.loan_days)
             stale = await service.stale_families(older_than_months)
             erased, kept = [], []
             for family in stale:
@@ -396,7 +395,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
                     continue
                 try:
                     async with session.begin_nested():
-                        await service.erase(family.id, system, has_active_loan=loans.has_active_loan)
+                        await service.erase(family.id, system)
                     erased.append(family.id)
                 except Conflict:
                     kept.append(family.id)

@@ -109,20 +109,11 @@ class Settings(BaseSettings):
 
     priority_weights: dict[str, int] = Field(
         default_factory=dict,
-        description='Priority weights as JSON, e.g. {"free_school_meals": 4}; factors left out keep their default.',
+        description='Priority weight overrides as JSON, e.g. {"free_school_meals": 4}; factors left out keep their '
+        "default (lending.families.priority), checked when the app starts.",
     )
 
     loan_days: int = Field(365, ge=1, le=3660, description="Default loan length in days.")
-
-    @field_validator("priority_weights")
-    @classmethod
-    def _weights(cls, value: dict[str, int]) -> dict[str, int]:
-        from lending.families.priority import DEFAULT_WEIGHTS
-
-        unknown = set(value) - set(DEFAULT_WEIGHTS)
-        if unknown:
-            raise ValueError(f"unknown priority factors: {', '.join(sorted(unknown))}")
-        return {**DEFAULT_WEIGHTS, **value}
 
     @field_validator("tag_prefixes")
     @classmethod

@@ -1,17 +1,15 @@
-"""Bearer tokens and role guards."""
+"""Bearer tokens: who is signed in (what they may do is lending.access)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
-from lending.accounts.models import Role, User
+from lending.access import PUBLIC_PATH_PREFIX
+from lending.accounts.models import User
 from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core.request_id import request_id_of
@@ -45,25 +43,9 @@ def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAut
         token_secret=settings.token_secret(),
         retrieve_user_handler=retrieve_user,
         default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
-        # The OpenAPI document is public; other public routes say so with `exclude_from_auth=True`.
-        exclude=[r"^/schema"],
+        # The OpenAPI document is public; other public routes (lending.access.PUBLIC_PATHS) say so with
+        # `exclude_from_auth=True`.
+        exclude=[rf"^{PUBLIC_PATH_PREFIX}"],
         openapi_security_scheme_name="BearerToken",
         description="Bearer token from POST /api/v1/auth/token.",
     )
-
-
-def requires(*roles: Role) -> Callable[[ASGIConnection, BaseRouteHandler], None]:
-    """Guard: the signed-in user must hold one of `roles` (401 when nobody is signed in)."""
-    allowed = {r.value for r in roles}
-
-    def guard(connection: ASGIConnection, _handler: BaseRouteHandler) -> None:
-        user = connection.scope.get("user")
-        if not isinstance(user, User):
-            raise NotAuthorizedException("Sign in first.")
-        if user.role not in allowed:
-            raise PermissionDeniedException(
-                f"Your role ({user.role}) may not do this; it needs one of: {', '.join(sorted(allowed))}."
-            )
-
-    guard.__name__ = f"requires_{'_'.join(sorted(allowed))}"
-    return guard

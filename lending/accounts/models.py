@@ -17,10 +17,6 @@ class Role(enum.StrEnum):
     school = "school"
 
 
-STAFF_OR_ADMIN = (Role.admin, Role.staff)
-DESK = (Role.admin, Role.staff, Role.volunteer)
-
-
 class User(Base):
     """Someone who signs in: charity staff, a desk volunteer or a school's contact."""
 

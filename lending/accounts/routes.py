@@ -9,7 +9,9 @@ from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.auth import issue_token, requires
+from lending.access import Actor, allow
+from lending.accounts.auth import issue_token
+from lending.accounts.deps import provide_account_service
 from lending.accounts.models import Role, User
 from lending.accounts.schemas import (
     PasswordChange,
@@ -27,10 +29,6 @@ from lending.accounts.signin import SignedIn, SignIn
 from lending.config import Settings
 from lending.core.openapi import USES_DATABASE
 from lending.core.pagination import ListParams, page
-
-
-async def provide_account_service(db_session: AsyncSession) -> AccountService:
-    return AccountService(db_session)
 
 
 class AuthController(Controller):
@@ -75,6 +73,7 @@ def token_response(request: Request, settings: Settings, done: SignedIn) -> Toke
 class MeController(Controller):
     path = "/api/v1/me"
     tags = ["accounts"]
+    guards = [allow("me.read")]
 
     @get("/", summary="Who am I")
     async def me(self, request: Request[User, object, object]) -> UserOut:
@@ -83,6 +82,7 @@ class MeController(Controller):
     @post(
         "/password",
         status_code=200,
+        guards=[allow("me.change_password")],
         summary="Change your own password (signs out your other sessions)",
         description="Needs the current password, counted by the sign-in limit like a sign-in. Every token "
         "issued before, this one included, stops working: the answer carries a fresh token.",
@@ -105,7 +105,7 @@ class MeController(Controller):
 class UserController(Controller):
     path = "/api/v1/users"
     tags = ["accounts"]
-    guards = [requires(Role.admin)]
+    guards = [allow("users.manage")]
     dependencies = {"accounts": Provide(provide_account_service)}
 
     @get("/", summary="List users")
@@ -142,10 +142,8 @@ class UserController(Controller):
         return UserOut.model_validate(await accounts.get(user_id))
 
     @patch("/{user_id:int}", summary="Change a user's name, role, home centre or active flag")
-    async def update_user(
-        self, request: Request[User, object, object], user_id: int, data: UserUpdate, accounts: AccountService
-    ) -> UserOut:
-        user = await accounts.update(user_id, actor=request.user, changes=data.model_dump(exclude_unset=True))
+    async def update_user(self, actor: Actor, user_id: int, data: UserUpdate, accounts: AccountService) -> UserOut:
+        user = await accounts.update(user_id, actor=actor, changes=data.model_dump(exclude_unset=True))
         return UserOut.model_validate(user)
 
     @post("/{user_id:int}/password", status_code=200, summary="Reset a user's password (signs them out)")

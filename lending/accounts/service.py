@@ -8,6 +8,7 @@ from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lending.access import Actor
 from lending.accounts.models import Role, User
 from lending.accounts.passwords import generate_password, hash_password_off_loop, password_problem
 from lending.centres.models import Centre
@@ -103,7 +104,7 @@ class AccountService:
             or 0
         )
 
-    async def update(self, user_id: int, *, actor: User, changes: dict[str, Any]) -> User:
+    async def update(self, user_id: int, *, actor: Actor, changes: dict[str, Any]) -> User:
         user = await self.get(user_id)
         losing_admin = (
             user.role == Role.admin.value

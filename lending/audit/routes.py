@@ -8,8 +8,7 @@ from litestar.di import Provide
 from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.auth import requires
-from lending.accounts.models import Role
+from lending.access import allow
 from lending.audit.schemas import AuditEntryOut
 from lending.audit.service import AuditService
 from lending.core.inputs import utc_param
@@ -24,7 +23,7 @@ async def provide_audit_service(db_session: AsyncSession) -> AuditService:
 class AuditController(Controller):
     path = "/api/v1/audit"
     tags = ["audit"]
-    guards = [requires(Role.admin)]
+    guards = [allow("audit.read")]
     dependencies = {"audit": Provide(provide_audit_service)}
 
     @get("/", summary="The audit trail: who changed what, when (oldest first unless sort=-occurred_at)")

@@ -259,7 +259,8 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
         return RouteFacts(
             methods=frozenset(handler.http_methods),
             public=public,
-            guarded=bool(handler.resolve_guards()),
+            # A guard every role passes (lending.access.Allow.may_refuse) can answer 401, never 403.
+            guarded=any(getattr(getattr(g, "func", g), "may_refuse", True) for g in handler.resolve_guards()),
             names_a_resource=bool(route.path_parameters),
             takes_body=takes_body,
             # Every signed-in request looks its user up, so only public routes can stay clear of the database.

@@ -5,28 +5,27 @@ from typing import Any
 
 from barcode import Code128 as BarcodeCode128
 from barcode.writer import ImageWriter, SVGWriter
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.response import Stream
 from pydantic import Field, model_validator
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.auth import requires
-from lending.accounts.models import DESK
+from lending.access import Actor, allow
 from lending.config import Settings
 from lending.core.errors import Invalid
 from lending.core.schemas import Id, OutSchema, Schema
+from lending.documents.deps import provide_documents
 from lending.documents.service import DocumentService
+from lending.inventory.deps import provide_inventory
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import AssetKind
-from lending.inventory.routes import provide_inventory
 from lending.inventory.service import AssetFilters, InventoryService
+from lending.loans.deps import provide_loans
+from lending.loans.schemas import AcceptanceIn, LoanOut
+from lending.loans.service import LoanService
+from lending.loans.shapes import present
 
 PDF = "application/pdf"
-
-
-async def provide_documents(db_session: AsyncSession, settings: Settings, request: Request) -> DocumentService:
-    return DocumentService(db_session, settings, request.app.state.layouts)
 
 
 class AssetFilterIn(Schema):
@@ -77,7 +76,7 @@ class LayoutOut(OutSchema):
 class LabelController(Controller):
     path = "/api/v1/labels"
     tags = ["documents"]
-    guards = [requires(*DESK)]
+    guards = [allow("documents.print")]
     dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_inventory)}
 
     @get("/layouts", summary="Label layouts, with their dimensions")
@@ -146,7 +145,7 @@ def _barcode_file(tag: str, writer: Any) -> bytes:
 class AssetLabelController(Controller):
     path = "/api/v1/assets/{tag:str}"
     tags = ["documents"]
-    guards = [requires(*DESK)]
+    guards = [allow("documents.print")]
     dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_inventory)}
 
     @get("/label.svg", media_type="image/svg+xml", summary="The asset's Code128 barcode as SVG")
@@ -171,4 +170,41 @@ class AssetLabelController(Controller):
             b"".join(documents.label_pdf(job)),
             media_type=PDF,
             headers={"Content-Disposition": f'inline; filename="{asset.tag}.pdf"'},
+        )
+
+
+class LoanAgreementController(Controller):
+    """A loan's agreement: documents render loans, so the step that signs a loan and freezes its PDF sits here,
+    a floor above loans, rather than loans calling the renderer."""
+
+    path = "/api/v1/loans/{loan_id:int}"
+    tags = ["loans"]
+    dependencies = {"loans": Provide(provide_loans), "documents": Provide(provide_documents)}
+
+    @post(
+        "/acceptance",
+        guards=[allow("loans.lend")],
+        summary="Record the borrower's signature (once, for every item)",
+        description="The signed agreement is rendered now, once, and kept byte for byte with its SHA-256.",
+    )
+    async def accept(
+        self, actor: Actor, loan_id: int, data: AcceptanceIn, loans: LoanService, documents: DocumentService
+    ) -> LoanOut:
+        acceptance = await loans.accept(loan_id, data, actor)
+        await documents.freeze_signed(acceptance)
+        return present(await loans.view(await loans.get(loan_id)))
+
+    @get(
+        "/agreement.pdf",
+        guards=[allow("documents.print")],
+        media_type=PDF,
+        summary="The loan agreement: unsigned (same bytes every time) until signed, then the signed copy as kept",
+        description="Once the family's data is erased the signed copy is withdrawn: 410 Gone, with its SHA-256.",
+    )
+    async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
+        pdf = await documents.agreement_pdf(loan_id)
+        return Response(
+            pdf,
+            media_type=PDF,
+            headers={"Content-Disposition": f'inline; filename="agreement-LN-{loan_id:06d}.pdf"'},
         )

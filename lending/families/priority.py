@@ -24,6 +24,14 @@ DEFAULT_WEIGHTS: dict[str, int] = {
 }
 
 
+def effective_weights(overrides: dict[str, int]) -> dict[str, int]:
+    """The defaults with the settings' overrides on top; a factor that does not exist is a configuration error."""
+    unknown = set(overrides) - set(DEFAULT_WEIGHTS)
+    if unknown:
+        raise ValueError(f"unknown priority factors: {', '.join(sorted(unknown))}")
+    return {**DEFAULT_WEIGHTS, **overrides}
+
+
 @dataclass(frozen=True)
 class Factor:
     factor: str

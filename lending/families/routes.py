@@ -3,16 +3,14 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.service import OffsetPagination
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.auth import requires
-from lending.accounts.models import STAFF_OR_ADMIN, Role, User
-from lending.config import Settings
+from lending.access import Actor, allow
 from lending.core.pagination import IdQuery, ListParams, comma_list, page
-from lending.families.models import DuplicateStatus, Family, NominationStatus
+from lending.families.deps import provide_families
+from lending.families.models import DuplicateStatus, NominationStatus
 from lending.families.schemas import (
     DecisionIn,
     FamilyDeskOut,
@@ -21,119 +19,56 @@ from lending.families.schemas import (
     FamilyUpdate,
     MergeIn,
     NominationDetail,
-    NominationEventOut,
     NominationIn,
     NominationOut,
     NominationStaffDetail,
     NominationStaffOut,
     PossibleDuplicateOut,
-    PriorityFactorOut,
     WithdrawIn,
 )
-from lending.families.service import (
-    DuplicatePair,
-    FamilyService,
-    Scored,
-    checkpoint_wal,
-    is_school,
-    require_school_scope,
-)
-from lending.loans.routes import provide_loans
-from lending.loans.service import LoanService
-
-
-async def provide_families(db_session: AsyncSession, settings: Settings) -> FamilyService:
-    return FamilyService(db_session, settings.priority_weights)
-
-
-def present_family(family: Family, user: User) -> FamilyDeskOut:
-    """Volunteers see who to hand a device to, not why the family qualifies."""
-    return family_view(family, FamilyDeskOut if user.role == Role.volunteer.value else FamilyOut)
-
-
-def family_view(family: Family, schema: type[FamilyDeskOut] = FamilyOut) -> FamilyDeskOut:
-    return schema.model_validate({**schema.model_validate(family).model_dump(), "erased": family.erased_at is not None})
-
-
-def present_duplicate(pair: DuplicatePair) -> PossibleDuplicateOut:
-    return PossibleDuplicateOut(
-        id=pair.duplicate.id,
-        status=pair.duplicate.status,
-        matched_on=pair.duplicate.matched_on,
-        family=family_view(pair.family),
-        held_family=family_view(pair.held_family),
-        nomination=NominationOut.model_validate(pair.nomination) if pair.nomination else None,
-        raised_by_id=pair.duplicate.raised_by_id,
-        created_at=pair.duplicate.created_at,
-        resolved_by_id=pair.duplicate.resolved_by_id,
-        resolved_at=pair.duplicate.resolved_at,
-    )
-
-
-def present_nomination(scored: Scored, user: User, timeline: list | None = None) -> NominationOut:
-    nomination = scored.nomination
-    base = NominationOut.model_validate(nomination).model_dump()
-    events = [NominationEventOut.model_validate(e) for e in timeline] if timeline is not None else None
-    if is_school(user):
-        # Schools follow their nominations' status; they never see scores. A nomination staff merged into a
-        # family held elsewhere keeps showing the school the family record it submitted, never the one held.
-        base["family_id"] = nomination.merged_from_family_id or nomination.family_id
-        return NominationDetail(**base, timeline=events) if events is not None else NominationOut(**base)
-    staff = {
-        **base,
-        "merged_from_family_id": nomination.merged_from_family_id,
-        "priority": scored.priority,
-        "priority_breakdown": [PriorityFactorOut.model_validate(f, from_attributes=True) for f in scored.breakdown],
-    }
-    return NominationStaffDetail(**staff, timeline=events) if events is not None else NominationStaffOut(**staff)
+from lending.families.service import FamilyService, Scored, checkpoint_wal
+from lending.families.shapes import present_duplicate, present_family, present_nomination, present_nomination_detail
 
 
 class FamilyController(Controller):
     path = "/api/v1/families"
     tags = ["families"]
-    dependencies = {"families": Provide(provide_families), "loans": Provide(provide_loans)}
+    dependencies = {"families": Provide(provide_families)}
 
     @get(
         "/",
-        guards=[requires(Role.admin, Role.staff, Role.volunteer, Role.school)],
+        guards=[allow("families.read")],
         summary="List families (a school sees only those it nominated)",
     )
     async def list_families(
         self,
-        request: Request[User, Any, Any],
+        actor: Actor,
         families: FamilyService,
         list_params: ListParams,
         q: str | None = Parameter(default=None, max_length=100, description="Name, phone or postcode."),
         postcode_district: str | None = Parameter(default=None, max_length=4),
     ) -> OffsetPagination[FamilyOut | FamilyDeskOut]:
-        require_school_scope(request.user)
-        items, total = await families.list_families(list_params, request.user, q=q, postcode_district=postcode_district)
-        return page([present_family(f, request.user) for f in items], total, list_params)
+        items, total = await families.list_families(list_params, actor, q=q, postcode_district=postcode_district)
+        return page([present_family(f, actor) for f in items], total, list_params)
 
-    @post("/", guards=[requires(*STAFF_OR_ADMIN)], summary="Add a family (schools add one by nominating it)")
-    async def create_family(
-        self, request: Request[User, Any, Any], data: FamilyIn, families: FamilyService
-    ) -> FamilyOut:
-        return present_family(await families.create_family(data), request.user)
+    @post("/", guards=[allow("families.create")], summary="Add a family (schools add one by nominating it)")
+    async def create_family(self, actor: Actor, data: FamilyIn, families: FamilyService) -> FamilyOut | FamilyDeskOut:
+        return present_family(await families.create_family(data), actor)
 
-    @get("/{family_id:int}", summary="Get a family (another school's family is 404)")
-    async def get_family(
-        self, request: Request[User, Any, Any], family_id: int, families: FamilyService
-    ) -> FamilyOut | FamilyDeskOut:
-        require_school_scope(request.user)
-        return present_family(await families.get_family(family_id, request.user), request.user)
+    @get("/{family_id:int}", guards=[allow("families.read")], summary="Get a family (another school's family is 404)")
+    async def get_family(self, actor: Actor, family_id: int, families: FamilyService) -> FamilyOut | FamilyDeskOut:
+        return present_family(await families.get_family(family_id, actor), actor)
 
-    @patch("/{family_id:int}", guards=[requires(Role.admin, Role.staff, Role.school)], summary="Update a family")
+    @patch("/{family_id:int}", guards=[allow("families.update")], summary="Update a family")
     async def update_family(
-        self, request: Request[User, Any, Any], family_id: int, data: FamilyUpdate, families: FamilyService
-    ) -> FamilyOut:
-        require_school_scope(request.user)
-        family = await families.update_family(family_id, request.user, data.model_dump(exclude_unset=True))
-        return present_family(family, request.user)
+        self, actor: Actor, family_id: int, data: FamilyUpdate, families: FamilyService
+    ) -> FamilyOut | FamilyDeskOut:
+        family = await families.update_family(family_id, actor, data.model_dump(exclude_unset=True))
+        return present_family(family, actor)
 
     @get(
         "/possible-duplicates",
-        guards=[requires(*STAFF_OR_ADMIN)],
+        guards=[allow("families.merge")],
         summary="Families schools submitted that look like ones already held, for staff to merge or keep apart",
     )
     async def list_possible_duplicates(
@@ -150,7 +85,7 @@ class FamilyController(Controller):
     @post(
         "/possible-duplicates/{duplicate_id:int}/merge",
         status_code=200,
-        guards=[requires(*STAFF_OR_ADMIN)],
+        guards=[allow("families.merge")],
         summary="One family after all: move the school's nominations onto the family held and retire its record",
         description="The school keeps seeing its nomination, under the family id it was given; it gains no access "
         "to the family held. `take` copies chosen fields from the school's record first.",
@@ -161,7 +96,7 @@ class FamilyController(Controller):
     @post(
         "/possible-duplicates/{duplicate_id:int}/keep-apart",
         status_code=200,
-        guards=[requires(*STAFF_OR_ADMIN)],
+        guards=[allow("families.merge")],
         summary="Two different families: keep both records",
     )
     async def keep_apart(self, duplicate_id: int, families: FamilyService) -> PossibleDuplicateOut:
@@ -169,29 +104,25 @@ class FamilyController(Controller):
 
     @get(
         "/{family_id:int}/export",
-        guards=[requires(Role.admin)],
+        guards=[allow("families.subject_access")],
         summary="Subject access: everything held about the family, as JSON",
     )
-    async def export_family(
-        self, request: Request[User, Any, Any], family_id: int, families: FamilyService, loans: LoanService
-    ) -> dict[str, Any]:
-        return await families.subject_access(family_id, request.user, extra_sections=[loans.family_loans])
+    async def export_family(self, actor: Actor, family_id: int, families: FamilyService) -> dict[str, Any]:
+        return await families.subject_access(family_id, actor)
 
     @post(
         "/{family_id:int}/erase",
         status_code=200,
-        guards=[requires(Role.admin)],
+        guards=[allow("families.erase")],
         summary="Erase the family's personal data, keeping what reports count",
     )
-    async def erase_family(
-        self, request: Request[User, Any, Any], family_id: int, families: FamilyService, loans: LoanService
-    ) -> FamilyOut:
-        family = await families.erase(family_id, request.user, has_active_loan=loans.has_active_loan)
+    async def erase_family(self, actor: Actor, family_id: int, families: FamilyService) -> FamilyOut | FamilyDeskOut:
+        family = await families.erase(family_id, actor)
         # The raw database file can only forget once the erasure is committed, so commit here rather than as the
         # response goes out; a failed commit raises before anything is answered.
         await families.session.commit()
         await checkpoint_wal(families.session.bind)
-        return present_family(family, request.user)
+        return present_family(family, actor)
 
 
 class NominationController(Controller):
@@ -201,24 +132,23 @@ class NominationController(Controller):
 
     @post(
         "/",
-        guards=[requires(Role.admin, Role.staff, Role.school)],
+        guards=[allow("nominations.create")],
         summary="Nominate a family (by id, or a new family inline)",
     )
     async def nominate(
-        self, request: Request[User, Any, Any], data: NominationIn, families: FamilyService
+        self, actor: Actor, data: NominationIn, families: FamilyService
     ) -> NominationStaffOut | NominationOut:
-        require_school_scope(request.user)
-        scored = await families.nominate(data, request.user)
-        return present_nomination(scored, request.user)
+        scored = await families.nominate(data, actor)
+        return present_nomination(scored, actor)
 
     @get(
         "/",
-        guards=[requires(Role.admin, Role.staff, Role.school)],
+        guards=[allow("nominations.read")],
         summary="List nominations; ?status=approved,waitlisted&sort=-priority is the waiting list",
     )
     async def list_nominations(
         self,
-        request: Request[User, Any, Any],
+        actor: Actor,
         families: FamilyService,
         list_params: ListParams,
         status: str | None = None,
@@ -226,53 +156,50 @@ class NominationController(Controller):
         family_id: IdQuery = None,
         urgency: str | None = Parameter(default=None, pattern="^(normal|urgent)$"),
     ) -> OffsetPagination[NominationStaffOut | NominationOut]:
-        require_school_scope(request.user)
         items, total = await families.list_nominations(
             list_params,
-            request.user,
+            actor,
             statuses=comma_list(status, NominationStatus, "status"),
             school_id=school_id,
             family_id=family_id,
             urgency=urgency,
         )
-        return page([present_nomination(s, request.user) for s in items], total, list_params)
+        return page([present_nomination(s, actor) for s in items], total, list_params)
 
     @get(
         "/{nomination_id:int}",
-        guards=[requires(Role.admin, Role.staff, Role.school)],
+        guards=[allow("nominations.read")],
         summary="A nomination with its priority breakdown (staff) and timeline",
     )
     async def get_nomination(
-        self, request: Request[User, Any, Any], nomination_id: int, families: FamilyService
+        self, actor: Actor, nomination_id: int, families: FamilyService
     ) -> NominationStaffDetail | NominationDetail:
-        require_school_scope(request.user)
-        nomination, family = await families.get_nomination(nomination_id, request.user)
+        nomination, family = await families.get_nomination(nomination_id, actor)
         scored = Scored(nomination, *families.score(nomination, family))
-        return present_nomination(scored, request.user, await families.timeline(nomination))
+        return present_nomination_detail(scored, actor, await families.timeline(nomination))
 
     @post(
         "/{nomination_id:int}/decision",
         status_code=200,
-        guards=[requires(*STAFF_OR_ADMIN)],
+        guards=[allow("nominations.decide")],
         summary="Approve, waitlist or decline",
     )
     async def decide(
-        self, request: Request[User, Any, Any], nomination_id: int, data: DecisionIn, families: FamilyService
-    ) -> NominationStaffOut:
-        nomination = await families.decide(nomination_id, data, request.user)
-        _, family = await families.get_nomination(nomination.id, request.user)
-        return present_nomination(Scored(nomination, *families.score(nomination, family)), request.user)
+        self, actor: Actor, nomination_id: int, data: DecisionIn, families: FamilyService
+    ) -> NominationStaffOut | NominationOut:
+        nomination = await families.decide(nomination_id, data, actor)
+        _, family = await families.get_nomination(nomination.id, actor)
+        return present_nomination(Scored(nomination, *families.score(nomination, family)), actor)
 
     @post(
         "/{nomination_id:int}/withdraw",
         status_code=200,
-        guards=[requires(Role.admin, Role.staff, Role.school)],
+        guards=[allow("nominations.withdraw")],
         summary="Withdraw a nomination (the school that made it, or staff)",
     )
     async def withdraw(
-        self, request: Request[User, Any, Any], nomination_id: int, data: WithdrawIn, families: FamilyService
+        self, actor: Actor, nomination_id: int, data: WithdrawIn, families: FamilyService
     ) -> NominationStaffOut | NominationOut:
-        require_school_scope(request.user)
-        nomination = await families.withdraw(nomination_id, data.note, request.user)
-        _, family = await families.get_nomination(nomination.id, request.user)
-        return present_nomination(Scored(nomination, *families.score(nomination, family)), request.user)
+        nomination = await families.withdraw(nomination_id, data.note, actor)
+        _, family = await families.get_nomination(nomination.id, actor)
+        return present_nomination(Scored(nomination, *families.score(nomination, family)), actor)

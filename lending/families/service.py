@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from lending.accounts.models import Role, User
+from lending.access import Actor
 from lending.audit.models import AuditEntry
 from lending.audit.recorder import actor_of, json_safe, record, scrub_audit
 from lending.core.db import upsert_insert
-from lending.core.errors import Conflict, Forbidden, Invalid, NotFound
+from lending.core.errors import Conflict, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page, order_by
 from lending.core.validators import postcode_district
 from lending.families.models import (
@@ -30,7 +30,8 @@ from lending.families.models import (
     NominationStatus,
     PossibleDuplicate,
 )
-from lending.families.priority import Factor, priority
+from lending.families.priority import Factor, effective_weights, priority
+from lending.families.records import registered
 from lending.families.schemas import DecisionIn, FamilyIn, FamilyOut, MergeIn, NominationIn
 from lending.schools.models import School
 
@@ -54,13 +55,36 @@ NOMINATION_SORTABLE = {
 class FamilyRepository(SQLAlchemyAsyncRepository[Family]):
     model_type = Family
 
+    @staticmethod
+    def readable_by(actor: Actor) -> list[Any]:
+        """Where-clauses narrowing families to what `actor` may read: a school sees only those it nominated."""
+        if not actor.is_school:
+            return []
+        # A nomination staff merged in from a duplicate record grants nothing: a school never gains access to a
+        # family through what it typed.
+        return [
+            exists().where(
+                Nomination.family_id == Family.id,
+                Nomination.school_id == actor.school_id,
+                Nomination.merged_from_family_id.is_(None),
+            )
+        ]
+
+    def get_readable_statement(self, actor: Actor) -> Select[tuple[Family]]:
+        """Every list, lookup, update and export of families starts here, so none can forget the school's scope."""
+        return select(Family).where(*self.readable_by(actor))
+
 
 class NominationRepository(SQLAlchemyAsyncRepository[Nomination]):
     model_type = Nomination
 
-
-def is_school(user: User) -> bool:
-    return user.role == Role.school.value
+    @staticmethod
+    def get_readable_statement(actor: Actor) -> Select[tuple[Nomination, Family]]:
+        """Nominations with their family, narrowed to what `actor` may read: a school only its own nominations."""
+        stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id)
+        if actor.is_school:
+            stmt = stmt.where(Nomination.school_id == actor.school_id)
+        return stmt
 
 
 @dataclass
@@ -85,39 +109,24 @@ DUPLICATE_SORTABLE = {"created_at": PossibleDuplicate.created_at, "status": Poss
 class FamilyService:
     def __init__(self, session: AsyncSession, weights: dict[str, int]) -> None:
         self.session = session
-        self.weights = weights
+        self.weights = effective_weights(weights)
         self.families = FamilyRepository(session=session)
         self.nominations = NominationRepository(session=session)
 
-    # --- visibility ----------------------------------------------------------------------------------------
+    # --- families ------------------------------------------------------------------------------------------
 
-    def visible_to(self, user: User) -> list[Any]:
-        """Where-clauses limiting families to what `user` may see: a school sees only those it nominated."""
-        if not is_school(user):
-            return []
-        # A nomination staff merged in from a duplicate record grants nothing: a school never gains access to a
-        # family through what it typed.
-        return [
-            exists().where(
-                Nomination.family_id == Family.id,
-                Nomination.school_id == user.school_id,
-                Nomination.merged_from_family_id.is_(None),
-            )
-        ]
-
-    async def get_family(self, family_id: int, user: User) -> Family:
-        family = (
-            await self.session.scalars(select(Family).where(Family.id == family_id, *self.visible_to(user)))
-        ).one_or_none()
+    async def get_family(self, family_id: int, actor: Actor) -> Family:
+        stmt = self.families.get_readable_statement(actor).where(Family.id == family_id)
+        family = (await self.session.scalars(stmt)).one_or_none()
         if family is None:
             # The same answer whether it does not exist or belongs to another school.
             raise NotFound(f"No family with id {family_id}.")
         return family
 
     async def list_families(
-        self, params: ListParams, user: User, *, q: str | None = None, postcode_district: str | None = None
+        self, params: ListParams, actor: Actor, *, q: str | None = None, postcode_district: str | None = None
     ) -> tuple[list[Family], int]:
-        where = self.visible_to(user)
+        where: list[Any] = []
         if q:
             like = f"%{q.strip().lower()}%"
             digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
@@ -127,9 +136,14 @@ class FamilyService:
             where.append(or_(*clauses))
         if postcode_district:
             where.append(Family.postcode_district == postcode_district.strip().upper())
-        return await list_page(self.families, params, *where, sortable=FAMILY_SORTABLE, default_sort="lead_name")
-
-    # --- families ------------------------------------------------------------------------------------------
+        return await list_page(
+            self.families,
+            params,
+            *where,
+            sortable=FAMILY_SORTABLE,
+            default_sort="lead_name",
+            statement=self.families.get_readable_statement(actor),
+        )
 
     async def find_duplicate(
         self, phone: str | None, postcode: str, name: str, *, except_id: int | None = None, where: Sequence[Any] = ()
@@ -187,8 +201,8 @@ class FamilyService:
             )
         return await self._new_family(data)
 
-    async def update_family(self, family_id: int, user: User, changes: dict[str, Any]) -> Family:
-        family = await self.get_family(family_id, user)
+    async def update_family(self, family_id: int, actor: Actor, changes: dict[str, Any]) -> Family:
+        family = await self.get_family(family_id, actor)
         if family.merged_into_id is not None:
             raise Conflict(f"Family {family_id} was merged into family {family.merged_into_id}; edit that one.")
         if family.erased_at is not None:
@@ -208,12 +222,14 @@ class FamilyService:
             )
             # A school may be told only of a clash with a family it already sees; any other match is flagged for
             # staff and the edit is answered exactly as one that matched nothing.
-            duplicate = await self.find_duplicate(*identity, except_id=family.id, where=self.visible_to(user))
+            duplicate = await self.find_duplicate(
+                *identity, except_id=family.id, where=self.families.readable_by(actor)
+            )
             if duplicate is not None:
                 raise Conflict(
                     f"That would make this family a duplicate of family {duplicate.id}.", existing_id=duplicate.id
                 )
-            if is_school(user):
+            if actor.is_school:
                 flag_as_duplicate_of = await self.find_duplicate(*identity, except_id=family.id)
         for key, value in changes.items():
             if value is None and key not in {"phone", "email", "imd_decile"}:
@@ -288,15 +304,15 @@ class FamilyService:
             )
         )
 
-    async def nominate(self, data: NominationIn, user: User) -> Scored:
+    async def nominate(self, data: NominationIn, actor: Actor) -> Scored:
         if data.laptops + data.tablets + data.sims == 0:
             raise Invalid.field("laptops", "ask for at least one laptop, tablet or SIM")
         if (data.family_id is None) == (data.family is None):
             raise Invalid.field("family_id", "give either family_id or a new family, not both or neither")
-        if is_school(user):
-            if data.school_id not in (None, user.school_id):
+        if actor.is_school:
+            if data.school_id not in (None, actor.school_id):
                 raise Invalid.field("school_id", "a school user nominates for its own school only")
-            school_id = user.school_id
+            school_id = actor.school_id
         else:
             if data.school_id is None:
                 raise Invalid.field("school_id", "which school is nominating this family?")
@@ -307,11 +323,11 @@ class FamilyService:
 
         held: Family | None = None
         if data.family_id is not None:
-            family = await self.get_family(data.family_id, user)
+            family = await self.get_family(data.family_id, actor)
         else:
             assert data.family is not None
             identity = (data.family.phone, data.family.postcode, data.family.lead_name)
-            if not is_school(user):
+            if not actor.is_school:
                 existing = await self.find_duplicate(*identity)
                 if existing is not None:
                     raise Conflict(
@@ -319,7 +335,7 @@ class FamilyService:
                         existing_id=existing.id,
                     )
                 family = await self._new_family(data.family)
-            elif (own := await self.find_duplicate(*identity, where=self.visible_to(user))) is not None:
+            elif (own := await self.find_duplicate(*identity, where=self.families.readable_by(actor))) is not None:
                 # A family this school already sees: nothing is revealed by nominating it again.
                 family = own
             else:
@@ -363,15 +379,9 @@ class FamilyService:
         points, breakdown = self.score(nomination, family, now)
         return Scored(nomination, points, breakdown)
 
-    async def get_nomination(self, nomination_id: int, user: User) -> tuple[Nomination, Family]:
-        where = [Nomination.id == nomination_id]
-        if is_school(user):
-            where.append(Nomination.school_id == user.school_id)
-        row = (
-            await self.session.execute(
-                select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where)
-            )
-        ).one_or_none()
+    async def get_nomination(self, nomination_id: int, actor: Actor) -> tuple[Nomination, Family]:
+        stmt = self.nominations.get_readable_statement(actor).where(Nomination.id == nomination_id)
+        row = (await self.session.execute(stmt)).one_or_none()
         if row is None:
             raise NotFound(f"No nomination with id {nomination_id}.")
         return row[0], row[1]
@@ -387,8 +397,8 @@ class FamilyService:
             ).all()
         )
 
-    async def decide(self, nomination_id: int, data: DecisionIn, user: User) -> Nomination:
-        nomination, _family = await self.get_nomination(nomination_id, user)
+    async def decide(self, nomination_id: int, data: DecisionIn, actor: Actor) -> Nomination:
+        nomination, _family = await self.get_nomination(nomination_id, actor)
         to, allowed_from = DECISIONS[data.decision]
         current = nomination.status
         if current not in allowed_from:
@@ -407,8 +417,8 @@ class FamilyService:
         await self.session.flush()
         return nomination
 
-    async def withdraw(self, nomination_id: int, note: str, user: User) -> Nomination:
-        nomination, _family = await self.get_nomination(nomination_id, user)
+    async def withdraw(self, nomination_id: int, note: str, actor: Actor) -> Nomination:
+        nomination, _family = await self.get_nomination(nomination_id, actor)
         current = nomination.status
         if current not in OPEN:
             raise Conflict(f"A {current.value} nomination cannot be withdrawn.")
@@ -427,7 +437,7 @@ class FamilyService:
     async def list_nominations(
         self,
         params: ListParams,
-        user: User,
+        actor: Actor,
         *,
         statuses: Sequence[NominationStatus] = (),
         school_id: int | None = None,
@@ -435,8 +445,6 @@ class FamilyService:
         urgency: str | None = None,
     ) -> tuple[list[Scored], int]:
         where: list[Any] = []
-        if is_school(user):
-            where.append(Nomination.school_id == user.school_id)
         if statuses:
             where.append(Nomination.status.in_([s.value for s in statuses]))
         if school_id is not None:
@@ -445,15 +453,15 @@ class FamilyService:
             # A school knows a merged nomination by the record it submitted, never by the family it was merged into.
             where.append(
                 func.coalesce(Nomination.merged_from_family_id, Nomination.family_id) == family_id
-                if is_school(user)
+                if actor.is_school
                 else Nomination.family_id == family_id
             )
         if urgency:
             where.append(Nomination.urgency == urgency)
-        stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*where)
+        stmt = self.nominations.get_readable_statement(actor).where(*where)
         sort = params.sort or "-submitted_at"
         if sort.lstrip("+-") == "priority":
-            if is_school(user):
+            if actor.is_school:
                 raise Invalid.field("sort", "schools cannot sort by priority")
             # Priority moves with waiting time, so it is computed (by the one function) rather than stored.
             now = datetime.now(UTC)
@@ -523,8 +531,6 @@ class FamilyService:
         no access to it; the school goes on seeing its nomination under the id it was given. The school's record
         is anonymised and points at the family held.
         """
-        from lending.loans.models import IdempotencyKey, Loan
-
         duplicate, family, held = await self._open_pair(duplicate_id)
         now = datetime.now(UTC)
         for name in data.take:
@@ -569,12 +575,8 @@ class FamilyService:
         for nomination in moving:
             nomination.family_id = held.id
             nomination.merged_from_family_id = nomination.merged_from_family_id or family.id
-        for loan in await self.session.scalars(select(Loan).where(Loan.family_id == family.id)):
-            loan.family_id = held.id
-        # Stored answers follow their family, so that erasing it later forgets them too (bookkeeping, unaudited).
-        await self.session.execute(
-            update(IdempotencyKey).where(IdempotencyKey.family_id == family.id).values(family_id=held.id)
-        )
+        for records in registered():
+            await records.move(self.session, family.id, held.id)
         for earlier in await self.session.scalars(select(Family).where(Family.merged_into_id == family.id)):
             earlier.merged_into_id = held.id
         for other in await self.session.scalars(
@@ -631,13 +633,9 @@ class FamilyService:
         merged = list((await self.session.scalars(select(Family.id).where(Family.merged_into_id == family.id))).all())
         return nominations, events, merged
 
-    async def subject_access(
-        self, family_id: int, user: User, extra_sections: Sequence[Callable[[Family], Any]] = ()
-    ) -> dict[str, Any]:
-        """Everything held about a family, as plain JSON."""
-        from lending.loans.service import family_loan_entities
-
-        family = await self.get_family(family_id, user)
+    async def subject_access(self, family_id: int, actor: Actor) -> dict[str, Any]:
+        """Everything held about a family, as plain JSON (what other domains hold included, by their hook)."""
+        family = await self.get_family(family_id, actor)
         nominations, events, merged = await self._held_about(family)
         out_nominations = []
         for nomination in nominations:
@@ -651,12 +649,13 @@ class FamilyService:
                     ],
                 }
             )
-        entities = {
+        entities: dict[str, list[int]] = {
             "family": [family.id, *merged],
             "nomination": [n.id for n in nominations],
             "nomination_event": [e.id for e in events],
-            **await family_loan_entities(self.session, family.id),
         }
+        for records in registered():
+            entities.update(await records.entities(self.session, family.id))
         about = [
             and_(AuditEntry.entity_type == kind, AuditEntry.entity_id.in_([str(i) for i in ids]))
             for kind, ids in entities.items()
@@ -675,26 +674,25 @@ class FamilyService:
                 for a in audit
             ],
         }
-        for section in extra_sections:
-            document.update(await section(family))
+        for records in registered():
+            document.update(await records.section(self.session, family))
         return document
 
-    async def erase(self, family_id: int, user: User, *, has_active_loan: Callable[[int], Any] | None = None) -> Family:
+    async def erase(self, family_id: int, actor: Actor) -> Family:
         """Replace personal data with anonymised values everywhere it went; keep what reports count.
 
         The family's fields, its nominations' reasons and timeline notes, its loans' notes, signatures and signed
         agreements (withdrawn, their hash kept), stored Idempotency-Key answers, and every copy of those values in
         the audit rows about them. One transaction; SQLite's file forgets once it is checkpointed (`checkpoint_wal`).
         """
-        from lending.loans.service import erase_family_loans
-
-        family = await self.get_family(family_id, user)
+        family = await self.get_family(family_id, actor)
         if family.merged_into_id is not None:
             raise Conflict(f"Family {family_id} was merged into family {family.merged_into_id}; erase that one.")
         if family.erased_at is not None:
             raise Conflict(f"Family {family_id} was already erased on {family.erased_at:%Y-%m-%d}.")
-        if has_active_loan is not None and await has_active_loan(family.id):
-            raise Conflict(f"Family {family_id} has a device on loan: end the loan before erasing.")
+        for records in registered():
+            if (blocker := await records.blocks_erasure(self.session, family.id)) is not None:
+                raise Conflict(f"Family {family_id} {blocker}.")
         now = datetime.now(UTC)
         # What was held, to find its copies in the audit rows once the records themselves are blank.
         personal = {getattr(family, name) for name in (*FAMILY_PERSONAL, "name_key")}
@@ -707,8 +705,9 @@ class FamilyService:
             personal.add(event.note)
             event.note = ""
         self._anonymise(family, f"Erased family {family.id}", now)
-        loans = await erase_family_loans(self.session, family.id, now)
-        personal |= loans.values
+        elsewhere = [await records.erase(self.session, family.id, now) for records in registered()]
+        for erased in elsewhere:
+            personal |= erased.values
         duplicates = list(
             (
                 await self.session.scalars(
@@ -729,7 +728,7 @@ class FamilyService:
                 "nomination": [n.id for n in nominations],
                 "nomination_event": [e.id for e in events],
                 "possible_duplicate": [d.id for d in duplicates],
-                **loans.entities,
+                **{kind: ids for erased in elsewhere for kind, ids in erased.entities.items()},
             },
             {p for p in personal if isinstance(p, str)},
         )
@@ -740,9 +739,7 @@ class FamilyService:
             entity_id=family.id,
             after={
                 "nominations": len(nominations),
-                "loans": len(loans.entities.get("loan", [])),
-                "agreements_withdrawn": loans.agreements_withdrawn,
-                "stored_answers_forgotten": loans.stored_answers_forgotten,
+                **{name: count for erased in elsewhere for name, count in erased.counts.items()},
                 "audit_entries_scrubbed": scrubbed,
             },
         )
@@ -754,8 +751,6 @@ class FamilyService:
 
         Activity is read from the records themselves rather than kept in a column of its own.
         """
-        from lending.loans.models import Loan, LoanStatus
-
         cutoff = (now or datetime.now(UTC)) - timedelta(days=round(older_than_months * 30.44))
         recent_step = exists().where(
             NominationEvent.nomination_id == Nomination.id,
@@ -763,10 +758,6 @@ class FamilyService:
             NominationEvent.occurred_at >= cutoff,
         )
         waiting = exists().where(Nomination.family_id == Family.id, Nomination.status.in_([s.value for s in OPEN]))
-        recent_loan = exists().where(
-            Loan.family_id == Family.id,
-            or_(Loan.status == LoanStatus.active.value, Loan.issued_at >= cutoff, Loan.closed_at >= cutoff),
-        )
         return list(
             (
                 await self.session.scalars(
@@ -776,7 +767,7 @@ class FamilyService:
                         Family.updated_at < cutoff,
                         ~recent_step,
                         ~waiting,
-                        ~recent_loan,
+                        *(~records.recent_activity(cutoff) for records in registered()),
                     )
                     .order_by(Family.id)
                 )
@@ -829,8 +820,3 @@ async def checkpoint_wal(engine: AsyncEngine) -> None:
             "The write-ahead log could not be truncated yet (a reader is still open); the next checkpoint "
             "will fold the erasure into the database file."
         )
-
-
-def require_school_scope(user: User) -> None:
-    if is_school(user) and user.school_id is None:
-        raise Forbidden("This school account is not linked to a school.")

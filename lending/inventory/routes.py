@@ -8,11 +8,9 @@ from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.auth import requires
-from lending.accounts.models import DESK, STAFF_OR_ADMIN, Role, User
-from lending.config import Settings
+from lending.access import allow, may
+from lending.accounts.models import User
 from lending.core.csv import CSV_MEDIA_TYPE, csv_response
 from lending.core.errors import Invalid
 from lending.core.inputs import past_date_param
@@ -20,6 +18,7 @@ from lending.core.openapi import raw_body
 from lending.core.pagination import IdQuery, ListParams, comma_list, page
 from lending.core.schemas import MAX_ID
 from lending.inventory import csvio
+from lending.inventory.deps import provide_inventory
 from lending.inventory.lifecycle import Status, allowed_moves
 from lending.inventory.models import Asset, AssetKind, Donation
 from lending.inventory.schemas import (
@@ -46,13 +45,9 @@ from lending.inventory.service import AssetFilters, InventoryService
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
-async def provide_inventory(db_session: AsyncSession, settings: Settings) -> InventoryService:
-    return InventoryService(db_session, settings.tag_prefixes)
-
-
 def sees_vouchers(user: User) -> bool:
     """SIM voucher codes are for staff and admin only: never in what volunteers see or export."""
-    return user.role in (Role.admin.value, Role.staff.value)
+    return may(user.role, "assets.see_vouchers")
 
 
 def present(asset: Asset, user: User) -> AssetOut:
@@ -92,7 +87,7 @@ def present_donation(donation: Donation, assets: list[Asset]) -> DonationStaffDe
 class DonorController(Controller):
     path = "/api/v1/donors"
     tags = ["inventory"]
-    guards = [requires(*STAFF_OR_ADMIN)]
+    guards = [allow("donors.manage")]
     dependencies = {"inventory": Provide(provide_inventory)}
 
     @get("/", summary="List donors (search by name with q)")
@@ -122,7 +117,7 @@ class DonorController(Controller):
 class DonationController(Controller):
     path = "/api/v1/donations"
     tags = ["inventory"]
-    guards = [requires(*STAFF_OR_ADMIN)]
+    guards = [allow("donations.manage")]
     dependencies = {"inventory": Provide(provide_inventory)}
 
     @post("/", summary="Record a donation and all its assets (all or nothing)")
@@ -144,7 +139,7 @@ class DonationController(Controller):
 class AssetController(Controller):
     path = "/api/v1/assets"
     tags = ["inventory"]
-    guards = [requires(*DESK)]
+    guards = [allow("assets.read")]
     dependencies = {"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)}
 
     @get("/", summary="List assets")
@@ -173,7 +168,7 @@ class AssetController(Controller):
             }
         )
 
-    @patch("/{tag:str}", guards=[requires(*STAFF_OR_ADMIN)], summary="Edit descriptive fields (not status or tag)")
+    @patch("/{tag:str}", guards=[allow("assets.manage")], summary="Edit descriptive fields (not status or tag)")
     async def update_asset(
         self, request: Request[User, Any, Any], tag: str, data: AssetUpdate, inventory: InventoryService
     ) -> AssetStaffOut:
@@ -183,7 +178,7 @@ class AssetController(Controller):
     @post(
         "/{tag:str}/transitions",
         status_code=200,
-        guards=[requires(*STAFF_OR_ADMIN)],
+        guards=[allow("assets.manage")],
         summary="Move an asset through its lifecycle",
     )
     async def transition(
@@ -191,11 +186,13 @@ class AssetController(Controller):
     ) -> AssetStaffOut:
         return present(await inventory.change_status(tag, data), request.user)
 
-    @post("/{tag:str}/wipes", guards=[requires(*STAFF_OR_ADMIN)], summary="Record a wipe certificate")
+    @post("/{tag:str}/wipes", guards=[allow("assets.manage")], summary="Record a wipe certificate")
     async def record_wipe(self, tag: str, data: WipeIn, inventory: InventoryService) -> WipeOut:
         return WipeOut.model_validate(await inventory.record_wipe(tag, data))
 
-    @post("/{tag:str}/move", status_code=200, summary="Transfer an asset to another centre")
+    @post(
+        "/{tag:str}/move", status_code=200, guards=[allow("assets.move")], summary="Transfer an asset to another centre"
+    )
     async def move(
         self, request: Request[User, Any, Any], tag: str, data: MoveIn, inventory: InventoryService
     ) -> AssetStaffOut | AssetOut:
@@ -208,7 +205,7 @@ class AssetController(Controller):
     @post(
         "/import",
         status_code=200,
-        guards=[requires(*STAFF_OR_ADMIN)],
+        guards=[allow("assets.import")],
         operation_class=raw_body(
             "text/csv",
             "The CSV file: the export's columns, any subset with `kind`; an empty one is reported as having no header.",
@@ -248,7 +245,7 @@ class AssetController(Controller):
 
 @get(
     "/api/v1/assets.csv",
-    guards=[requires(*DESK)],
+    guards=[allow("assets.export")],
     tags=["inventory"],
     media_type=CSV_MEDIA_TYPE,
     dependencies={"inventory": Provide(provide_inventory), "filters": Provide(provide_asset_filters)},

@@ -16,7 +16,8 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from lending.accounts.models import DESK, User
+from lending.access import Actor, may
+from lending.accounts.models import User
 from lending.audit.recorder import actor_of
 from lending.centres.models import Centre
 from lending.core import validators
@@ -123,7 +124,7 @@ class LoanService:
             loan_id=holder,
         )
 
-    async def issue(self, data: LoanIn, user: User) -> LoanView:
+    async def issue(self, data: LoanIn, actor: Actor) -> LoanView:
         centre = await self.session.get(Centre, data.centre_id)
         if centre is None or not centre.is_active:
             raise Invalid.field("centre_id", f"no active centre with id {data.centre_id}")
@@ -245,29 +246,7 @@ class LoanService:
         return (await self.views([loan]))[0]
 
     async def views(self, loans: Sequence[Loan]) -> list[LoanView]:
-        ids = [loan.id for loan in loans]
-        if not ids:
-            return []
-        items: dict[int, list[tuple[LoanItem, Asset]]] = {i: [] for i in ids}
-        for item, asset in (
-            await self.session.execute(
-                select(LoanItem, Asset)
-                .join(Asset, Asset.id == LoanItem.asset_id)
-                .where(LoanItem.loan_id.in_(ids))
-                .order_by(LoanItem.id)
-            )
-        ).all():
-            items[item.loan_id].append((item, asset))
-        extensions: dict[int, list[LoanExtension]] = {i: [] for i in ids}
-        for extension in await self.session.scalars(
-            select(LoanExtension).where(LoanExtension.loan_id.in_(ids)).order_by(LoanExtension.id)
-        ):
-            extensions[extension.loan_id].append(extension)
-        acceptances = {
-            a.loan_id: a
-            for a in await self.session.scalars(select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(ids)))
-        }
-        return [LoanView(loan, items[loan.id], extensions[loan.id], acceptances.get(loan.id)) for loan in loans]
+        return await loan_views(self.session, loans)
 
     def _where(self, f: LoanFilters) -> list[Any]:
         today = date.today()
@@ -325,13 +304,6 @@ class LoanService:
         if holder is None:
             raise NotFound(f"{asset.tag} is not on loan (it is {asset.status}).")
         return await self.get(holder)
-
-    async def has_active_loan(self, family_id: int) -> bool:
-        return bool(
-            await self.session.scalar(
-                select(exists().where(Loan.family_id == family_id, Loan.status == LoanStatus.active.value))
-            )
-        )
 
     async def families_contacts(self, family_ids: Sequence[int]) -> dict[int, Family]:
         if not family_ids:
@@ -481,12 +453,12 @@ class LoanService:
         await self.session.flush()
         return loan
 
-    async def accept(self, loan_id: int, data: AcceptanceIn, user: User) -> LoanAcceptance:
+    async def accept(self, loan_id: int, data: AcceptanceIn, actor: Actor) -> LoanAcceptance:
         loan = await self.get(loan_id)
         self._require_active(loan)
         if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.")
-        witness = await self._witness(loan, data.witnessed_by_id or user.id, user)
+        witness = await self._witness(loan, data.witnessed_by_id or actor.id, actor)
         signed_at = data.signed_at or datetime.now(UTC)
         if signed_at.tzinfo is None:
             signed_at = signed_at.replace(tzinfo=UTC)
@@ -525,7 +497,7 @@ class LoanService:
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.") from None
         return acceptance
 
-    async def _witness(self, loan: Loan, witness_id: int, user: User) -> User:
+    async def _witness(self, loan: Loan, witness_id: int, actor: Actor) -> User:
         """The desk user who saw the borrower sign, at the loan's centre.
 
         A named witness must be an active volunteer, staff member or admin whose home centre is the loan's centre.
@@ -533,67 +505,15 @@ class LoanService:
         without a home centre (staff and admins who work across centres); never at another centre than your own.
         """
         witness = await self.session.get(User, witness_id)
-        if witness is None or not witness.is_active or witness.role not in {r.value for r in DESK}:
+        if witness is None or not witness.is_active or not may(witness.role, "loans.witness"):
             raise Invalid.field("witnessed_by_id", "the witness must be an active volunteer, staff member or admin")
         at_centre = witness.home_centre_id == loan.centre_id
-        roaming_self = witness.id == user.id and witness.home_centre_id is None
+        roaming_self = witness.id == actor.id and witness.home_centre_id is None
         if not (at_centre or roaming_self):
             raise Invalid.field(
                 "witnessed_by_id", f"the witness must be a desk user at the loan's centre (centre {loan.centre_id})"
             )
         return witness
-
-    async def family_loans(self, family: Family) -> dict[str, Any]:
-        """The loans section of a family's subject-access export: everything the loans hold about it."""
-        loans = list(
-            (await self.session.scalars(select(Loan).where(Loan.family_id == family.id).order_by(Loan.id))).all()
-        )
-        out = []
-        for view in await self.views(loans):
-            loan, acceptance = view.loan, view.acceptance
-            out.append(
-                {
-                    "reference": loan.reference,
-                    "status": loan.status,
-                    "issued_at": loan.issued_at.isoformat(),
-                    "due_on": loan.due_on.isoformat(),
-                    "closed_at": loan.closed_at.isoformat() if loan.closed_at else None,
-                    "notes": loan.notes,
-                    "gift_reason": loan.gift_reason,
-                    "items": [
-                        {
-                            "tag": a.tag,
-                            "kind": a.kind,
-                            "outcome": i.outcome,
-                            "return_condition": i.return_condition,
-                            "return_notes": i.return_notes,
-                            "police_reference": i.police_reference,
-                        }
-                        for i, a in view.items
-                    ],
-                    "extensions": [
-                        {
-                            "previous_due_on": e.previous_due_on.isoformat(),
-                            "due_on": e.due_on.isoformat(),
-                            "reason": e.reason,
-                        }
-                        for e in view.extensions
-                    ],
-                    "agreement": {
-                        "signer_name": acceptance.signer_name,
-                        "relationship": acceptance.relationship_to_family,
-                        "signed_at": acceptance.signed_at.isoformat(),
-                        "has_signature_image": acceptance.signature_png is not None,
-                        "signed_pdf_sha256": acceptance.signed_pdf_sha256,
-                        "signed_pdf_withdrawn_at": acceptance.signed_pdf_withdrawn_at.isoformat()
-                        if acceptance.signed_pdf_withdrawn_at
-                        else None,
-                    }
-                    if acceptance
-                    else None,
-                }
-            )
-        return {"loans": out}
 
     # --- SIM barring ---------------------------------------------------------------------------------------
 
@@ -649,6 +569,83 @@ class LoanService:
         )
         await self.session.flush()
         return barring
+
+
+async def loan_views(session: AsyncSession, loans: Sequence[Loan]) -> list[LoanView]:
+    """Each loan with its items, extensions and acceptance, in three queries whatever the number of loans."""
+    ids = [loan.id for loan in loans]
+    if not ids:
+        return []
+    items: dict[int, list[tuple[LoanItem, Asset]]] = {i: [] for i in ids}
+    for item, asset in (
+        await session.execute(
+            select(LoanItem, Asset)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+            .where(LoanItem.loan_id.in_(ids))
+            .order_by(LoanItem.id)
+        )
+    ).all():
+        items[item.loan_id].append((item, asset))
+    extensions: dict[int, list[LoanExtension]] = {i: [] for i in ids}
+    for extension in await session.scalars(
+        select(LoanExtension).where(LoanExtension.loan_id.in_(ids)).order_by(LoanExtension.id)
+    ):
+        extensions[extension.loan_id].append(extension)
+    acceptances = {
+        a.loan_id: a for a in await session.scalars(select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(ids)))
+    }
+    return [LoanView(loan, items[loan.id], extensions[loan.id], acceptances.get(loan.id)) for loan in loans]
+
+
+async def family_loans(session: AsyncSession, family: Family) -> dict[str, Any]:
+    """The loans section of a family's subject-access export: everything the loans hold about it."""
+    loans = list((await session.scalars(select(Loan).where(Loan.family_id == family.id).order_by(Loan.id))).all())
+    out = []
+    for view in await loan_views(session, loans):
+        loan, acceptance = view.loan, view.acceptance
+        out.append(
+            {
+                "reference": loan.reference,
+                "status": loan.status,
+                "issued_at": loan.issued_at.isoformat(),
+                "due_on": loan.due_on.isoformat(),
+                "closed_at": loan.closed_at.isoformat() if loan.closed_at else None,
+                "notes": loan.notes,
+                "gift_reason": loan.gift_reason,
+                "items": [
+                    {
+                        "tag": a.tag,
+                        "kind": a.kind,
+                        "outcome": i.outcome,
+                        "return_condition": i.return_condition,
+                        "return_notes": i.return_notes,
+                        "police_reference": i.police_reference,
+                    }
+                    for i, a in view.items
+                ],
+                "extensions": [
+                    {
+                        "previous_due_on": e.previous_due_on.isoformat(),
+                        "due_on": e.due_on.isoformat(),
+                        "reason": e.reason,
+                    }
+                    for e in view.extensions
+                ],
+                "agreement": {
+                    "signer_name": acceptance.signer_name,
+                    "relationship": acceptance.relationship_to_family,
+                    "signed_at": acceptance.signed_at.isoformat(),
+                    "has_signature_image": acceptance.signature_png is not None,
+                    "signed_pdf_sha256": acceptance.signed_pdf_sha256,
+                    "signed_pdf_withdrawn_at": acceptance.signed_pdf_withdrawn_at.isoformat()
+                    if acceptance.signed_pdf_withdrawn_at
+                    else None,
+                }
+                if acceptance
+                else None,
+            }
+        )
+    return {"loans": out}
 
 
 async def family_loan_entities(session: AsyncSession, family_id: int) -> dict[str, list[int]]:

@@ -3,9 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import func, or_
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lending.access import Actor
 from lending.core.errors import Conflict, NotFound
 from lending.core.pagination import ListParams, list_page
 from lending.schools.models import School
@@ -14,6 +15,14 @@ from lending.schools.schemas import SchoolCreate
 
 class SchoolRepository(SQLAlchemyAsyncRepository[School]):
     model_type = School
+
+    @staticmethod
+    def get_readable_statement(actor: Actor) -> Select[tuple[School]]:
+        """The schools `actor` may read: a school user its own school, everyone else all of them."""
+        stmt = select(School)
+        if actor.is_school:
+            stmt = stmt.where(School.id == actor.school_id)
+        return stmt
 
 
 SORTABLE = {"name": School.name, "urn": School.urn, "created_at": School.created_at}
@@ -24,9 +33,11 @@ class SchoolService:
         self.session = session
         self.repo = SchoolRepository(session=session)
 
-    async def get(self, school_id: int) -> School:
-        school = await self.session.get(School, school_id)
+    async def get(self, school_id: int, actor: Actor) -> School:
+        stmt = self.repo.get_readable_statement(actor).where(School.id == school_id)
+        school = (await self.session.scalars(stmt)).one_or_none()
         if school is None:
+            # Another school's record answers exactly like one that does not exist.
             raise NotFound(f"No school with id {school_id}.")
         return school
 
@@ -34,16 +45,21 @@ class SchoolService:
         return await self.repo.get_one_or_none(urn=urn.strip())
 
     async def list(
-        self, params: ListParams, *, q: str | None = None, active: bool | None = None, only_id: int | None = None
+        self, params: ListParams, actor: Actor, *, q: str | None = None, active: bool | None = None
     ) -> tuple[list[School], int]:
         where: list[Any] = []
-        if only_id is not None:
-            where.append(School.id == only_id)
         if active is not None:
             where.append(School.is_active.is_(active))
         if q:
             where.append(or_(func.lower(School.name).like(f"%{q.lower()}%"), School.urn == q.strip()))
-        return await list_page(self.repo, params, *where, sortable=SORTABLE, default_sort="name")
+        return await list_page(
+            self.repo,
+            params,
+            *where,
+            sortable=SORTABLE,
+            default_sort="name",
+            statement=self.repo.get_readable_statement(actor),
+        )
 
     async def _urn_free(self, urn: str, except_id: int | None = None) -> None:
         existing = await self.by_urn(urn)
@@ -54,8 +70,8 @@ class SchoolService:
         await self._urn_free(data.urn)
         return await self.repo.add(School(**data.model_dump()))
 
-    async def update(self, school_id: int, changes: dict[str, Any]) -> School:
-        school = await self.get(school_id)
+    async def update(self, school_id: int, actor: Actor, changes: dict[str, Any]) -> School:
+        school = await self.get(school_id, actor)
         if changes.get("urn"):
             await self._urn_free(changes["urn"], except_id=school.id)
         for key, value in changes.items():
