@@ -23,6 +23,8 @@ DEFAULT_TAG_PREFIXES = {
     "accessory": "ACC",
 }
 
+PasswordHashProfile = Literal["strong", "fast"]
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LENDING_", env_file=".env", extra="ignore")
@@ -79,6 +81,11 @@ class Settings(BaseSettings):
         ge=1,
         le=24 * 3600,
         description="The longest of those waits: the owner can always try again after it.",
+    )
+    password_hash_profile: PasswordHashProfile = Field(
+        "strong",
+        description="argon2 parameters for new password hashes: strong (64 MiB, 3 passes), or fast, which guards "
+        "nothing and is for test suites only.",
     )
     trusted_proxies: Annotated[list[ipaddress.IPv4Network | ipaddress.IPv6Network], NoDecode] = Field(
         default_factory=list,

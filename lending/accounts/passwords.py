@@ -12,7 +12,28 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_hasher = PasswordHasher()
+from lending.config import PasswordHashProfile, get_settings
+
+# "strong" is argon2-cffi's recommendation (RFC 9106's low-memory choice: 64 MiB, 3 passes). "fast" is the least
+# argon2 allows, for test suites that create hundreds of users; it guards nothing. A hash records its own parameters,
+# so either profile verifies passwords hashed under the other.
+_HASHERS: dict[PasswordHashProfile, PasswordHasher] = {
+    "strong": PasswordHasher(),
+    "fast": PasswordHasher(time_cost=1, memory_cost=8, parallelism=1),
+}
+_profile: PasswordHashProfile | None = None
+
+
+def use_hash_profile(profile: PasswordHashProfile | None) -> None:
+    """Hash with `profile` in this process from now on; None: as the process's settings say (the default)."""
+    global _profile
+    _profile = profile
+    _dummy_hash.cache_clear()
+
+
+def _hasher() -> PasswordHasher:
+    return _HASHERS[_profile or get_settings().password_hash_profile]
+
 
 # argon2 takes tens of milliseconds of CPU and 64 MiB per call: it runs in these threads, never on the event loop,
 # and no more at once than there are cores (at most 8), so a burst of sign-ins cannot take every thread or gigabytes
@@ -23,7 +44,7 @@ _pool = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)), thre
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     # Verified when the email is unknown so that both failures take the same time.
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 MIN_LENGTH = 10
@@ -107,12 +128,12 @@ def password_problem(password: str, *, email: str | None = None) -> str | None:
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+        return _hasher().verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

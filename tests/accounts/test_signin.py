@@ -307,6 +307,7 @@ async def test_every_password_meets_the_one_policy(client, admin, sessions):
     assert (await client.get("/api/v1/me", headers=admin.headers)).status_code == 200  # nothing was reset
 
 
+@pytest.mark.real_password_hashing
 @pytest.mark.parametrize("work", ["hash", "verify"])
 async def test_password_hashing_leaves_the_event_loop_free(work):
     """While argon2 works, other coroutines (other requests) run: it is not run on the event loop's thread."""
