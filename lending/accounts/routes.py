@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Request, get, patch, post
@@ -76,7 +77,7 @@ class MeController(Controller):
     guards = [allow("me.read")]
 
     @get("/", summary="Who am I")
-    async def me(self, request: Request[User, object, object]) -> UserOut:
+    async def me(self, request: Request[User, Any, Any]) -> UserOut:
         return UserOut.model_validate(request.user)
 
     @post(
@@ -89,7 +90,7 @@ class MeController(Controller):
         raises=[TooManyRequestsException],
     )
     async def change_password(
-        self, request: Request[User, object, object], data: PasswordChange, db_session: AsyncSession, settings: Settings
+        self, request: Request[User, Any, Any], data: PasswordChange, db_session: AsyncSession, settings: Settings
     ) -> TokenResponse:
         sign_in: SignIn = request.app.state.sign_in
         done = await sign_in.change_password(

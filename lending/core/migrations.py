@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import TextIO
 
 from alembic import command
 from alembic.config import Config
@@ -17,7 +18,7 @@ def migrations_dir() -> Path:
     return packaged if packaged.is_dir() else _PACKAGE.parent / "migrations"
 
 
-def alembic_config(database_url: str, *, stdout: io.TextIOBase | None = None) -> Config:
+def alembic_config(database_url: str, *, stdout: TextIO | None = None) -> Config:
     cfg = Config(stdout=stdout) if stdout is not None else Config()
     cfg.set_main_option("script_location", str(migrations_dir()))
     # ConfigParser treats % specially; URLs may contain escaped passwords.

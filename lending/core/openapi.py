@@ -175,12 +175,12 @@ def _documented_operation(base: type[Operation], *, public: bool, problems: froz
                 post_init()
             if public:
                 # The document's default is the bearer token; an empty list says "no sign-in needed".
-                self.security = []
+                self.security: list[dict[str, list[str]]] = []
             for key, response in list((self.responses or {}).items()):
                 status = int(key) if key.isdigit() else 0
                 if status >= 400 and status not in problems:
                     # Litestar's generic `400 ValidationException` (application/json) is not what we send.
-                    del self.responses[key]  # type: ignore[union-attr]
+                    del self.responses[key]
                 elif status in RETRY_AFTER_STATUSES and isinstance(response, OpenAPIResponse):
                     response.headers = {
                         **(response.headers or {}),
@@ -247,7 +247,7 @@ class ContractPlugin(InitPlugin, ReceiveRoutePlugin):
     async def _allow_every_method(self, message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start" or scope.get("method") != "OPTIONS":
             return
-        methods = self._methods.get(scope.get("path_template", ""))  # type: ignore[arg-type]
+        methods = self._methods.get(scope.get("path_template", ""))
         headers = MutableScopeHeaders.from_message(message)
         if methods and "allow" in headers:
             headers["allow"] = ", ".join(sorted(methods))
@@ -300,9 +300,7 @@ class ClosedModels(PydanticSchemaPlugin):
     """Pydantic models as closed objects: `additionalProperties: false` unless the model allows extra keys."""
 
     @classmethod
-    def for_pydantic_model(  # type: ignore[override]
-        cls, field_definition: FieldDefinition, schema_creator: Any
-    ) -> Schema:
+    def for_pydantic_model(cls, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().for_pydantic_model(field_definition, schema_creator)
         if field_definition.annotation.model_config.get("extra") != "allow":
             schema.additional_properties = False

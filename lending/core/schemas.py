@@ -58,7 +58,7 @@ class Schema(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _json_types(cls, value: Any, info: ValidationInfo) -> Any:
-        if info.context and info.context.get(JSON_BODY):
+        if info.context and info.context.get(JSON_BODY) and info.field_name is not None:
             return json_type(cls.model_fields[info.field_name].annotation, value)
         return value
 

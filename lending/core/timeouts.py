@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from litestar.exceptions import HTTPException
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 
 class BodyTimeout:
@@ -29,7 +29,7 @@ class BodyTimeout:
             deadline = loop.time() + seconds
             complete = False
 
-            async def receive_in_time() -> Message:
+            async def receive_in_time() -> ReceiveMessage:
                 nonlocal complete
                 if complete:
                     # After the body, receive() only waits for the client to leave (streamed answers): no deadline.

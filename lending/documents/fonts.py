@@ -123,8 +123,9 @@ def _segments(word: str, faces: Faces, base: str) -> list[tuple[str, str]]:
     fonts = [_letter_font(char, faces) for char in word]
     chosen: list[str] = []
     for index, char in enumerate(word):
-        if fonts[index] is not None:
-            chosen.append(fonts[index])
+        own = fonts[index]
+        if own is not None:
+            chosen.append(own)
             continue
         before = next((f for f in reversed(fonts[:index]) if f is not None), None)
         after = next((f for f in fonts[index + 1 :] if f is not None), None)

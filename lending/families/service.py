@@ -10,7 +10,7 @@ from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
 from sqlalchemy import Select, and_, exists, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
 from lending.access import Actor
@@ -238,7 +238,7 @@ class FamilyService:
         if changes.get("lead_name"):
             family.name_key = family.lead_name.lower()
         if changes.get("postcode"):
-            family.postcode_district = postcode_district(family.postcode)
+            family.postcode_district = postcode_district(changes["postcode"])
             if "imd_decile" not in changes:
                 looked_up = await self.imd_for(family.postcode)
                 family.imd_decile, family.imd_from_lookup = looked_up, looked_up is not None
@@ -540,7 +540,7 @@ class FamilyService:
         if "lead_name" in data.take:
             held.name_key = held.lead_name.lower()
         if "postcode" in data.take:
-            held.postcode_district = postcode_district(held.postcode)
+            held.postcode_district = postcode_district(held.postcode) if held.postcode else None
         if "imd_decile" in data.take:
             held.imd_from_lookup = family.imd_from_lookup
         elif "postcode" in data.take:
@@ -801,17 +801,19 @@ class FamilyService:
         return len(values)
 
 
-async def checkpoint_wal(engine: AsyncEngine) -> None:
+async def checkpoint_wal(bind: AsyncEngine | AsyncConnection) -> None:
     """Make SQLite's files forget what a committed erasure removed.
 
     With `secure_delete` the database pages are overwritten with zeros, but the write-ahead log still holds the
     pages as they were until a checkpoint copies it back; TRUNCATE then empties the log file. It must run outside
     any transaction, so it goes straight to the driver's connection. PostgreSQL reclaims dead rows by (auto)vacuum.
     """
+    engine = bind if isinstance(bind, AsyncEngine) else bind.engine
     if engine.dialect.name != "sqlite":
         return
     async with engine.connect() as conn:
         raw = await conn.get_raw_connection()
+        assert raw.driver_connection is not None  # a live aiosqlite connection
         cursor = await raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         busy, *_ = await cursor.fetchone()
         await cursor.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -77,4 +77,4 @@ async def forget_family(session: AsyncSession, family_id: int) -> int:
     """Erasure: drop the stored answers about a family. A retry with such a key then does the work afresh (and
     meets the erased family). Returns how many were dropped."""
     result = await session.execute(delete(IdempotencyKey).where(IdempotencyKey.family_id == family_id))
-    return result.rowcount or 0
+    return cast("CursorResult[Any]", result).rowcount or 0

@@ -288,7 +288,7 @@ class LoanService:
             ]
         return where
 
-    async def list(self, params: ListParams, filters: LoanFilters) -> tuple[list[Loan], int]:
+    async def list_loans(self, params: ListParams, filters: LoanFilters) -> tuple[list[Loan], int]:
         return await list_page(
             self.repo, params, *self._where(filters), sortable=LOAN_SORTABLE, default_sort="-issued_at"
         )

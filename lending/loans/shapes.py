@@ -67,6 +67,8 @@ def present(view: LoanView) -> LoanOut:
 
 def present_barring(b: Barring) -> SimBarringOut:
     item, asset = b.item, b.asset
+    # The barring list holds only items that ended lost or stolen.
+    assert item.outcome is not None and item.ended_at is not None
     return SimBarringOut(
         tag=asset.tag,
         iccid=asset.iccid,
