@@ -263,7 +263,7 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
     from lending.core.db import session_maker
     from lending.core.errors import DomainError
     from lending.inventory import csvio
-    from lending.inventory.service import InventoryService
+    from lending.inventory.service import Inventory
 
     with file.open("rb") as handle:
         total = max(0, sum(1 for _ in handle) - 1)  # lines, for the progress bar only
@@ -283,7 +283,7 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
             async with session_maker(engine)() as session, session.begin():
                 set_actor(session, user_id=None, label=f"cli:import {file.name}")
                 return await csvio.import_assets(
-                    InventoryService(session, settings.tag_prefixes),
+                    Inventory(session, settings.tag_prefixes),
                     source,
                     dry_run=dry_run,
                     centre_id=centre_id,
@@ -377,7 +377,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
     from lending.core.db import session_maker
     from lending.core.errors import Conflict
     from lending.families.service import FamilyService, checkpoint_wal
-    from lending.inventory.service import InventoryService
+    from lending.inventory.service import AssetService
     from lending.loans.service import LoanService
 
     settings = get_settings()
@@ -387,7 +387,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
         async with session_maker(engine)() as session, session.begin():
             set_actor(session, user_id=None, label=f"cli:retention {older_than_months} months")
             service = FamilyService(session, settings.priority_weights)
-            loans = LoanService(session, InventoryService(session, settings.tag_prefixes), service, settings.loan_days)
+            loans = LoanService(session, AssetService(session, settings.tag_prefixes), service, settings.loan_days)
             stale = await service.stale_families(older_than_months)
             erased, kept = [], []
             for family in stale:

@@ -17,7 +17,7 @@ from lending.core.pagination import IdQuery, ListParams, comma_list, page
 from lending.documents.routes import provide_documents
 from lending.documents.service import DocumentService
 from lending.families.service import FamilyService
-from lending.inventory.service import InventoryService
+from lending.inventory.service import AssetService
 from lending.loans.idempotency import HEADER, Idempotency, Replay, fingerprint
 from lending.loans.models import LoanStatus
 from lending.loans.schemas import (
@@ -40,7 +40,7 @@ from lending.loans.service import Barring, LoanFilters, LoanService, LoanView
 async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanService:
     return LoanService(
         db_session,
-        InventoryService(db_session, settings.tag_prefixes),
+        AssetService(db_session, settings.tag_prefixes),
         FamilyService(db_session, settings.priority_weights),
         settings.loan_days,
     )
