@@ -235,19 +235,18 @@ class AssetService:
     ) -> list[Asset]:
         """Insert checked assets: tags from the sequence (or as given, for imports), history 'created'."""
         now = datetime.now(UTC)
+        tags: dict[int, str] = {}
+        # Given tags first, so that the tags handed out next in the same batch continue after them.
+        await reserve_tags(self.session, [item.tag for item in new if item.tag is not None])
         by_prefix: dict[str, list[NewAsset]] = {}
         for item in new:
             if item.tag is None:
                 by_prefix.setdefault(self.prefixes[item.values["kind"]], []).append(item)
-        tags: dict[int, str] = {}
+            else:
+                tags[id(item)] = str(item.tag)
         for prefix, items in by_prefix.items():
             for item, tag in zip(items, await allocate_tags(self.session, prefix, len(items)), strict=True):
                 tags[id(item)] = tag
-        given = [item.tag for item in new if item.tag is not None]
-        await reserve_tags(self.session, given)
-        for item in new:
-            if item.tag is not None:
-                tags[id(item)] = str(item.tag)
         assets = []
         for item in new:
             values = {k: v for k, v in item.values.items() if k in AssetFields.model_fields and k != "kind"}
