@@ -487,6 +487,8 @@ class WipeService:
 
     async def record_imported(self, wiped: Sequence[tuple[Asset, WipeIn]]) -> list[WipeCertificate]:
         """Wipes of assets just created by an import, checked with their rows (rules and references in bulk)."""
+        if not wiped:
+            return []
         try:
             return await self._insert(wiped)
         except IntegrityError:
