@@ -263,7 +263,7 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
     from lending.core.db import session_maker
     from lending.core.errors import DomainError
     from lending.inventory import csvio
-    from lending.inventory.service import InventoryService
+    from lending.inventory.service import Inventory
 
     with file.open("rb") as handle:
         total = max(0, sum(1 for _ in handle) - 1)  # lines, for the progress bar only
@@ -283,7 +283,7 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
             async with session_maker(engine)() as session, session.begin():
                 set_actor(session, user_id=None, label=f"cli:import {file.name}")
                 return await csvio.import_assets(
-                    InventoryService(session, settings.tag_prefixes),
+                    Inventory(session, settings.tag_prefixes),
                     source,
                     dry_run=dry_run,
                     centre_id=centre_id,

@@ -16,10 +16,10 @@ from lending.core.errors import Invalid
 from lending.core.schemas import Id, OutSchema, Schema
 from lending.documents.deps import provide_documents
 from lending.documents.service import DocumentService
-from lending.inventory.deps import provide_inventory
+from lending.inventory.deps import provide_assets
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import AssetKind
-from lending.inventory.service import AssetFilters, InventoryService
+from lending.inventory.service import AssetFilters, AssetService
 from lending.loans.deps import provide_loans
 from lending.loans.schemas import AcceptanceIn, LoanOut
 from lending.loans.service import LoanService
@@ -77,7 +77,7 @@ class LabelController(Controller):
     path = "/api/v1/labels"
     tags = ["documents"]
     guards = [allow("documents.print")]
-    dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_inventory)}
+    dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_assets)}
 
     @get("/layouts", summary="Label layouts, with their dimensions")
     async def layouts(self, documents: DocumentService) -> list[LayoutOut]:
@@ -104,7 +104,7 @@ class LabelController(Controller):
         description="Give `tags`, or `filter` (the asset list's filters). `start_position` skips used labels on a "
         "partly used sheet; `copies` repeats each label.",
     )
-    async def labels(self, data: LabelRequest, documents: DocumentService, inventory: InventoryService) -> Stream:
+    async def labels(self, data: LabelRequest, documents: DocumentService, inventory: AssetService) -> Stream:
         documents.layout(data.layout)  # an unknown layout is named before anything is looked up
         if data.tags is not None:
             assets = await documents.assets_by_tags(data.tags)
@@ -146,21 +146,21 @@ class AssetLabelController(Controller):
     path = "/api/v1/assets/{tag:str}"
     tags = ["documents"]
     guards = [allow("documents.print")]
-    dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_inventory)}
+    dependencies = {"documents": Provide(provide_documents), "inventory": Provide(provide_assets)}
 
     @get("/label.svg", media_type="image/svg+xml", summary="The asset's Code128 barcode as SVG")
-    async def svg(self, tag: str, inventory: InventoryService) -> Response[bytes]:
+    async def svg(self, tag: str, inventory: AssetService) -> Response[bytes]:
         asset = await inventory.get_asset(tag)
         return Response(_barcode_file(asset.tag, SVGWriter()), media_type="image/svg+xml")
 
     @get("/label.png", media_type="image/png", summary="The asset's Code128 barcode as PNG")
-    async def png(self, tag: str, inventory: InventoryService) -> Response[bytes]:
+    async def png(self, tag: str, inventory: AssetService) -> Response[bytes]:
         asset = await inventory.get_asset(tag)
         return Response(_barcode_file(asset.tag, ImageWriter()), media_type="image/png")
 
     @get("/label.pdf", media_type=PDF, summary="One label on the default roll layout")
     async def pdf(
-        self, tag: str, inventory: InventoryService, documents: DocumentService, settings: Settings
+        self, tag: str, inventory: AssetService, documents: DocumentService, settings: Settings
     ) -> Response[bytes]:
         asset = await inventory.get_asset(tag)
         if settings.default_roll_layout not in documents.layouts:

@@ -10,18 +10,20 @@ import io
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 import anyio
+import anyio.lowlevel
 from pydantic import ValidationError
 
 from lending.core.csv import csv_text, restore
 from lending.core.errors import FieldError, Invalid, dotted_path
 from lending.inventory import lifecycle
 from lending.inventory.lifecycle import Status
-from lending.inventory.models import Asset, AssetKind, Donation, RetirementReason
+from lending.inventory.models import Asset, AssetKind, RetirementReason
+from lending.inventory.rules import derive_expiry, kind_rule_errors, wipe_rule_errors
 from lending.inventory.schemas import AssetIn, ImportReport, ImportRowError, WipeIn
-from lending.inventory.service import InventoryService, NewAsset, derive_expiry, kind_rule_errors, wipe_rule_errors
+from lending.inventory.service import Inventory, NewAsset
 from lending.inventory.tags import BadTag, parse_tag
 
 ASSET_COLUMNS = [
@@ -68,10 +70,10 @@ MAX_READ_CELL = 64 * 1024 * 1024
 csv.field_size_limit(max(csv.field_size_limit(), MAX_READ_CELL))
 
 
-async def export_assets(inventory: InventoryService, assets: list[Asset], *, include_vouchers: bool) -> str:
-    centres = {c.id: c.name for c in (await inventory.centres_by_name()).values()}
+async def export_assets(inventory: Inventory, assets: list[Asset], *, include_vouchers: bool) -> str:
+    centres = {c.id: c.name for c in (await inventory.assets.centres_by_name()).values()}
     columns = COLUMNS if include_vouchers else [c for c in COLUMNS if c != "voucher_code"]
-    current_wipes = await inventory.current_wipes(assets)
+    current_wipes = await inventory.wipes.current_wipes(assets)
     rows = []
     for asset in assets:
         row = {name: getattr(asset, name) for name in ASSET_COLUMNS if name in columns}
@@ -133,7 +135,7 @@ class _Chunk:
 class _Rows:
     """The file's rows, read on demand from a seekable binary file (UTF-8, a BOM allowed)."""
 
-    def __init__(self, source: BinaryIO) -> None:
+    def __init__(self, source: IO[bytes]) -> None:
         self.source = source
         self._reader: Any = None
         self._text: io.TextIOWrapper | None = None
@@ -205,8 +207,8 @@ def _unique_keys(item: NewAsset) -> list[tuple[str, Any]]:
 
 
 async def import_assets(
-    inventory: InventoryService,
-    source: BinaryIO,
+    inventory: Inventory,
+    source: IO[bytes],
     *,
     dry_run: bool,
     centre_id: int | None,
@@ -214,138 +216,198 @@ async def import_assets(
     received_on: date | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportReport:
-    """Validate every row, then (unless a dry run) create them all in the caller's transaction or none at all.
+    """Validate every row and (unless a dry run) create them all in the caller's transaction, or none at all.
 
-    `source` is a seekable binary file: it is read twice, once to check every row (reads only, so on SQLite
-    nothing waits for it) and once to write, a chunk at a time.
+    `source` is a seekable binary file, read once, a chunk at a time: each chunk is parsed and checked, then written
+    while the file has shown no problem so far. From the first problem on nothing more is written and the rest is only
+    checked, so that the report names every problem; the caller's transaction then rolls back what was written. A
+    dry run only reads, so on SQLite nothing waits for it.
     """
     rows = _Rows(source)
     try:
-        return await _import(
-            inventory,
-            rows,
-            dry_run=dry_run,
-            centre_id=centre_id,
-            donor_id=donor_id,
-            received_on=received_on,
-            progress=progress,
+        return await _Import(inventory, dry_run=dry_run, centre_id=centre_id, progress=progress).run(
+            rows, donor_id=donor_id, received_on=received_on
         )
     finally:
         rows.close()
 
 
-async def _import(
-    inventory: InventoryService,
-    rows: _Rows,
-    *,
-    dry_run: bool,
-    centre_id: int | None,
-    donor_id: int | None,
-    received_on: date | None,
-    progress: Callable[[str, int], None] | None,
-) -> ImportReport:
-    header = await anyio.to_thread.run_sync(rows.open)
-    errors: list[ImportRowError] = []
-    if "kind" not in header:
-        errors.append(ImportRowError(row=1, field="kind", message="the header has no 'kind' column"))
-    errors += [
-        ImportRowError(row=1, field=_shown(h) or "(blank)", message="unknown column")
-        for h in header
-        if h not in COLUMNS
-    ]
-    if errors:
-        return _refuse(errors, 0, dry_run)
-    came_in = None
-    if donor_id is not None:
-        await inventory.get_donor_for(donor_id, "donor_id")
-        if centre_id is None:
-            raise Invalid.field("centre_id", "required with donor_id: the donation's centre")
-        # Recorded as one donation: the rows came in on its date, and their wipes cannot be older.
-        came_in = received_on or date.today()
-        if came_in > date.today():
-            raise Invalid.field("received_on", "cannot be in the future")
-    if centre_id is not None:
-        await inventory.get_centre_for(centre_id, "centre_id")
-    centres = await inventory.centres_by_name()
+class _Import:
+    """One import's state: what the rows read so far hold, and what has been written."""
 
-    # Checking: every row, in chunks; across chunks only the keys seen so far are kept.
-    first_tag_row: dict[str, int] = {}
-    flagged_first: set[int] = set()
-    first_key_row: dict[tuple[str, Any], int] = {}
-    count = 0
-    first_reference: dict[str, int] = {}
-    async for chunk in rows.chunks(CHECK_ROWS, centres, centre_id, came_in):
-        count = chunk.rows
+    def __init__(
+        self,
+        inventory: Inventory,
+        *,
+        dry_run: bool,
+        centre_id: int | None,
+        progress: Callable[[str, int], None] | None,
+    ) -> None:
+        self.inventory = inventory
+        self.dry_run = dry_run
+        self.centre_id = centre_id
+        self.progress = progress
+        self.errors: list[ImportRowError] = []
+        # Across chunks only the keys seen so far are kept, with the row that first had each.
+        self.first_tag_row: dict[str, int] = {}
+        self.flagged_first: set[int] = set()
+        self.first_key_row: dict[tuple[str, Any], int] = {}
+        self.first_reference: dict[str, int] = {}
+        # Rows up to this one are written in this transaction: stock found holding their values holds them because of
+        # this import, and is no clash (their repeats later in the file are named as repeats).
+        self.written_to_row = 0
+        self.donation_id: int | None = None
+        self.created: list[str] = []
+
+    async def run(self, rows: _Rows, *, donor_id: int | None, received_on: date | None) -> ImportReport:
+        inventory = self.inventory
+        header = await anyio.to_thread.run_sync(rows.open)
+        errors: list[ImportRowError] = []
+        if "kind" not in header:
+            errors.append(ImportRowError(row=1, field="kind", message="the header has no 'kind' column"))
+        errors += [
+            ImportRowError(row=1, field=_shown(h) or "(blank)", message="unknown column")
+            for h in header
+            if h not in COLUMNS
+        ]
+        if errors:
+            return _refuse(errors, 0, self.dry_run)
+        came_in = None
+        if donor_id is not None:
+            await inventory.donors.get_donor_for(donor_id, "donor_id")
+            if self.centre_id is None:
+                raise Invalid.field("centre_id", "required with donor_id: the donation's centre")
+            # Recorded as one donation: the rows came in on its date, and their wipes cannot be older.
+            came_in = received_on or date.today()
+            if came_in > date.today():
+                raise Invalid.field("received_on", "cannot be in the future")
+        if self.centre_id is not None:
+            await inventory.assets.active_centre(self.centre_id, "centre_id")
+        centres = await inventory.assets.centres_by_name()
+
+        count = 0
+        async for chunk in rows.chunks(CHECK_ROWS, centres, self.centre_id, came_in):
+            count = chunk.rows
+            await self._check(chunk)
+            if self.progress:
+                self.progress("check", count)
+            if not self.errors and not self.dry_run:
+                await self._write(chunk.parsed, donor_id, received_on)
+                if self.progress:
+                    self.progress("write", count)
+        if self.errors or self.dry_run:
+            return _refuse(sorted(self.errors, key=lambda e: (e.row, e.field)), count, self.dry_run)
+        if donor_id is not None and self.donation_id is None:  # a file with no rows is still the donation
+            await self._donation(donor_id, received_on)
+        return ImportReport(
+            dry_run=False, rows=count, created=len(self.created), valid=True, errors=[], tags=self.created
+        )
+
+    def _ours(self, first_row: int | None) -> bool:
+        return first_row is not None and first_row <= self.written_to_row
+
+    async def _check(self, chunk: _Chunk) -> None:
+        """The chunk's own errors, then its rows against stock and against the rows before them."""
+        errors = self.errors
         errors += chunk.errors
         parsed = chunk.parsed
         tags = [str(p.item.tag) for p in parsed if p.item.tag is not None]
-        taken = await inventory.tags_in_use(tags)
+        taken = {t for t in await self.inventory.assets.tags_in_use(tags) if not self._ours(self.first_tag_row.get(t))}
         for p in parsed:
             if p.item.tag is None:
                 continue
             tag = str(p.item.tag)
             if tag in taken:
                 errors.append(ImportRowError(row=p.row, field="tag", message="already used by another asset"))
-            elif tag in first_tag_row:
+            elif tag in self.first_tag_row:
                 errors.append(ImportRowError(row=p.row, field="tag", message="appears twice in the file"))
-                first = first_tag_row[tag]
-                if first not in flagged_first:
-                    flagged_first.add(first)
+                first = self.first_tag_row[tag]
+                if first not in self.flagged_first:
+                    self.flagged_first.add(first)
                     errors.append(ImportRowError(row=first, field="tag", message="appears twice in the file"))
             else:
-                first_tag_row[tag] = p.row
+                self.first_tag_row[tag] = p.row
         # Against stock: the service's own rule. Repeats within the file are found below, across chunks.
-        for clash in await inventory.check_duplicates([p.item for p in parsed], conflict=False):
-            if clash.message.startswith("repeats "):
-                continue
-            row_text, _, name = clash.field.partition(".")
-            errors.append(ImportRowError(row=int(row_text), field=name, message=clash.message))
+        by_item = {id(p.item): p for p in parsed}
+        for clash in await self.inventory.assets.held_in_stock([p.item for p in parsed]):
+            p = by_item[id(clash.item)]
+            key = next(k for k in _unique_keys(p.item) if k[0] == clash.field)
+            if not self._ours(self.first_key_row.get(key)):
+                errors.append(ImportRowError(row=p.row, field=clash.field, message=clash.message))
         for p in parsed:
             for key in _unique_keys(p.item):
-                first = first_key_row.setdefault(key, p.row)
+                first = self.first_key_row.setdefault(key, p.row)
                 if first != p.row:
                     errors.append(ImportRowError(row=p.row, field=key[0], message=f"repeats {first}.{key[0]}"))
-        errors += await _certificate_clashes(inventory, parsed, first_reference)
-        if progress:
-            progress("check", count)
+        errors += await self._certificate_clashes(parsed)
 
-    if errors or dry_run:
-        return _refuse(sorted(errors, key=lambda e: (e.row, e.field)), count, dry_run)
-
-    # Writing: the same rows again, a chunk at a time; each chunk's objects leave the session once flushed.
-    session = inventory.session
-    donation_id = None
-    if donor_id is not None:
-        donation = Donation(
-            donor_id=donor_id, centre_id=centre_id, received_on=received_on or date.today(), notes="Imported from CSV"
-        )
-        session.add(donation)
-        await session.flush()
-        donation_id = donation.id
-    await anyio.to_thread.run_sync(rows.open)
-    created: list[str] = []
-    async for chunk in rows.chunks(WRITE_ROWS, centres, centre_id, came_in):
-        if chunk.errors:  # the file changed under us: checked rows must write exactly as checked
-            raise Invalid.of([FieldError(e.field, e.message, row=e.row) for e in chunk.errors])
-        parsed = chunk.parsed
-        assets = await inventory.create_assets([p.item for p in parsed], centre_id=centre_id, donation_id=donation_id)
-        for p, asset in zip(parsed, assets, strict=True):
-            if p.wipe is not None:
-                await inventory.record_wipe(asset.tag, p.wipe, references_checked=True)
-            if p.status is not Status.received:
-                lifecycle.admit(
-                    asset,
-                    p.status,
-                    wiped=p.wipe is not None,
-                    retired_reason=p.retired_reason,
-                    weee_reference=p.weee_reference,
+    async def _certificate_clashes(self, parsed: list[ParsedRow]) -> list[ImportRowError]:
+        """A wipe certificate covers one device: a reference given twice in the file, or already held, is refused."""
+        first = self.first_reference
+        errors: list[ImportRowError] = []
+        seen_here: list[str] = []
+        for p in parsed:
+            reference = p.wipe.certificate_reference if p.wipe else None
+            if not reference:
+                continue
+            earlier = first.get(reference.lower())
+            if earlier is not None:
+                errors.append(
+                    ImportRowError(row=p.row, field="wipe_certificate_reference", message=f"repeats row {earlier}")
                 )
-        await session.flush()
-        created += [a.tag for a in assets]
-        session.expunge_all()
-        if progress:
-            progress("write", chunk.rows)
-    return ImportReport(dry_run=False, rows=count, created=len(created), valid=True, errors=[], tags=created)
+            seen_here.append(reference)
+            first.setdefault(reference.lower(), p.row)
+        held = await self.inventory.wipes.certificate_holders(seen_here)
+        for p in parsed:
+            reference = p.wipe.certificate_reference if p.wipe else None
+            if reference and reference.lower() in held and not self._ours(first[reference.lower()]):
+                errors.append(
+                    ImportRowError(
+                        row=p.row,
+                        field="wipe_certificate_reference",
+                        message=f"already recorded for {held[reference.lower()][1]}",
+                    )
+                )
+        return errors
+
+    async def _donation(self, donor_id: int, received_on: date | None) -> int:
+        assert self.centre_id is not None  # checked with donor_id
+        donation = await self.inventory.donations.add_donation(
+            donor_id, self.centre_id, received_on or date.today(), "Imported from CSV"
+        )
+        self.donation_id = donation.id
+        return donation.id
+
+    async def _write(self, parsed: list[ParsedRow], donor_id: int | None, received_on: date | None) -> None:
+        """Create the checked rows from the objects parsed for the check, a few at a time; each batch leaves the
+        session once flushed, so that memory holds one chunk whatever the file's size."""
+        inventory, session = self.inventory, self.inventory.session
+        if donor_id is not None and self.donation_id is None:
+            await self._donation(donor_id, received_on)
+        for start in range(0, len(parsed), WRITE_ROWS):
+            batch = parsed[start : start + WRITE_ROWS]
+            assets = await inventory.assets.create_assets(
+                [p.item for p in batch], centre_id=self.centre_id, donation_id=self.donation_id
+            )
+            await inventory.wipes.record_imported(
+                [(asset, p.wipe) for p, asset in zip(batch, assets, strict=True) if p.wipe is not None]
+            )
+            for p, asset in zip(batch, assets, strict=True):
+                if p.status is not Status.received:
+                    lifecycle.admit(
+                        asset,
+                        p.status,
+                        wiped=p.wipe is not None,
+                        retired_reason=p.retired_reason,
+                        weee_reference=p.weee_reference,
+                    )
+            await session.flush()
+            self.created += [a.tag for a in assets]
+            session.expunge_all()
+            # The event loop answers others between batches.
+            await anyio.lowlevel.checkpoint()
+        if parsed:
+            self.written_to_row = parsed[-1].row
 
 
 def _shown(name: str) -> str:
@@ -376,41 +438,6 @@ def _refuse(errors: list[ImportRowError], rows: int, dry_run: bool) -> ImportRep
         f"{errors[0].field}: {errors[0].message}",
         errors=[FieldError(e.field, e.message, row=e.row) for e in errors],
     )
-
-
-async def _certificate_clashes(
-    inventory: InventoryService, parsed: list[ParsedRow], first: dict[str, int]
-) -> list[ImportRowError]:
-    """A wipe certificate covers one device: a reference given twice in the file, or already held, is refused.
-
-    `first` carries the row of each reference seen in earlier chunks of the same file.
-    """
-    errors: list[ImportRowError] = []
-    seen_here: list[str] = []
-    for p in parsed:
-        reference = p.wipe.certificate_reference if p.wipe else None
-        if not reference:
-            continue
-        if reference.lower() in first:
-            errors.append(
-                ImportRowError(
-                    row=p.row, field="wipe_certificate_reference", message=f"repeats row {first[reference.lower()]}"
-                )
-            )
-        seen_here.append(reference)
-        first.setdefault(reference.lower(), p.row)
-    held = await inventory.certificate_holders(seen_here)
-    for p in parsed:
-        reference = p.wipe.certificate_reference if p.wipe else None
-        if reference and reference.lower() in held:
-            errors.append(
-                ImportRowError(
-                    row=p.row,
-                    field="wipe_certificate_reference",
-                    message=f"already recorded for {held[reference.lower()][1]}",
-                )
-            )
-    return errors
 
 
 def _parse_row(
@@ -480,7 +507,7 @@ def _parse_row(
             ]
     # The lifecycle's own guards decide whether the row may start in its status. A wipe given but refused above is
     # already named there; the status is not blamed for it a second time.
-    probe = Asset(tag=str(tag) if tag else None, kind=item.kind.value, expires_on=data.get("expires_on"))
+    probe = Asset(tag=str(tag) if tag else None, kind=item.kind, expires_on=data.get("expires_on"))
     try:
         lifecycle.admit(probe, status, wiped=wipe_given, retired_reason=retired_reason)
     except (Invalid, lifecycle.Conflict) as exc:
@@ -492,7 +519,7 @@ def _parse_row(
     intake_on = came_in or (wipe.performed_on if wipe else None)
     return [], ParsedRow(
         row=row,
-        item=NewAsset(data, str(row), tag, intake_on),
+        item=NewAsset(data, f"row {row}", tag, intake_on),
         status=status,
         retired_reason=retired_reason,
         weee_reference=cells.get("weee_reference") or None,

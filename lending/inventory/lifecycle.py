@@ -6,28 +6,13 @@ and repair, retired, lost, stolen, gifted where they make sense.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from lending.core.errors import Conflict, Invalid
 
 __all__ = ["Conflict", "Invalid", "Status", "admit", "allowed_moves", "transition"]
-from lending.inventory.models import HOLDS_DATA, Asset, AssetKind, RetirementReason
-
-
-class Status(enum.StrEnum):
-    received = "received"
-    in_refurbishment = "in_refurbishment"
-    ready = "ready"
-    on_loan = "on_loan"
-    returned = "returned"
-    repair = "repair"
-    retired = "retired"
-    lost = "lost"
-    stolen = "stolen"
-    gifted = "gifted"
-
+from lending.inventory.models import HOLDS_DATA, Asset, AssetKind, RetirementReason, Status
 
 S = Status
 _GONE = {S.lost, S.stolen}
@@ -67,7 +52,7 @@ def allowed_moves(status: Status, *, via_loan: bool = False) -> list[str]:
 
 
 def needs_wipe(asset: Asset) -> bool:
-    return AssetKind(asset.kind) in HOLDS_DATA
+    return asset.kind in HOLDS_DATA
 
 
 def _guard(
@@ -81,7 +66,7 @@ def _guard(
                 "(POST /api/v1/assets/{tag}/wipes) before it can be ready.",
             )
         today = today or date.today()
-        if asset.kind == AssetKind.sim.value and asset.expires_on is not None and asset.expires_on < today:
+        if asset.kind == AssetKind.sim and asset.expires_on is not None and asset.expires_on < today:
             raise Conflict(f"SIM {asset.tag or ''} expired on {asset.expires_on.isoformat()}; it cannot be ready.")
     if to is S.retired and retired_reason is None:
         raise Invalid.field("retired_reason", "required to retire an asset: recycled, parts or beyond_repair")
@@ -100,7 +85,7 @@ def transition(
 ) -> Change:
     """Move `asset` to `to` or raise: Conflict for a forbidden move or an unmet guard, Invalid for missing input.
 
-    The caller records the change in the asset's history (see InventoryService).
+    The caller records the change in the asset's history (see AssetService.transition).
     """
     current = Status(asset.status)
     if to in LOAN_ONLY and not via_loan:
@@ -121,10 +106,10 @@ def transition(
         exc.extra.setdefault("allowed", allowed_moves(current))
         raise
     now = datetime.now(UTC)
-    asset.status = to.value
+    asset.status = to
     asset.status_changed_at = now
     if to is S.retired:
-        asset.retired_reason = retired_reason.value if retired_reason else None
+        asset.retired_reason = retired_reason
         asset.weee_reference = weee_reference
     if to in INTAKE or (current in INTAKE_FROM and to is S.in_refurbishment):
         asset.intake_at = now
@@ -147,7 +132,7 @@ def admit(
     if status not in IMPORTABLE:
         raise Invalid.field("status", f"'{status.value}' is reached only through a loan; import it as it is now")
     _guard(asset, status, wiped_since_intake=wiped, retired_reason=retired_reason, today=None)
-    asset.status = status.value
+    asset.status = status
     if status is S.retired:
-        asset.retired_reason = retired_reason.value if retired_reason else None
+        asset.retired_reason = retired_reason
         asset.weee_reference = weee_reference

@@ -18,9 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from lending.core.db import Base
+from lending.core.db import Base, enum_type
 
 
 class DonorKind(enum.StrEnum):
@@ -45,7 +45,6 @@ class AssetKind(enum.StrEnum):
 
 # Kinds that can hold a family's (or a donor's) data: they need a wipe before they are lent again.
 HOLDS_DATA = frozenset({AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop, AssetKind.tablet, AssetKind.phone})
-DEVICE_KINDS = frozenset(AssetKind) - {AssetKind.sim}
 IMEI_KINDS = frozenset({AssetKind.phone, AssetKind.hotspot, AssetKind.tablet})
 
 
@@ -100,6 +99,21 @@ class WipeMethod(enum.StrEnum):
 CERTIFIED_METHODS = frozenset({WipeMethod.blancco, WipeMethod.nwipe})
 
 
+class Status(enum.StrEnum):
+    """Where an asset is in its lifecycle; lifecycle.py decides which may follow which."""
+
+    received = "received"
+    in_refurbishment = "in_refurbishment"
+    ready = "ready"
+    on_loan = "on_loan"
+    returned = "returned"
+    repair = "repair"
+    retired = "retired"
+    lost = "lost"
+    stolen = "stolen"
+    gifted = "gifted"
+
+
 class RetirementReason(enum.StrEnum):
     recycled = "recycled"
     parts = "parts"
@@ -110,7 +124,7 @@ class Donor(Base):
     __tablename__ = "donor"
 
     name: Mapped[str] = mapped_column(String(200), index=True)
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[DonorKind] = mapped_column(enum_type(DonorKind, 20))
     contact_name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(40))
@@ -159,8 +173,8 @@ class Asset(Base):
     )
 
     tag: Mapped[str] = mapped_column(String(20), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    kind: Mapped[AssetKind] = mapped_column(enum_type(AssetKind, 20))
+    status: Mapped[Status] = mapped_column(enum_type(Status, 20), index=True)
     status_changed_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     # When it last came in (received, returned, found): a wipe must be recorded after this to be ready.
     intake_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -175,17 +189,17 @@ class Asset(Base):
     cpu: Mapped[str | None] = mapped_column(String(100))
     ram_gb: Mapped[int | None] = mapped_column(Integer)
     storage_gb: Mapped[int | None] = mapped_column(Integer)
-    storage_type: Mapped[str | None] = mapped_column(String(10))
-    os: Mapped[str | None] = mapped_column(String(20))
+    storage_type: Mapped[StorageType | None] = mapped_column(enum_type(StorageType, 10))
+    os: Mapped[OperatingSystem | None] = mapped_column(enum_type(OperatingSystem, 20))
     battery_health_pct: Mapped[int | None] = mapped_column(Integer)
-    condition_grade: Mapped[str | None] = mapped_column(String(10))
+    condition_grade: Mapped[ConditionGrade | None] = mapped_column(enum_type(ConditionGrade, 10))
     charger_included: Mapped[bool] = mapped_column(Boolean, default=False)
     charger_safety_test_on: Mapped[date | None] = mapped_column(Date)
     imei: Mapped[str | None] = mapped_column(String(15), unique=True)
     notes: Mapped[str] = mapped_column(Text, default="")
 
     iccid: Mapped[str | None] = mapped_column(String(22), unique=True)
-    network: Mapped[str | None] = mapped_column(String(20))
+    network: Mapped[Network | None] = mapped_column(enum_type(Network, 20))
     msisdn: Mapped[str | None] = mapped_column(String(16))
     data_allowance_gb: Mapped[int | None] = mapped_column(Integer)
     plan_months: Mapped[int | None] = mapped_column(Integer)
@@ -193,16 +207,8 @@ class Asset(Base):
     expires_on: Mapped[date | None] = mapped_column(Date, index=True)
     voucher_code: Mapped[str | None] = mapped_column(String(64))
 
-    retired_reason: Mapped[str | None] = mapped_column(String(20))
+    retired_reason: Mapped[RetirementReason | None] = mapped_column(enum_type(RetirementReason, 20))
     weee_reference: Mapped[str | None] = mapped_column(String(100))
-
-    wipes: Mapped[list[WipeCertificate]] = relationship(
-        back_populates="asset", order_by="WipeCertificate.id", lazy="raise", viewonly=True
-    )
-
-    @property
-    def kind_enum(self) -> AssetKind:
-        return AssetKind(self.kind)
 
 
 class WipeCertificate(Base):
@@ -215,7 +221,7 @@ class WipeCertificate(Base):
     )
 
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
-    method: Mapped[str] = mapped_column(String(30))
+    method: Mapped[WipeMethod] = mapped_column(enum_type(WipeMethod, 30))
     performed_on: Mapped[date] = mapped_column(Date)
     performed_by: Mapped[str] = mapped_column(String(200))
     certificate_reference: Mapped[str | None] = mapped_column(String(200))
@@ -225,8 +231,6 @@ class WipeCertificate(Base):
     notes: Mapped[str] = mapped_column(Text, default="")
     recorded_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     recorded_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
-
-    asset: Mapped[Asset] = relationship(back_populates="wipes", lazy="raise")
 
 
 class AssetEventKind(enum.StrEnum):
@@ -246,10 +250,10 @@ class AssetEvent(Base):
 
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
-    kind: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[AssetEventKind] = mapped_column(enum_type(AssetEventKind, 20))
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str] = mapped_column(String(320))
-    from_status: Mapped[str | None] = mapped_column(String(20))
-    to_status: Mapped[str | None] = mapped_column(String(20))
+    from_status: Mapped[Status | None] = mapped_column(enum_type(Status, 20))
+    to_status: Mapped[Status | None] = mapped_column(enum_type(Status, 20))
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict[str, Any] | None] = mapped_column(JsonB)

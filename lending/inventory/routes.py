@@ -9,7 +9,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from lending.access import allow, may
+from lending.access import Actor, allow
 from lending.accounts.models import User
 from lending.core.csv import CSV_MEDIA_TYPE, csv_response
 from lending.core.errors import Invalid
@@ -20,7 +20,7 @@ from lending.core.schemas import MAX_ID
 from lending.inventory import csvio
 from lending.inventory.deps import provide_inventory
 from lending.inventory.lifecycle import Status, allowed_moves
-from lending.inventory.models import Asset, AssetKind, Donation
+from lending.inventory.models import AssetKind
 from lending.inventory.schemas import (
     AssetDetail,
     AssetEventOut,
@@ -40,18 +40,10 @@ from lending.inventory.schemas import (
     WipeIn,
     WipeOut,
 )
-from lending.inventory.service import AssetFilters, InventoryService
+from lending.inventory.service import AssetFilters, Inventory
+from lending.inventory.shapes import present_asset, present_donation, sees_vouchers
 
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
-
-
-def sees_vouchers(user: User) -> bool:
-    """SIM voucher codes are for staff and admin only: never in what volunteers see or export."""
-    return may(user.role, "assets.see_vouchers")
-
-
-def present(asset: Asset, user: User) -> AssetOut:
-    return (AssetStaffOut if sees_vouchers(user) else AssetOut).model_validate(asset)
 
 
 async def provide_asset_filters(
@@ -74,16 +66,6 @@ async def provide_asset_filters(
     )
 
 
-def present_donation(donation: Donation, assets: list[Asset]) -> DonationStaffDetail:
-    """Donations are staff business, so their assets are shown with voucher codes."""
-    return DonationStaffDetail.model_validate(
-        {
-            **DonationOut.model_validate(donation).model_dump(),
-            "assets": [AssetStaffOut.model_validate(a) for a in assets],
-        }
-    )
-
-
 class DonorController(Controller):
     path = "/api/v1/donors"
     tags = ["inventory"]
@@ -93,24 +75,24 @@ class DonorController(Controller):
     @get("/", summary="List donors (search by name with q)")
     async def list_donors(
         self,
-        inventory: InventoryService,
+        inventory: Inventory,
         list_params: ListParams,
         q: str | None = Parameter(default=None, max_length=200),
     ) -> OffsetPagination[DonorOut]:
-        donors, total = await inventory.list_donors(list_params, q=q)
+        donors, total = await inventory.donors.list_donors(list_params, q=q)
         return page([DonorOut.model_validate(d) for d in donors], total, list_params)
 
     @post("/", summary="Create a donor")
-    async def create_donor(self, data: DonorCreate, inventory: InventoryService) -> DonorOut:
-        return DonorOut.model_validate(await inventory.create_donor(data))
+    async def create_donor(self, data: DonorCreate, inventory: Inventory) -> DonorOut:
+        return DonorOut.model_validate(await inventory.donors.create_donor(data))
 
     @get("/{donor_id:int}", summary="Get a donor")
-    async def get_donor(self, donor_id: int, inventory: InventoryService) -> DonorOut:
-        return DonorOut.model_validate(await inventory.get_donor(donor_id))
+    async def get_donor(self, donor_id: int, inventory: Inventory) -> DonorOut:
+        return DonorOut.model_validate(await inventory.donors.get_donor(donor_id))
 
     @patch("/{donor_id:int}", summary="Update a donor")
-    async def update_donor(self, donor_id: int, data: DonorUpdate, inventory: InventoryService) -> DonorOut:
-        donor = await inventory.update_donor(donor_id, data.model_dump(exclude_unset=True))
+    async def update_donor(self, donor_id: int, data: DonorUpdate, inventory: Inventory) -> DonorOut:
+        donor = await inventory.donors.update_donor(donor_id, data.model_dump(exclude_unset=True))
         return DonorOut.model_validate(donor)
 
 
@@ -121,19 +103,19 @@ class DonationController(Controller):
     dependencies = {"inventory": Provide(provide_inventory)}
 
     @post("/", summary="Record a donation and all its assets (all or nothing)")
-    async def create_donation(self, data: DonationCreate, inventory: InventoryService) -> DonationStaffDetail:
-        return present_donation(*await inventory.create_donation(data))
+    async def create_donation(self, data: DonationCreate, inventory: Inventory) -> DonationStaffDetail:
+        return present_donation(*await inventory.donations.create_donation(data))
 
     @get("/", summary="List donations")
     async def list_donations(
-        self, inventory: InventoryService, list_params: ListParams, donor_id: IdQuery = None, centre_id: IdQuery = None
+        self, inventory: Inventory, list_params: ListParams, donor_id: IdQuery = None, centre_id: IdQuery = None
     ) -> OffsetPagination[DonationOut]:
-        items, total = await inventory.list_donations(list_params, donor_id=donor_id, centre_id=centre_id)
+        items, total = await inventory.donations.list_donations(list_params, donor_id=donor_id, centre_id=centre_id)
         return page([DonationOut.model_validate(d) for d in items], total, list_params)
 
     @get("/{donation_id:int}", summary="A donation with its assets")
-    async def get_donation(self, donation_id: int, inventory: InventoryService) -> DonationStaffDetail:
-        return present_donation(*await inventory.get_donation(donation_id))
+    async def get_donation(self, donation_id: int, inventory: Inventory) -> DonationStaffDetail:
+        return present_donation(*await inventory.donations.get_donation(donation_id))
 
 
 class AssetController(Controller):
@@ -145,35 +127,33 @@ class AssetController(Controller):
     @get("/", summary="List assets")
     async def list_assets(
         self,
-        request: Request[User, Any, Any],
-        inventory: InventoryService,
+        actor: Actor,
+        inventory: Inventory,
         list_params: ListParams,
         filters: AssetFilters,
     ) -> OffsetPagination[AssetStaffOut | AssetOut]:
-        assets, total = await inventory.list_assets(list_params, filters)
-        return page([present(a, request.user) for a in assets], total, list_params)
+        assets, total = await inventory.assets.list_assets(list_params, filters)
+        return page([present_asset(a, actor) for a in assets], total, list_params)
 
     @get("/{tag:str}", summary="Look an asset up by its tag (case and spaces ignored; a wrong check character is 404)")
-    async def get_asset(
-        self, request: Request[User, Any, Any], tag: str, inventory: InventoryService
-    ) -> AssetStaffDetail | AssetDetail:
-        asset = await inventory.get_asset(tag)
-        schema = AssetStaffDetail if sees_vouchers(request.user) else AssetDetail
+    async def get_asset(self, actor: Actor, tag: str, inventory: Inventory) -> AssetStaffDetail | AssetDetail:
+        asset = await inventory.assets.get_asset(tag)
+        schema = AssetStaffDetail if sees_vouchers(actor) else AssetDetail
         return schema.model_validate(
             {
-                **present(asset, request.user).model_dump(),
-                "wipes": [WipeOut.model_validate(w) for w in await inventory.wipes_of(asset)],
-                "wiped_since_intake": await inventory.wiped_since_intake(asset),
+                **present_asset(asset, actor).model_dump(),
+                "wipes": [WipeOut.model_validate(w) for w in await inventory.wipes.wipes_of(asset)],
+                "wiped_since_intake": await inventory.assets.wiped_since_intake(asset),
                 "allowed_moves": allowed_moves(Status(asset.status)),
             }
         )
 
     @patch("/{tag:str}", guards=[allow("assets.manage")], summary="Edit descriptive fields (not status or tag)")
     async def update_asset(
-        self, request: Request[User, Any, Any], tag: str, data: AssetUpdate, inventory: InventoryService
-    ) -> AssetStaffOut:
-        asset = await inventory.update_asset(tag, data.model_dump(exclude_unset=True))
-        return present(asset, request.user)
+        self, actor: Actor, tag: str, data: AssetUpdate, inventory: Inventory
+    ) -> AssetStaffOut | AssetOut:
+        asset = await inventory.assets.update_asset(tag, data.model_dump(exclude_unset=True))
+        return present_asset(asset, actor)
 
     @post(
         "/{tag:str}/transitions",
@@ -182,25 +162,23 @@ class AssetController(Controller):
         summary="Move an asset through its lifecycle",
     )
     async def transition(
-        self, request: Request[User, Any, Any], tag: str, data: TransitionIn, inventory: InventoryService
-    ) -> AssetStaffOut:
-        return present(await inventory.change_status(tag, data), request.user)
+        self, actor: Actor, tag: str, data: TransitionIn, inventory: Inventory
+    ) -> AssetStaffOut | AssetOut:
+        return present_asset(await inventory.assets.change_status(tag, data), actor)
 
     @post("/{tag:str}/wipes", guards=[allow("assets.manage")], summary="Record a wipe certificate")
-    async def record_wipe(self, tag: str, data: WipeIn, inventory: InventoryService) -> WipeOut:
-        return WipeOut.model_validate(await inventory.record_wipe(tag, data))
+    async def record_wipe(self, tag: str, data: WipeIn, inventory: Inventory) -> WipeOut:
+        return WipeOut.model_validate(await inventory.wipes.record_wipe(tag, data))
 
     @post(
         "/{tag:str}/move", status_code=200, guards=[allow("assets.move")], summary="Transfer an asset to another centre"
     )
-    async def move(
-        self, request: Request[User, Any, Any], tag: str, data: MoveIn, inventory: InventoryService
-    ) -> AssetStaffOut | AssetOut:
-        return present(await inventory.move(tag, data.centre_id, data.reason), request.user)
+    async def move(self, actor: Actor, tag: str, data: MoveIn, inventory: Inventory) -> AssetStaffOut | AssetOut:
+        return present_asset(await inventory.assets.move(tag, data.centre_id, data.reason), actor)
 
     @get("/{tag:str}/history", summary="Every transition, wipe, move and edit, oldest first")
-    async def history(self, tag: str, inventory: InventoryService) -> list[AssetEventOut]:
-        return [AssetEventOut.model_validate(e) for e in await inventory.history(tag)]
+    async def history(self, tag: str, inventory: Inventory) -> list[AssetEventOut]:
+        return [AssetEventOut.model_validate(e) for e in await inventory.assets.history(tag)]
 
     @post(
         "/import",
@@ -215,7 +193,7 @@ class AssetController(Controller):
     async def import_assets(
         self,
         request: Request[User, Any, Any],
-        inventory: InventoryService,
+        inventory: Inventory,
         dry_run: bool = False,
         centre_id: int | None = Parameter(
             default=None, ge=1, le=MAX_ID, description="Centre for rows without one (and the donation)."
@@ -252,8 +230,8 @@ class AssetController(Controller):
     summary="The asset list as CSV (same filters; voucher codes for staff and admin only)",
 )
 async def export_assets(
-    request: Request[User, Any, Any], inventory: InventoryService, filters: AssetFilters, sort: str | None = None
+    actor: Actor, inventory: Inventory, filters: AssetFilters, sort: str | None = None
 ) -> Response[str]:
-    assets = await inventory.all_assets(filters, sort=sort)
-    text = await csvio.export_assets(inventory, assets, include_vouchers=sees_vouchers(request.user))
+    assets = await inventory.assets.all_assets(filters, sort=sort)
+    text = await csvio.export_assets(inventory, assets, include_vouchers=sees_vouchers(actor))
     return csv_response(text, "assets.csv")

@@ -183,10 +183,6 @@ class DonationOut(OutSchema):
     created_at: datetime
 
 
-class DonationDetail(DonationOut):
-    assets: list[AssetOut]
-
-
 class DonationStaffDetail(DonationOut):
     assets: list[AssetStaffOut]
 

@@ -6,6 +6,7 @@ The check character means a mistyped tag is rejected rather than matched to anot
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -87,9 +88,16 @@ async def allocate_tags(session: AsyncSession, prefix: str, count: int) -> list[
     return [str(Tag(prefix, n)) for n in range(first, first + count)]
 
 
-async def reserve_tag(session: AsyncSession, tag: Tag) -> None:
-    """An imported tag keeps its number; later allocations continue after it."""
-    sequence = await _lock_sequence(session, tag.prefix)
-    if sequence.last_value < tag.number:
-        sequence.last_value = tag.number
+async def reserve_tags(session: AsyncSession, tags: Iterable[Tag]) -> None:
+    """Imported tags keep their numbers; later allocations continue after the highest per prefix."""
+    highest: dict[str, int] = {}
+    for tag in tags:
+        highest[tag.prefix] = max(highest.get(tag.prefix, 0), tag.number)
+    moved = False
+    for prefix, number in highest.items():
+        sequence = await _lock_sequence(session, prefix)
+        if sequence.last_value < number:
+            sequence.last_value = number
+            moved = True
+    if moved:
         await session.flush()

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.config import Settings
 from lending.core.pagination import IdQuery, comma_list
 from lending.families.service import FamilyService
-from lending.inventory.service import InventoryService
+from lending.inventory.service import AssetService
 from lending.loans.models import LoanStatus
 from lending.loans.service import LoanFilters, LoanService
 
@@ -16,7 +16,7 @@ from lending.loans.service import LoanFilters, LoanService
 async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanService:
     return LoanService(
         db_session,
-        InventoryService(db_session, settings.tag_prefixes),
+        AssetService(db_session, settings.tag_prefixes),
         FamilyService(db_session, settings.priority_weights),
         settings.loan_days,
     )

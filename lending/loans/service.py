@@ -27,7 +27,7 @@ from lending.families.models import Family, Nomination, NominationStatus
 from lending.families.service import FamilyService
 from lending.inventory.lifecycle import Status
 from lending.inventory.models import Asset, AssetEventKind, AssetKind
-from lending.inventory.service import InventoryService
+from lending.inventory.service import AssetService
 from lending.inventory.tags import BadTag, normalise_tag
 from lending.loans.idempotency import forget_family
 from lending.loans.models import (
@@ -98,9 +98,7 @@ class LoanView:
 
 
 class LoanService:
-    def __init__(
-        self, session: AsyncSession, inventory: InventoryService, families: FamilyService, loan_days: int
-    ) -> None:
+    def __init__(self, session: AsyncSession, inventory: AssetService, families: FamilyService, loan_days: int) -> None:
         self.session = session
         self.inventory = inventory
         self.families = families

@@ -4,10 +4,12 @@ import csv
 import io
 import subprocess
 import sys
+from datetime import date
 
 from sqlalchemy import text
 
-from lending.inventory.csvio import COLUMNS
+from lending.inventory.csvio import CHECK_ROWS, COLUMNS
+from lending.inventory.tags import Tag
 from tests.inventory.conftest import laptop, make_iccid, sim
 from tests.support import assert_problem, count_rows
 
@@ -223,3 +225,60 @@ async def test_cells_a_spreadsheet_would_run_are_neutralised_in_the_export(clien
         stored = dict((await session.execute(text("SELECT tag, notes FROM asset"))).all())
     # The import trims cells, as it always has; everything else is restored.
     assert {stored[tag] for tag in tags} == {note.strip() for note in DANGEROUS}
+
+
+def rows_across_chunks(extra: list[str]) -> str:
+    """A file longer than one checking chunk: clean tagged laptops (every tenth wiped and ready), then `extra`."""
+    today = date.today().isoformat()
+    lines = [
+        "kind,make,model,serial_number,centre,status,tag,"
+        "wipe_method,wipe_performed_on,wipe_certificate_reference,wipe_performed_by"
+    ]
+    for n in range(1, CHECK_ROWS + 1):
+        if n % 10 == 0:
+            lines.append(
+                f"laptop,Dell,Latitude,CH-{n},Sparkbrook Hub,ready,{Tag('LAP', n)},nwipe,{today},NW-{n},Workshop"
+            )
+        else:
+            lines.append(f"laptop,Dell,Latitude,CH-{n},Sparkbrook Hub,,{Tag('LAP', n)},,,,")
+    return "\n".join(lines + extra) + "\n"
+
+
+async def test_a_file_over_several_chunks_is_imported_whole(client, staff, centre, sessions):
+    body = rows_across_chunks(["laptop,HP,ProBook,LAST-1,Sparkbrook Hub,,,,,,"])
+    response = await import_csv(client, staff, body)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    assert report["rows"] == CHECK_ROWS + 1 and report["created"] == CHECK_ROWS + 1
+    assert str(Tag("LAP", 10)) in report["tags"]
+    assert await count_rows(sessions, "asset") == CHECK_ROWS + 1
+    assert await count_rows(sessions, "wipe_certificate") == CHECK_ROWS // 10
+    asset = (await client.get(f"/api/v1/assets/{Tag('LAP', 10)}", headers=staff.headers)).json()
+    assert asset["status"] == "ready" and asset["wiped_since_intake"] is True
+
+
+async def test_repeats_of_an_earlier_chunk_are_reported_alike_whether_or_not_it_was_written(
+    client, staff, centre, sessions
+):
+    today = date.today().isoformat()
+    body = rows_across_chunks(
+        [
+            "laptop,dell,Latitude,ch-3,Sparkbrook Hub,,,,,,",
+            f"laptop,HP,ProBook,HP-9,Sparkbrook Hub,,{Tag('LAP', 20)},,,,",
+            f"laptop,HP,ProBook,HP-10,Sparkbrook Hub,ready,,nwipe,{today},nw-30,Workshop",
+        ]
+    )
+    dry = (await import_csv(client, staff, body, "?dry_run=true")).json()
+    after = CHECK_ROWS + 2  # the first row after the first chunk (the header is row 1)
+    expected = [
+        (21, "tag", "appears twice in the file"),
+        (after, "serial_number", "repeats 4.serial_number"),
+        (after + 1, "tag", "appears twice in the file"),
+        (after + 2, "wipe_certificate_reference", "repeats row 31"),
+    ]
+    assert [(e["row"], e["field"], e["message"]) for e in dry["errors"]] == expected
+    # A real import writes the first chunk before it reads the rest: the same report, and nothing is kept.
+    real = assert_problem(await import_csv(client, staff, body), 422)["errors"]
+    assert [(e["row"], e["field"], e["message"]) for e in real] == expected
+    for table in ("asset", "wipe_certificate", "asset_event", "donation"):
+        assert await count_rows(sessions, table) == 0

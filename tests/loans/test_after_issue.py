@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import update
 
-from lending.inventory.service import add_months
+from lending.inventory.rules import add_months
 from lending.loans.models import Loan
 from tests.loans.conftest import SIM_ACTIVATED_ON
 from tests.support import assert_problem, count_rows
