@@ -44,7 +44,7 @@ async def test_a_family_needs_consent_and_valid_fields_and_nothing_is_written(cl
     assert created.status_code == 201
     body = created.json()
     assert body["postcode"] == "B12 9QT" and body["postcode_district"] == "B12"
-    assert body["consent_recorded_by_id"] == staff.id and body["consent_given_on"] == "2026-11-01"
+    assert body["consent_recorded_by_id"] == staff.id and body["consent_given_on"] == family_data()["consent_given_on"]
 
 
 async def test_staff_get_409_with_the_existing_id_for_a_duplicate(client, staff, sessions):

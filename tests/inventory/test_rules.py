@@ -15,17 +15,15 @@ from tests.inventory.conftest import laptop, make_iccid, sim
 from tests.inventory.test_csv import import_csv
 from tests.support import assert_problem, count_rows
 
-TODAY = date.today()
-
 
 def days_ago(n: int) -> str:
-    return (TODAY - timedelta(days=n)).isoformat()
+    return (date.today() - timedelta(days=n)).isoformat()
 
 
 async def wipe(client, actor, tag, **fields):
     body = {
         "method": "nwipe",
-        "performed_on": TODAY.isoformat(),
+        "performed_on": date.today().isoformat(),
         "performed_by": "Sam at the workshop",
         "certificate_reference": f"NW-{tag}",
         **fields,
@@ -50,7 +48,7 @@ async def test_a_wipe_cannot_be_dated_before_the_donation_came_in_nor_in_the_fut
         body = assert_problem(await wipe(client, staff, tag, performed_on=performed_on), 422, "performed_on")
         assert days_ago(5) in body["detail"]  # the day it came in is named
     assert_problem(
-        await wipe(client, staff, tag, performed_on=(TODAY + timedelta(days=1)).isoformat()), 422, "performed_on"
+        await wipe(client, staff, tag, performed_on=(date.today() + timedelta(days=1)).isoformat()), 422, "performed_on"
     )
     assert await count_rows(sessions, "wipe_certificate") == 0
     # Done between the donation and today: it covers the device.
@@ -79,7 +77,7 @@ async def test_a_back_dated_wipe_after_the_device_came_back_is_refused_and_the_g
             422,
             "performed_on",
         )
-        assert TODAY.isoformat() in body["detail"]
+        assert date.today().isoformat() in body["detail"]
     assert await count_rows(sessions, "wipe_certificate") == 1
     assert "wipe" in assert_problem(await move_to(client, staff, tag, "ready"), 409)["detail"]
 
@@ -92,7 +90,7 @@ async def test_a_back_dated_wipe_after_the_device_came_back_is_refused_and_the_g
             WipeCertificate(
                 asset_id=held.id,
                 method="nwipe",
-                performed_on=TODAY - timedelta(days=2),
+                performed_on=date.today() - timedelta(days=2),
                 performed_by="Someone",
                 certificate_reference="NW-OLD",
                 notes="",
@@ -158,7 +156,7 @@ async def test_the_import_keeps_the_wipe_rules(client, staff, centre, donor, ses
         f"laptop,HP,ProBook,I-1,ready,nwipe,{days_ago(1)},Workshop,NW-1",
         f"laptop,HP,ProBook,I-2,ready,nwipe,{days_ago(1)},Workshop,nw-1",
         f"laptop,HP,ProBook,I-3,ready,nwipe,{days_ago(1)},Workshop,NW-HELD",
-        f"laptop,HP,ProBook,I-4,ready,nwipe,{(TODAY + timedelta(days=1)).isoformat()},Workshop,NW-4",
+        f"laptop,HP,ProBook,I-4,ready,nwipe,{(date.today() + timedelta(days=1)).isoformat()},Workshop,NW-4",
         f"laptop,HP,ProBook,I-5,ready,nwipe,{days_ago(3)},Workshop,NW-5",
     ]
     body = "\n".join([header, *rows]) + "\n"
@@ -190,7 +188,7 @@ async def test_the_import_keeps_the_wipe_rules(client, staff, centre, donor, ses
             client,
             staff,
             body,
-            f"?centre_id={centre['id']}&donor_id={donor['id']}&received_on={(TODAY + timedelta(days=1)).isoformat()}",
+            f"?centre_id={centre['id']}&donor_id={donor['id']}&received_on={days_ago(-1)}",
         ),
         422,
         "received_on",
