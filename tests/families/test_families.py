@@ -355,21 +355,6 @@ async def test_users_api_and_cli_link_school_users_to_a_school(client, admin, sc
     assert unknown.returncode != 0 and "999999" in unknown.stderr
 
 
-async def test_schools_urn_is_six_digits_and_unique(client, staff, school_a, sessions):
-    assert_problem(
-        await client.post("/api/v1/schools", json={"name": "X", "urn": "12345"}, headers=staff.headers), 422, "urn"
-    )
-    body = assert_problem(
-        await client.post("/api/v1/schools", json={"name": "X", "urn": school_a["urn"]}, headers=staff.headers), 409
-    )
-    assert body["existing_id"] == school_a["id"]
-    assert await count_rows(sessions, "school") == 1
-    renamed = await client.patch(
-        f"/api/v1/schools/{school_a['id']}", json={"contact_name": "Ms Begum"}, headers=staff.headers
-    )
-    assert renamed.json()["contact_name"] == "Ms Begum"
-
-
 async def test_family_search_by_phone_name_and_district(client, staff):
     await client.post("/api/v1/families", json=family_data(), headers=staff.headers)
     await client.post("/api/v1/families", json=family_data("Jo Smith", "07911 111111", "B6 4AA"), headers=staff.headers)
