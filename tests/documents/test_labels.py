@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 
+import anyio
 import pytest
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
@@ -138,25 +139,28 @@ async def test_label_sheets_are_streamed(app, client, volunteer, stock):
         "client": ("testclient", 50000),
         "server": ("testserver", 80),
     }
-    requested = False
-    finished = asyncio.Event()
 
-    async def receive() -> dict:
-        nonlocal requested
-        if not requested:
-            requested = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await finished.wait()
-        return {"type": "http.disconnect"}
+    async def exchange() -> list[dict]:
+        requested, finished, sent = False, asyncio.Event(), []
 
-    sent: list[dict] = []
+        async def receive() -> dict:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await finished.wait()
+            return {"type": "http.disconnect"}
 
-    async def send(message: dict) -> None:
-        sent.append(message)
-        if message["type"] == "http.response.body" and not message.get("more_body", False):
-            finished.set()
+        async def send(message: dict) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished.set()
 
-    await app(scope, receive, send)  # the client fixture has started the app
+        await app(scope, receive, send)
+        return sent
+
+    # On the event loop the client started the app on, where its database connections live.
+    sent = await anyio.to_thread.run_sync(client.blocking_portal.call, exchange)
 
     start, *chunks = sent
     assert start["type"] == "http.response.start" and start["status"] == 200
