@@ -60,3 +60,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     days = config.stash.get(_SHIFT, 0)
     return f"clock shifted {days:+d} days: today is {time.strftime('%Y-%m-%d')}" if days else None
+
+
+def child_environment() -> dict[str, str]:
+    """For a test that builds a child process's environment from nothing: what keeps the child on the run's clock."""
+    if CHILD_SHIFT not in os.environ:
+        return {}
+    return {CHILD_SHIFT: os.environ[CHILD_SHIFT], "PYTHONPATH": os.environ.get("PYTHONPATH", str(SITE))}

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from lending.audit.models import AuditEntry
 from lending.families.models import Nomination
+from tests.clock import child_environment
 from tests.families.conftest import family_data
 from tests.support import assert_problem, count_rows
 
@@ -254,7 +255,7 @@ async def test_priority_weights_are_configurable(settings, engine, make_user, sc
 async def test_imd_is_filled_from_the_loaded_table(client, staff, database_url, tmp_path, sessions):
     path = tmp_path / "imd.csv"
     path.write_text("postcode,imd_decile,lsoa\nb12 9qt,2,E01009321\nB1 1AA,8,E01033620\n")
-    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **child_environment()}
     result = subprocess.run(
         [sys.executable, "-m", "lending", "import", "imd", str(path)],
         capture_output=True,
@@ -308,7 +309,7 @@ async def test_users_api_and_cli_link_school_users_to_a_school(client, admin, sc
         headers=admin.headers,
     )
     assert ok.status_code == 201 and ok.json()["school_id"] == school_a["id"]
-    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **child_environment()}
     result = subprocess.run(
         [
             sys.executable,

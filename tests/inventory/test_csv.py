@@ -8,6 +8,7 @@ import sys
 from sqlalchemy import text
 
 from lending.inventory.csvio import COLUMNS
+from tests.clock import child_environment
 from tests.inventory.conftest import laptop, make_iccid, sim
 from tests.support import assert_problem, count_rows, days_ago
 
@@ -166,7 +167,7 @@ async def test_the_cli_imports_with_a_summary(database_url, client, staff, centr
         "kind,make,model,serial_number,centre\nlaptop,Dell,Latitude,C-1,Sparkbrook Hub\n"
         "laptop,Dell,Latitude,C-2,Sparkbrook Hub\n"
     )
-    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **child_environment()}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(
