@@ -34,6 +34,9 @@ from lending.core.db import Base
 from lending.schools.models import School
 from tests.support import PASSWORD, Actor
 
+# LENDING_TEST_CLOCK_SHIFT_DAYS=365 runs the suite a year ahead (tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 # One line per test request is noise in a failure report.
 logging.getLogger("httpx").setLevel(logging.WARNING)
 

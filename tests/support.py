@@ -7,12 +7,25 @@ import socket
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 PASSWORD = "correct-horse-battery"
+
+
+def days_ago(n: int) -> str:
+    """A date `n` days before today, as the API takes it: tests date things from the clock, never from a calendar."""
+    return (date.today() - timedelta(days=n)).isoformat()
+
+
+def add_months(day: date, months: int) -> date:
+    """`day` moved by whole months, kept to the first of the month so that no month is too short for it."""
+    assert day.day == 1, day
+    years, month = divmod(day.month - 1 + months, 12)
+    return day.replace(year=day.year + years, month=month + 1)
 
 
 @dataclass

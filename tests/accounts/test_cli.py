@@ -6,10 +6,11 @@ import sys
 from sqlalchemy import select
 
 from lending.accounts.models import User
+from tests.clock import child_environment
 
 
 def run_cli(database_url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **child_environment()}
     return subprocess.run(
         [sys.executable, "-m", "lending", *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
     )

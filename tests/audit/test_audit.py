@@ -3,13 +3,18 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lending.audit.models import AuditEntry
 from lending.audit.recorder import set_actor
 from lending.centres.schemas import CentreCreate
 from lending.centres.service import CentreService
+from lending.inventory.models import Asset
+from tests.loans.conftest import centre, family, issue, stock  # noqa: F401  (shared fixtures)
 from tests.support import assert_problem, count_rows
+
+# Every table a loan issue writes to, history and audit included.
+ISSUE_WRITES = ("loan", "loan_item", "asset", "asset_event", "audit_entry")
 
 
 async def audit_of(client, admin, **params):
@@ -73,6 +78,30 @@ async def test_a_refused_request_leaves_no_audit_entry(client, admin, staff, ses
         "postcode",
     )
     assert await count_rows(sessions, "audit_entry") == before
+
+
+async def test_a_request_that_fails_after_writing_keeps_nothing_audit_rows_included(client, issue, stock, sessions):
+    """The loan row, its audit row and the asset's move to on_loan are flushed before the database refuses the loan
+    item (one active loan per asset, a partial unique index): the 409 must roll every one of them back."""
+    (tag,) = await stock("laptop")
+    first = await issue(tag)
+    assert first.status_code == 201, first.text
+    # Changed by hand behind the service's back: the asset looks ready although its loan is still active.
+    async with sessions() as session, session.begin():
+        await session.execute(update(Asset).where(Asset.tag == tag).values(status="ready"))
+    before = {table: await count_rows(sessions, table) for table in ISSUE_WRITES}
+    async with sessions() as session:
+        audit_before = (await session.scalars(select(AuditEntry.id).order_by(AuditEntry.id.desc()))).first()
+
+    refused = await issue(tag)
+
+    body = assert_problem(refused, 409)
+    # Only the database's unique index answers this, so the loan had been written when it did.
+    assert "already on an active loan" in body["detail"], body
+    assert {table: await count_rows(sessions, table) for table in ISSUE_WRITES} == before
+    async with sessions() as session:
+        assert (await session.scalars(select(AuditEntry).where(AuditEntry.id > audit_before))).all() == []
+        assert (await session.scalars(select(Asset.status).where(Asset.tag == tag))).one() == "ready"
 
 
 async def test_audit_rows_share_the_transaction_of_the_change(sessions):

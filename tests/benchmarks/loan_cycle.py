@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 import httpx
@@ -117,7 +118,7 @@ async def setup_lending(http: httpx.AsyncClient, assets: int) -> tuple[dict, dic
                 "children": 2,
                 "school_age_children": 2,
                 "has_broadband": False,
-                "consent_given_on": "2026-11-01",
+                "consent_given_on": (date.today() - timedelta(days=21)).isoformat(),
             },
             headers=headers,
         )
@@ -126,8 +127,9 @@ async def setup_lending(http: httpx.AsyncClient, assets: int) -> tuple[dict, dic
     batch = 2000
     for start_at in range(0, assets, batch):
         rows = ["kind,status,centre,make,model,serial_number,wipe_method,wipe_performed_on,wipe_performed_by"]
+        wiped_on = date.today().isoformat()
         rows += [
-            f"laptop,ready,Bench Hub,Dell,Latitude,BENCH-{n},manufacturer-reset,2026-11-20,Bench"
+            f"laptop,ready,Bench Hub,Dell,Latitude,BENCH-{n},manufacturer-reset,{wiped_on},Bench"
             for n in range(start_at, min(assets, start_at + batch))
         ]
         response = await http.post(

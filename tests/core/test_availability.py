@@ -20,6 +20,7 @@ from sqlalchemy import event, text
 from lending.app import create_app
 from lending.core.db import make_engine
 from lending.core.errors import to_problem
+from tests.clock import child_environment
 from tests.core.availability_support import (
     add_user,
     app_engine,
@@ -200,7 +201,7 @@ async def test_a_statement_over_the_timeout_is_cancelled_and_answered_503(databa
 )
 def test_serve_with_an_unreachable_database_exits_with_one_clear_line(tmp_path, url):
     url = closed_port_url() if url == "closed-port" else url
-    env = {"PATH": "/usr/bin:/bin", "LENDING_DATABASE_URL": url}
+    env = {"PATH": "/usr/bin:/bin", "LENDING_DATABASE_URL": url, **child_environment()}
     result = subprocess.run(
         [sys.executable, "-m", "lending", "serve", "--port", "1"],
         cwd=tmp_path,

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from lending.app import create_app
 from tests.documents.conftest import decode, pdf_text, rasterise
 from tests.loans.test_after_issue import png
-from tests.support import assert_problem
+from tests.support import assert_problem, days_ago
 
 
 async def lend(client, staff, stock, issue, family, *kinds, school=True):
@@ -105,8 +105,18 @@ async def test_signing_freezes_the_signed_agreement_byte_for_byte(
     assert "Amina Khan (parent)" in text and "Signed" in text and "Witnessed" in text
     reader = PdfReader(io.BytesIO(signed))
     assert any("/XObject" in page["/Resources"] for page in reader.pages)  # the signature image
-    # Later changes to the family do not touch the signed copy.
-    await client.patch(f"/api/v1/families/{family['id']}", json={"address": "9 New Street"}, headers=staff.headers)
+    assert "1 Ladypool Road" in text
+    # Later changes to the family do not touch the signed copy, though an unsigned agreement shows them.
+    moved = await client.patch(
+        f"/api/v1/families/{family['id']}", json={"address": "9 New Street"}, headers=staff.headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["address"] == "9 New Street"
+    (tag,) = await stock("laptop")
+    later = await issue(tag)
+    assert later.status_code == 201, later.text
+    later_text = " ".join(pdf_text(await agreement(client, volunteer, later.json()["id"]), tmp_path).split())
+    assert "9 New Street" in later_text and "1 Ladypool Road" not in later_text
     assert await agreement(client, staff, loan["id"]) == signed
     shown = (await client.get(f"/api/v1/loans/{loan['id']}", headers=staff.headers)).json()
     assert shown["acceptance"]["signed_pdf_sha256"] == digest
@@ -172,7 +182,7 @@ async def test_urdu_and_bengali_agreements_embed_fonts_for_their_scripts(
                 "phone": "07911 222222",
                 "postcode": "B10 0AA",
                 "preferred_language": "bn",
-                "consent_given_on": "2026-11-01",
+                "consent_given_on": days_ago(21),
             },
             headers=staff.headers,
         )

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 import re
 import subprocess
 
+import anyio
 import pytest
 from litestar.testing import AsyncTestClient
 from pypdf import PdfReader
@@ -11,7 +14,7 @@ from pypdf import PdfReader
 from lending.app import create_app
 from lending.documents.layouts import load_layouts
 from tests.documents.conftest import decode, pdf_text, rasterise
-from tests.support import assert_problem
+from tests.support import assert_problem, days_ago
 
 SHIPPED = sorted(load_layouts()[0])
 MM = 72 / 25.4
@@ -74,7 +77,7 @@ async def test_long_text_shrinks_and_nothing_leaves_the_label(client, staff, lab
             json={
                 "donor_id": donor["id"],
                 "centre_id": centre["id"],
-                "received_on": "2026-11-20",
+                "received_on": days_ago(2),
                 "items": [{"kind": "laptop", "make": "Lenovo", "model": long_model}],
             },
             headers=staff.headers,
@@ -111,12 +114,73 @@ async def test_start_position_skips_used_labels_and_copies_repeat(label_pdf, sto
     assert float(first.group(2)) > (10.7 + 12 * 21.2) * MM
 
 
-async def test_label_sheets_are_streamed(client, volunteer, stock):
-    tags = await stock("laptop", "laptop")
+async def test_label_sheets_are_streamed(app, client, volunteer, stock):
+    """Watched at the ASGI boundary, where the server hands bytes to the connection: the PDF leaves page by page,
+    its first bytes before any page exists and the page tree and cross-reference table only at the end."""
+    tags = await stock("laptop", "laptop", "laptop")
+    copies = 20
+    body = json.dumps({"tags": tags, "layout": "dymo-99012", "copies": copies}).encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/labels",
+        "raw_path": b"/api/v1/labels",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [
+            (b"host", b"testserver"),
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            *((k.lower().encode(), v.encode()) for k, v in volunteer.headers.items()),
+        ],
+        "client": ("testclient", 50000),
+        "server": ("testserver", 80),
+    }
+
+    async def exchange() -> list[dict]:
+        requested, finished, sent = False, asyncio.Event(), []
+
+        async def receive() -> dict:
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await finished.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished.set()
+
+        await app(scope, receive, send)
+        return sent
+
+    # On the event loop the client started the app on, where its database connections live.
+    sent = await anyio.to_thread.run_sync(client.blocking_portal.call, exchange)
+
+    start, *chunks = sent
+    assert start["type"] == "http.response.start" and start["status"] == 200
+    headers = {k.decode().lower(): v.decode() for k, v in start["headers"]}
+    assert "content-length" not in headers and headers["x-label-pages"] == str(len(tags) * copies)
+    bodies = [m["body"] for m in chunks if m["type"] == "http.response.body" and m.get("body")]
+    page = b"/Type /Page /"
+    # Sent before the first page was drawn: the header and the fonts, no page, no end.
+    assert bodies[0].startswith(b"%PDF-") and page not in bodies[0] and b"%%EOF" not in bodies[0]
+    assert all(m.get("more_body") for m in chunks[:-1]) and not chunks[-1].get("more_body", False)
+    # Pages follow in several pieces, each before the document's end was written.
+    carrying = [i for i, chunk in enumerate(bodies) if page in chunk]
+    assert len(carrying) >= 2 and b"%%EOF" not in b"".join(bodies[: carrying[-1] + 1])
+    assert sum(chunk.count(page) for chunk in bodies) == len(tags) * copies
+    assert bodies[-1].rstrip().endswith(b"%%EOF") and b"/Type /Pages" in bodies[-1]
+    assert len(PdfReader(io.BytesIO(b"".join(bodies))).pages) == len(tags) * copies
+    # Through the HTTP client too: no length known up front.
     response = await client.post(
-        "/api/v1/labels", json={"tags": tags, "layout": "dymo-99012"}, headers=volunteer.headers
+        "/api/v1/labels", json={"tags": tags[:2], "layout": "dymo-99012"}, headers=volunteer.headers
     )
-    # Sent page by page as rendered (no length known up front), never assembled in memory first.
     assert "content-length" not in response.headers
     assert response.headers["x-label-pages"] == "2"
     assert len(PdfReader(io.BytesIO(response.content)).pages) == 2

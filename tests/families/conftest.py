@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from lending.accounts.models import Role
+from tests.support import days_ago
 
 
 def family_data(name: str = "Amina Khan", phone: str = "07911 123456", postcode: str = "b12 9qt", **extra) -> dict:
@@ -22,7 +23,7 @@ def family_data(name: str = "Amina Khan", phone: str = "07911 123456", postcode:
         "on_benefits": True,
         "imd_decile": 1,
         "notes": "Dad works nights",
-        "consent_given_on": "2026-11-01",
+        "consent_given_on": days_ago(21),
         **extra,
     }
 

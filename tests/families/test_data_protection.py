@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 
 from lending.families.models import FAMILY_PERSONAL, Family
+from tests.clock import child_environment
 from tests.families.conftest import family_data
 from tests.support import assert_problem
 
@@ -112,7 +113,7 @@ async def test_retention_anonymises_only_families_quiet_for_long_enough(client, 
         await session.execute(
             update(Family).where(Family.id == old["id"]).values(updated_at=datetime.now(UTC) - timedelta(days=800))
         )
-    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **child_environment()}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

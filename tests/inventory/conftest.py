@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from stdnum import luhn
+
+from tests.support import add_months, days_ago
 
 
 def make_iccid(n: int) -> str:
@@ -32,6 +36,11 @@ def laptop(serial: str = "SN-1", **extra) -> dict:
     }
 
 
+def sim_activated_on() -> date:
+    """The first of last month: a six-month plan is running whenever the tests run."""
+    return add_months(date.today().replace(day=1), -1)
+
+
 def sim(n: int = 1, **extra) -> dict:
     return {
         "kind": "sim",
@@ -40,7 +49,7 @@ def sim(n: int = 1, **extra) -> dict:
         "msisdn": "07911 123456",
         "data_allowance_gb": 20,
         "plan_months": 6,
-        "activated_on": "2026-10-01",
+        "activated_on": sim_activated_on().isoformat(),
         "voucher_code": "VOUCH-SECRET-1",
         **extra,
     }
@@ -80,7 +89,7 @@ def post_donation(client, staff, centre, donor):
         body = {
             "donor_id": donor["id"],
             "centre_id": centre["id"],
-            "received_on": "2026-11-20",
+            "received_on": days_ago(2),
             "items": list(items),
             **fields,
         }

@@ -1,16 +1,17 @@
 from __future__ import annotations
 
+import calendar
 from datetime import date, timedelta
 
 from lending.inventory.tags import Tag
 from tests.inventory.conftest import laptop, sim
-from tests.support import assert_problem
+from tests.support import assert_problem, days_ago
 
 
 async def wipe(client, actor, tag, **fields):
     body = {
         "method": "nwipe",
-        "performed_on": "2026-11-21",
+        "performed_on": days_ago(1),
         "performed_by": "Sam at the workshop",
         "certificate_reference": "NW-42",
         **fields,
@@ -159,10 +160,12 @@ async def test_patch_changes_description_only(client, staff, donate, sessions):
 
 async def test_sim_expiry_follows_activation_on_edit(client, staff, donate):
     tag = (await donate(sim(1)))["assets"][0]["tag"]
+    last_year = date.today().year - 1
     response = await client.patch(
-        f"/api/v1/assets/{tag}", json={"activated_on": "2026-01-31", "plan_months": 1}, headers=staff.headers
+        f"/api/v1/assets/{tag}", json={"activated_on": f"{last_year}-01-31", "plan_months": 1}, headers=staff.headers
     )
-    assert response.json()["expires_on"] == "2026-02-28"
+    # One month from 31 January ends on February's last day.
+    assert response.json()["expires_on"] == f"{last_year}-02-{calendar.monthrange(last_year, 2)[1]}"
 
 
 async def test_moves_between_centres_are_recorded_and_guarded(client, volunteer, staff, other_centre, donate):

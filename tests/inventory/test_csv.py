@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from lending.inventory.csvio import CHECK_ROWS, COLUMNS
 from lending.inventory.tags import Tag
+from tests.clock import child_environment
 from tests.inventory.conftest import laptop, make_iccid, sim
-from tests.support import assert_problem, count_rows
+from tests.support import assert_problem, count_rows, days_ago
 
 INVENTORY_TABLES = ("asset_event", "wipe_certificate", "asset", "donation", "asset_tag_sequence")
 
@@ -50,7 +51,7 @@ async def stock_in_every_state(client, staff, donate) -> list[str]:
         f"/api/v1/assets/{tags[0]}/wipes",
         json={
             "method": "blancco",
-            "performed_on": "2026-11-21",
+            "performed_on": days_ago(1),
             "performed_by": "Workshop",
             "certificate_reference": "BL-9",
         },
@@ -107,8 +108,8 @@ async def test_dry_run_reports_every_bad_row_and_writes_nothing(client, staff, c
     ]
     lines[0] += ",wipe_method,wipe_performed_on,wipe_performed_by"
     lines[1:] = [line + ",,," for line in lines[1:]]
-    lines.append("laptop,HP,ProBook,HP-4,,,,Sparkbrook Hub,ready,,nwipe,2026-11-20,Workshop")
-    lines.append(f"sim,,,,{make_iccid(9)},EE,,Sparkbrook Hub,,,manufacturer-reset,2026-11-20,Workshop")
+    lines.append(f"laptop,HP,ProBook,HP-4,,,,Sparkbrook Hub,ready,,nwipe,{days_ago(2)},Workshop")
+    lines.append(f"sim,,,,{make_iccid(9)},EE,,Sparkbrook Hub,,,manufacturer-reset,{days_ago(2)},Workshop")
     body = "\n".join(lines) + "\n"
     response = await import_csv(client, staff, body, "?dry_run=true")
     assert response.status_code == 200, response.text
@@ -168,7 +169,7 @@ async def test_the_cli_imports_with_a_summary(database_url, client, staff, centr
         "kind,make,model,serial_number,centre\nlaptop,Dell,Latitude,C-1,Sparkbrook Hub\n"
         "laptop,Dell,Latitude,C-2,Sparkbrook Hub\n"
     )
-    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin"}
+    env = {"LENDING_DATABASE_URL": database_url, "PATH": "/usr/bin:/bin", **child_environment()}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.inventory.conftest import laptop, make_iccid, make_imei, sim
-from tests.support import assert_problem, count_rows
+from tests.inventory.conftest import laptop, make_iccid, make_imei, sim, sim_activated_on
+from tests.support import add_months, assert_problem, count_rows
 
 
 async def test_a_donation_creates_every_asset_with_a_tag(donate):
@@ -15,7 +15,7 @@ async def test_a_donation_creates_every_asset_with_a_tag(donate):
     assert all(a["status"] == "received" and a["donation_id"] == donation["id"] for a in donation["assets"])
     sim_asset = donation["assets"][2]
     assert sim_asset["msisdn"] == "+447911123456"
-    assert sim_asset["expires_on"] == "2027-04-01"  # derived: activated 2026-10-01 + 6 months
+    assert sim_asset["expires_on"] == add_months(sim_activated_on(), 6).isoformat()  # derived: activated + 6 months
     more = await donate(laptop("SN-3"))
     assert more["assets"][0]["tag"].startswith("LAP-000003-")
 

@@ -8,10 +8,13 @@ from datetime import date, timedelta
 import pytest
 
 from tests.families.conftest import family_data
-from tests.support import free_port, stop_serving, wait_until_serving
+from tests.support import days_ago, free_port, stop_serving, wait_until_serving
 
-# Stock SIMs were activated three weeks ago on a 12-month plan: never expired, whenever the tests run.
-SIM_ACTIVATED_ON = date.today() - timedelta(days=21)
+
+def sim_activated_on() -> date:
+    """Stock SIMs were activated three weeks ago on a 12-month plan: never expired, whenever the tests run."""
+    return date.today() - timedelta(days=21)
+
 
 __all__ = ["family_data"]
 
@@ -58,13 +61,13 @@ def stock(client, staff, centre):
                 body = f"894410{n:012d}"
                 lines.append(
                     f"sim,ready,{centre_name},,,,{body + luhn.calc_check_digit(body)},EE,12,"
-                    f"{SIM_ACTIVATED_ON.isoformat()},,,,"
+                    f"{sim_activated_on().isoformat()},,,,"
                 )
             elif kind == "accessory":
                 lines.append(f"accessory,ready,{centre_name},Anker,USB-C charger 65W,,,,,,,,,")
             else:
                 lines.append(
-                    f"{kind},ready,{centre_name},Dell,Latitude 5490,SER-{n},,,,,nwipe,2026-11-20,Workshop,NW-{n}"
+                    f"{kind},ready,{centre_name},Dell,Latitude 5490,SER-{n},,,,,nwipe,{days_ago(2)},Workshop,NW-{n}"
                 )
         response = await client.post(
             "/api/v1/assets/import",

@@ -11,7 +11,7 @@ from sqlalchemy import update
 
 from lending.inventory.rules import add_months
 from lending.loans.models import Loan
-from tests.loans.conftest import SIM_ACTIVATED_ON
+from tests.loans.conftest import sim_activated_on
 from tests.support import assert_problem, count_rows
 
 
@@ -350,9 +350,9 @@ async def test_every_loan_step_is_audited(client, admin, volunteer, staff, stock
 
 
 async def test_sims_expiring_on_active_loans(client, staff, stock, issue, sessions):
-    laptop, sim = await stock("laptop", "sim")  # activated SIM_ACTIVATED_ON on a 12-month plan
+    laptop, sim = await stock("laptop", "sim")  # activated sim_activated_on() on a 12-month plan
     loan = await lend(issue, laptop, sim)
-    days_left = (add_months(SIM_ACTIVATED_ON, 12) - date.today()).days
+    days_left = (add_months(sim_activated_on(), 12) - date.today()).days
     assert (await client.get(f"/api/v1/loans?sim_expiring_within_days={days_left - 1}", headers=staff.headers)).json()[
         "total"
     ] == 0

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from lending.inventory.models import Asset
 from lending.loans.models import LoanItem
-from tests.support import assert_problem, count_rows
+from tests.support import assert_problem, count_rows, days_ago
 
 
 async def status_of(client, actor, tag) -> str:
@@ -49,7 +49,7 @@ async def test_items_not_ready_or_elsewhere_are_refused_and_nothing_is_written(
                 "centre_id": (await client.get("/api/v1/centres?q=sparkbrook", headers=staff.headers)).json()["items"][
                     0
                 ]["id"],
-                "received_on": "2026-11-20",
+                "received_on": days_ago(2),
                 "items": [{"kind": "laptop", "make": "HP", "model": "ProBook"}],
             },
             headers=staff.headers,

@@ -10,8 +10,6 @@ from lending.accounts.models import Role
 from tests.families.conftest import family_data
 from tests.support import assert_problem
 
-TODAY = date.today()
-
 
 async def lend(issue, *tags) -> dict:
     response = await issue(*tags)
@@ -166,7 +164,7 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
         assert_problem(await client.get(path, headers=volunteer.headers), 403)
     assert_problem(await client.post(f"/api/v1/sims/{lost_sim}/barred", json={}, headers=volunteer.headers), 403)
 
-    tomorrow = (TODAY + timedelta(days=1)).isoformat()
+    tomorrow = (date.today() + timedelta(days=1)).isoformat()
     assert_problem(
         await client.post(f"/api/v1/sims/{lost_sim}/barred", json={"barred_on": tomorrow}, headers=staff.headers),
         422,
@@ -175,7 +173,7 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
     assert_problem(
         await client.post(
             f"/api/v1/sims/{lost_sim}/barred",
-            json={"barred_on": (TODAY - timedelta(days=400)).isoformat()},
+            json={"barred_on": (date.today() - timedelta(days=400)).isoformat()},
             headers=staff.headers,
         ),
         422,
@@ -183,11 +181,11 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
     )
     barred = await client.post(
         f"/api/v1/sims/{lost_sim.lower()}/barred",
-        json={"barred_on": TODAY.isoformat(), "barring_reference": "EE-BAR-123"},
+        json={"barred_on": date.today().isoformat(), "barring_reference": "EE-BAR-123"},
         headers=staff.headers,
     )
     assert barred.status_code == 200, barred.text
-    assert barred.json()["barred_on"] == TODAY.isoformat() and barred.json()["barred_by_id"] == staff.id
+    assert barred.json()["barred_on"] == date.today().isoformat() and barred.json()["barred_by_id"] == staff.id
     assert barred.json()["sim_barring_required"] is False
 
     left = (await client.get("/api/v1/sims/to-bar", headers=staff.headers)).json()
@@ -199,7 +197,7 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
     )
     assert (item["sim_barring_required"], item["barred_on"], item["barring_reference"]) == (
         False,
-        TODAY.isoformat(),
+        date.today().isoformat(),
         "EE-BAR-123",
     )
     history = (await client.get(f"/api/v1/assets/{lost_sim}/history", headers=staff.headers)).json()
@@ -214,7 +212,7 @@ async def test_staff_list_the_sims_to_bar_and_record_the_barring(client, admin, 
     assert_problem(await client.post("/api/v1/sims/SIM-000999-Q/barred", json={}, headers=admin.headers), 404)
     # The default date is today.
     second = await client.post(f"/api/v1/sims/{stolen_sim}/barred", json={}, headers=admin.headers)
-    assert second.status_code == 200 and second.json()["barred_on"] == TODAY.isoformat()
+    assert second.status_code == 200 and second.json()["barred_on"] == date.today().isoformat()
     assert (await client.get("/api/v1/sims/to-bar", headers=staff.headers)).json() == {
         "items": [],
         "total": 0,
