@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import difflib
 import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
@@ -35,10 +37,24 @@ def _hasher() -> PasswordHasher:
     return _HASHERS[_profile or get_settings().password_hash_profile]
 
 
+def _lower_priority() -> None:
+    """argon2 releases the GIL and hashes on several lanes (threads) at once: on a small machine one sign-in can take
+    every core for tens of milliseconds, and the event loop, which answers every other request, waits its turn with
+    the kernel. At a lower priority (inherited by argon2's own lane threads) hashing takes only the time the loop
+    leaves; a sign-in under load gets slower, a lookup does not."""
+    # Not Linux, or not allowed: hash at the same priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)  # on Linux, per thread
+
+
 # argon2 takes tens of milliseconds of CPU and 64 MiB per call: it runs in these threads, never on the event loop,
 # and no more at once than there are cores (at most 8), so a burst of sign-ins cannot take every thread or gigabytes
 # of memory.
-_pool = ThreadPoolExecutor(max_workers=max(2, min(8, os.cpu_count() or 2)), thread_name_prefix="argon2")
+_pool = ThreadPoolExecutor(
+    max_workers=max(2, min(8, os.cpu_count() or 2)),
+    thread_name_prefix="argon2",
+    initializer=_lower_priority,
+)
 
 
 @lru_cache(maxsize=1)

@@ -165,6 +165,14 @@ class _WriterQueue:
             raise DatabaseBusy(f"no turn to write within {self._timeout:g} s") from None
         info[_WRITER] = True
 
+    def transaction_ended(self, conn: Any) -> None:
+        if conn.invalidated or conn.closed:
+            # Cut off mid-statement (a cancelled request): the connection no longer knows its record, and asking
+            # raises, which would replace the cancellation and stop the rollback. The pool's invalidate event,
+            # which still has the record, gives the turn back.
+            return
+        self.release(conn.info)
+
     def release(self, info: dict[str, Any]) -> None:
         if info.pop(_WRITER, False) and self._lock is not None and self._lock.locked():
             self._lock.release()
@@ -193,10 +201,12 @@ def make_engine(settings: Settings) -> AsyncEngine:
         queue = _WriterQueue(statement_timeout)
         event.listen(engine.sync_engine, "before_cursor_execute", queue.before_statement)
         # The next writer may start as this one commits or rolls back: its BEGIN IMMEDIATE waits the last moment.
-        event.listen(engine.sync_engine, "commit", lambda conn: queue.release(conn.info))
-        event.listen(engine.sync_engine, "rollback", lambda conn: queue.release(conn.info))
-        # A connection handed back in any other way (a cancelled request) must not keep the queue.
-        event.listen(engine.sync_engine.pool, "checkin", lambda _dbapi, record: queue.release(record.info))
+        event.listen(engine.sync_engine, "commit", queue.transaction_ended)
+        event.listen(engine.sync_engine, "rollback", queue.transaction_ended)
+        # A connection handed back in any other way must not keep the queue; nor one dropped because a request was
+        # cancelled mid-statement (the pool closes it, and SQLite's own lock with it).
+        for name in ("checkin", "invalidate", "close"):
+            event.listen(engine.sync_engine.pool, name, lambda _dbapi, record, *_: queue.release(record.info))
         return engine
     return create_async_engine(
         url,

@@ -314,38 +314,38 @@ class LoanService:
         if loan.status != LoanStatus.active.value:
             raise Conflict(f"Loan {loan.reference} is {loan.status}.")
 
-    async def _out_items(self, loan: Loan) -> dict[str, tuple[LoanItem, Asset]]:
-        """The loan's items still out, locked against a concurrent return or outcome."""
+    async def _items(self, loan: Loan) -> dict[str, tuple[LoanItem, Asset]]:
+        """All the loan's items, locked against a concurrent return or outcome; those that ended already are kept
+        too, because how every item ended decides how the loan closes (no second query for it)."""
         rows = (
             await self.session.execute(
                 select(LoanItem, Asset)
                 .join(Asset, Asset.id == LoanItem.asset_id)
-                .where(LoanItem.loan_id == loan.id, LoanItem.ended_at.is_(None))
+                .where(LoanItem.loan_id == loan.id)
                 .with_for_update()
             )
         ).all()
         return {asset.tag: (item, asset) for item, asset in rows}
 
-    async def _close_if_done(
-        self, loan: Loan, out: dict[str, tuple[LoanItem, Asset]], status: LoanStatus | None = None
+    @staticmethod
+    def _still_out(items: dict[str, tuple[LoanItem, Asset]]) -> dict[str, tuple[LoanItem, Asset]]:
+        return {tag: pair for tag, pair in items.items() if pair[0].ended_at is None}
+
+    def _close_if_done(
+        self, loan: Loan, items: dict[str, tuple[LoanItem, Asset]], status: LoanStatus | None = None
     ) -> None:
-        """Once nothing is left out, the loan closes: as `status` (a gift), else by how its items ended."""
-        if all(item.ended_at is not None for item, _ in out.values()):
+        """Once nothing is left out, the loan closes: as `status` (a gift), else by how all its items ended."""
+        if all(item.ended_at is not None for item, _ in items.values()):
             if status is None:
-                # Items that ended earlier (a partial return, an earlier loss) count as much as these.
-                await self.session.flush()
-                status = ending(
-                    list(
-                        (await self.session.scalars(select(LoanItem.outcome).where(LoanItem.loan_id == loan.id))).all()
-                    )
-                )
+                status = ending([item.outcome for item, _ in items.values()])
             loan.status = status
             loan.closed_at = datetime.now(UTC)
 
     async def return_items(self, loan_id: int, data: ReturnIn) -> Loan:
         loan = await self.get(loan_id)
         self._require_active(loan)
-        out = await self._out_items(loan)
+        items = await self._items(loan)
+        out = self._still_out(items)
         errors: list[FieldError] = []
         chosen: list[tuple[int, str]] = []
         for index, entry in enumerate(data.items):
@@ -382,7 +382,7 @@ class LoanService:
                     "charger_returned": entry.charger_returned,
                 },
             )
-        await self._close_if_done(loan, out)
+        self._close_if_done(loan, items)
         await self.session.flush()
         return loan
 
@@ -408,7 +408,8 @@ class LoanService:
             normal = normalise_tag(tag)
         except BadTag as exc:
             raise NotFound(str(exc)) from None
-        out = await self._out_items(loan)
+        items = await self._items(loan)
+        out = self._still_out(items)
         if normal not in out:
             raise NotFound(f"{normal} is not out on loan {loan.reference}.")
         item, asset = out[normal]
@@ -428,7 +429,7 @@ class LoanService:
                 "sim_barring_required": item.sim_barring_required,
             },
         )
-        await self._close_if_done(loan, out)
+        self._close_if_done(loan, items)
         await self.session.flush()
         return loan
 
@@ -436,8 +437,8 @@ class LoanService:
         loan = await self.get(loan_id)
         self._require_active(loan)
         now = datetime.now(UTC)
-        out = await self._out_items(loan)
-        for item, asset in out.values():
+        items = await self._items(loan)
+        for item, asset in self._still_out(items).values():
             item.ended_at, item.outcome = now, ItemOutcome.gifted
             await self.inventory.transition(
                 asset,
@@ -447,7 +448,7 @@ class LoanService:
                 details={"loan_id": loan.id},
             )
         loan.gift_reason = reason
-        await self._close_if_done(loan, out, LoanStatus.gifted)
+        self._close_if_done(loan, items, LoanStatus.gifted)
         await self.session.flush()
         return loan
 
