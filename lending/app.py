@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from advanced_alchemy.extensions.litestar import SQLAlchemyPlugin
 from litestar import Litestar, Router
 from litestar.datastructures import State
@@ -120,3 +122,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
         logging_config=None,
         debug=False,
     )
+
+
+def _freeze_startup_heap() -> None:
+    # Python's full garbage collections walk every live object, and a started app holds hundreds of thousands that
+    # live as long as the process (routes, schemas, SQLAlchemy's mappers). Frozen, they are left out of every later
+    # collection, which otherwise stopped the whole process, event loop included, for 50-100 ms at a time under load
+    # (a desk's lookup p99 under the mixed-load benchmark: 190 ms before, 100 ms after).
+    gc.collect()
+    gc.freeze()
+
+
+def create_served_app() -> Litestar:
+    """The app as `lending serve` runs it, in each worker process: the factory's app, with its heap frozen once it
+    has started. Only here: a test process builds many apps, and frozen objects are never freed."""
+    app = create_app()
+    app.on_startup.append(_freeze_startup_heap)
+    return app

@@ -97,7 +97,7 @@ def serve(host: str, port: int, reload: bool, workers: int) -> None:
     # uvicorn believes X-Forwarded-For from 127.0.0.1 by default: only the configured proxies are believed here.
     trusted = ",".join(str(network) for network in settings.trusted_proxies)
     uvicorn.run(
-        "lending.app:create_app",
+        "lending.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -89,3 +90,28 @@ def test_the_wheel_carries_migrations_and_labels(tmp_path):
     } <= set(names)
     assert "lending/documents/terms/terms.en.md" in names and "lending/documents/terms/privacy.en.md" in names
     assert "lending/cli.py" in names
+
+
+async def test_the_served_app_freezes_its_startup_heap_so_full_collections_stay_short(monkeypatch, database_url):
+    # What `lending serve` runs in each worker: the objects a started app holds for life are left out of every later
+    # garbage collection. (Only the served app does it: a test process builds many apps and would keep them all.)
+    from litestar.testing import AsyncTestClient
+
+    from lending.app import create_app, create_served_app
+    from lending.cli import serve
+    from lending.config import get_settings
+
+    monkeypatch.setenv("LENDING_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    try:
+        gc.unfreeze()
+        async with AsyncTestClient(create_app(get_settings())) as client:
+            assert (await client.get("/health")).status_code == 200
+            assert gc.get_freeze_count() == 0
+        async with AsyncTestClient(create_served_app()) as client:
+            assert (await client.get("/health")).status_code == 200
+            assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        get_settings.cache_clear()
+    assert "lending.app:create_served_app" in (serve.callback.__code__.co_consts or ())
