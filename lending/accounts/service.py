@@ -99,7 +99,7 @@ class AccountService:
     async def _active_admins(self) -> int:
         return int(
             await self.session.scalar(
-                select(func.count()).select_from(User).where(User.role == Role.admin.value, User.is_active.is_(True))
+                select(func.count()).select_from(User).where(User.role == Role.admin, User.is_active.is_(True))
             )
             or 0
         )
@@ -107,7 +107,7 @@ class AccountService:
     async def update(self, user_id: int, *, actor: Actor, changes: dict[str, Any]) -> User:
         user = await self.get(user_id)
         losing_admin = (
-            user.role == Role.admin.value
+            user.role == Role.admin
             and user.is_active
             and (changes.get("is_active") is False or changes.get("role") not in (None, Role.admin))
         )

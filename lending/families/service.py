@@ -264,7 +264,7 @@ class FamilyService:
                     select(PossibleDuplicate.id)
                     .where(
                         pair,
-                        PossibleDuplicate.status.in_([DuplicateStatus.open.value, DuplicateStatus.kept_apart.value]),
+                        PossibleDuplicate.status.in_([DuplicateStatus.open, DuplicateStatus.kept_apart]),
                     )
                     .limit(1)
                 )
@@ -278,7 +278,7 @@ class FamilyService:
                 held_family_id=held.id,
                 nomination_id=nomination.id if nomination else None,
                 matched_on=self._matched_on(held, family.phone),
-                status=DuplicateStatus.open.value,
+                status=DuplicateStatus.open,
                 raised_by_id=actor_id,
             )
         )
@@ -349,7 +349,7 @@ class FamilyService:
             select(Nomination.id).where(
                 Nomination.family_id == family.id,
                 Nomination.school_id == school_id,
-                Nomination.status.in_([s.value for s in OPEN]),
+                Nomination.status.in_(list(OPEN)),
             )
         )
         if open_one is not None:
@@ -365,8 +365,8 @@ class FamilyService:
             tablets=data.tablets,
             sims=data.sims,
             reason=data.reason,
-            urgency=data.urgency.value,
-            status=NS.submitted.value,
+            urgency=data.urgency,
+            status=NS.submitted,
             submitted_at=now,
             submitted_by_id=actor_id,
         )
@@ -446,7 +446,7 @@ class FamilyService:
     ) -> tuple[list[Scored], int]:
         where: list[Any] = []
         if statuses:
-            where.append(Nomination.status.in_([s.value for s in statuses]))
+            where.append(Nomination.status.in_(statuses))
         if school_id is not None:
             where.append(Nomination.school_id == school_id)
         if family_id is not None:
@@ -487,7 +487,7 @@ class FamilyService:
             .join(Family, Family.id == PossibleDuplicate.family_id)
             .join(held, held.id == PossibleDuplicate.held_family_id)
             .outerjoin(Nomination, Nomination.id == PossibleDuplicate.nomination_id)
-            .where(PossibleDuplicate.status.in_([s.value for s in statuses or [DuplicateStatus.open]]))
+            .where(PossibleDuplicate.status.in_(statuses or [DuplicateStatus.open]))
         )
         total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
         ordered = stmt.order_by(*order_by(params.sort, DUPLICATE_SORTABLE, "created_at"), PossibleDuplicate.id)
@@ -498,7 +498,7 @@ class FamilyService:
         duplicate = await self.session.get(PossibleDuplicate, duplicate_id, with_for_update=True)
         if duplicate is None:
             raise NotFound(f"No possible duplicate with id {duplicate_id}.")
-        if duplicate.status != DuplicateStatus.open.value:
+        if duplicate.status != DuplicateStatus.open:
             raise Conflict(f"Possible duplicate {duplicate_id} is already {duplicate.status.replace('_', ' ')}.")
         family = await self.session.get(Family, duplicate.family_id, with_for_update=True)
         held = await self.session.get(Family, duplicate.held_family_id, with_for_update=True)
@@ -559,7 +559,7 @@ class FamilyService:
             for nid, school in (
                 await self.session.execute(
                     select(Nomination.id, Nomination.school_id).where(
-                        Nomination.family_id == held.id, Nomination.status.in_([s.value for s in OPEN])
+                        Nomination.family_id == held.id, Nomination.status.in_(list(OPEN))
                     )
                 )
             ).all()
@@ -582,7 +582,7 @@ class FamilyService:
         for other in await self.session.scalars(
             select(PossibleDuplicate).where(
                 PossibleDuplicate.id != duplicate.id,
-                PossibleDuplicate.status == DuplicateStatus.open.value,
+                PossibleDuplicate.status == DuplicateStatus.open,
                 or_(PossibleDuplicate.family_id == family.id, PossibleDuplicate.held_family_id == family.id),
             )
         ):
@@ -718,7 +718,7 @@ class FamilyService:
             ).all()
         )
         for duplicate in duplicates:
-            if duplicate.status == DuplicateStatus.open.value:
+            if duplicate.status == DuplicateStatus.open:
                 self._resolve(duplicate, DuplicateStatus.superseded, now)
         await self.session.flush()
         scrubbed = await scrub_audit(
@@ -757,7 +757,7 @@ class FamilyService:
             Nomination.family_id == Family.id,
             NominationEvent.occurred_at >= cutoff,
         )
-        waiting = exists().where(Nomination.family_id == Family.id, Nomination.status.in_([s.value for s in OPEN]))
+        waiting = exists().where(Nomination.family_id == Family.id, Nomination.status.in_(list(OPEN)))
         return list(
             (
                 await self.session.scalars(

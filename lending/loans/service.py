@@ -138,7 +138,7 @@ class LoanService:
                 raise Invalid.field("nomination_id", f"no nomination with id {data.nomination_id}")
             if nomination.family_id != family.id:
                 raise Invalid.field("nomination_id", "that nomination is for another family")
-            if nomination.status != NominationStatus.approved.value:
+            if nomination.status != NominationStatus.approved:
                 raise Conflict(
                     f"Nomination {nomination.id} is {nomination.status}; only an approved nomination is lent against."
                 )
@@ -173,7 +173,7 @@ class LoanService:
             raise Invalid.of(missing)
         for index, tag in enumerate(tags):
             asset = assets[tag]
-            if asset.status != Status.ready.value:
+            if asset.status != Status.ready:
                 raise await self._not_available(asset, index)
             if asset.centre_id != centre.id:
                 raise Conflict(
@@ -256,7 +256,7 @@ class LoanService:
         if f.nomination_id is not None:
             where.append(Loan.nomination_id == f.nomination_id)
         if f.statuses:
-            where.append(Loan.status.in_([s.value for s in f.statuses]))
+            where.append(Loan.status.in_(f.statuses))
         if f.overdue is not None:
             late = (Loan.status == LoanStatus.active.value) & (Loan.due_on < today)
             where.append(late if f.overdue else ~late)
@@ -279,7 +279,7 @@ class LoanService:
                     LoanItem.loan_id == Loan.id,
                     LoanItem.ended_at.is_(None),
                     LoanItem.asset_id == Asset.id,
-                    Asset.kind == AssetKind.sim.value,
+                    Asset.kind == AssetKind.sim,
                     Asset.expires_on.is_not(None),
                     Asset.expires_on <= today + timedelta(days=f.sim_expiring_within_days),
                 ),
@@ -417,7 +417,7 @@ class LoanService:
         item.ended_at, item.outcome = datetime.now(UTC), outcome
         item.police_reference = data.police_reference
         item.return_notes = data.notes
-        item.sim_barring_required = asset.kind == AssetKind.sim.value
+        item.sim_barring_required = asset.kind == AssetKind.sim
         await self.inventory.transition(
             asset,
             Status(outcome.value),
