@@ -27,6 +27,7 @@ from lending.documents.labels import Branding, LabelContent, describe, label_pdf
 from lending.documents.layouts import Layout
 from lending.families.models import Family, Nomination
 from lending.inventory.models import Asset
+from lending.inventory.repositories import AssetRepository
 from lending.inventory.tags import BadTag, normalise_tag
 from lending.loans.models import Loan, LoanAcceptance, LoanItem
 from lending.schools.models import School
@@ -83,11 +84,7 @@ class DocumentService:
                 normal.append(normalise_tag(raw))
             except BadTag as exc:
                 errors.append(FieldError(f"tags[{index}]", str(exc)))
-        found = (
-            {a.tag: a for a in (await self.session.scalars(select(Asset).where(Asset.tag.in_(normal)))).all()}
-            if normal
-            else {}
-        )
+        found = await AssetRepository(session=self.session).by_tags(normal)
         errors += [FieldError(f"tags[{i}]", f"no asset tagged {t}") for i, t in enumerate(normal) if t not in found]
         if errors:
             raise Invalid.of(errors)

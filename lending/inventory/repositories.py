@@ -138,6 +138,13 @@ class AssetRepository(SQLAlchemyAsyncRepository[Asset]):
                     found[asset.id] = asset
         return list(found.values())
 
+    async def by_tags(self, tags: Sequence[str]) -> dict[str, Asset]:
+        """The assets with these tags, by tag (a tag not held is simply absent)."""
+        found: dict[str, Asset] = {}
+        for part in _chunks(tags):
+            found.update((a.tag, a) for a in await self.session.scalars(select(Asset).where(Asset.tag.in_(part))))
+        return found
+
     async def tags_in_use(self, tags: Sequence[str]) -> set[str]:
         used: set[str] = set()
         for part in _chunks(tags):
