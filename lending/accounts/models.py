@@ -66,3 +66,19 @@ class LoginAttempt(Base):
     # SHA-256 of the device token's nonce when the attempt came with a valid one, else null.
     device_key: Mapped[str | None] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebSession(Base):
+    """A signed-in browser: the cookie carries a random token, the database only its SHA-256.
+
+    Kept server-side so that signing out, deactivation and a password change or reset end it at once: every page
+    request looks the row up and compares the user's token version, as bearer tokens do.
+    """
+
+    __tablename__ = "web_session"
+    __audit__ = False  # a credential's bookkeeping (sign-ins are in the access log), not data anyone edits
+
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    token_version: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
