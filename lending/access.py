@@ -58,6 +58,9 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "loans.gift": STAFF,
     "sims.bar": STAFF,
     "documents.print": DESK,
+    "labels.calibrate": DESK,
+    "stocktakes.read": DESK,
+    "stocktakes.count": DESK,
     # Not routes.
     "families.see_evidence": STAFF_AND_SCHOOLS,
     "nominations.see_scores": STAFF,

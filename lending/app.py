@@ -39,6 +39,7 @@ from lending.families.routes import FamilyController, NominationController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.loans.routes import LoanController, SimBarringController, export_loans
 from lending.schools.routes import SchoolController
+from lending.stocktakes.routes import StocktakeController
 
 TAGS = [
     Tag(name="accounts", description="Sign-in, users and roles"),
@@ -46,7 +47,8 @@ TAGS = [
     Tag(name="inventory", description="Donors, donations, assets, wipes and the asset lifecycle"),
     Tag(name="families", description="Schools, families and nominations; the waiting list"),
     Tag(name="loans", description="Issue, sign, return, extend; lost, stolen, gifted"),
-    Tag(name="documents", description="Barcode labels and loan agreements"),
+    Tag(name="documents", description="Barcode labels, their calibration per centre, and loan agreements"),
+    Tag(name="stocktakes", description="Counting a centre's shelf by scanning: found, missing, unexpected"),
     Tag(name="audit", description="Who changed what, when"),
     Tag(name="system", description="Health"),
 ]
@@ -70,6 +72,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AssetLabelController,
     AuditController,
     SimBarringController,
+    StocktakeController,
 ]
 
 

@@ -4,10 +4,12 @@ from lending.accounts.models import User
 from lending.audit.models import AuditEntry
 from lending.centres.models import Centre
 from lending.core.db import Base
+from lending.documents.models import LabelCalibration
 from lending.families.models import Family, ImdPostcode, Nomination, NominationEvent, PossibleDuplicate
 from lending.inventory.models import Asset, AssetEvent, AssetTagSequence, Donation, Donor, WipeCertificate
 from lending.loans.models import IdempotencyKey, Loan, LoanAcceptance, LoanExtension, LoanItem
 from lending.schools.models import School
+from lending.stocktakes.models import Stocktake, StocktakeLine, StocktakeScan
 
 __all__ = [
     "Asset",
@@ -21,6 +23,7 @@ __all__ = [
     "Family",
     "IdempotencyKey",
     "ImdPostcode",
+    "LabelCalibration",
     "Loan",
     "LoanAcceptance",
     "LoanExtension",
@@ -29,6 +32,9 @@ __all__ = [
     "NominationEvent",
     "PossibleDuplicate",
     "School",
+    "Stocktake",
+    "StocktakeLine",
+    "StocktakeScan",
     "User",
     "WipeCertificate",
 ]

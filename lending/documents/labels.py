@@ -165,3 +165,105 @@ def label_pdf(
         label_pages(list(labels), layout, brand, start_position=start_position, copies=copies),
         producer=f"Lending labels ({layout.name})",
     )
+
+
+# --- the calibration test sheet ---------------------------------------------------------------------------------
+
+KAPPA = 0.5523  # a quarter circle as one Bézier curve: control points this far along the tangents
+RULER_TICKS_MM = ((10, 5.0), (5, 3.5), (1, 2.0))  # every 10 mm a long tick, every 5 a middle one, else short
+RULER_FONT_PT = 6.0
+
+
+def outline_ops(x: float, y: float, w: float, h: float, r: float) -> str:
+    """A label's edge, rounded as the layout says; (x, y) is the bottom-left corner, in points."""
+    r = min(r, w / 2, h / 2)
+    if r <= 0:
+        return f"{x:.3f} {y:.3f} {w:.3f} {h:.3f} re S\n"
+    k = r * KAPPA
+    right, top = x + w, y + h
+    return (
+        f"{x + r:.3f} {y:.3f} m {right - r:.3f} {y:.3f} l "
+        f"{right - r + k:.3f} {y:.3f} {right:.3f} {y + r - k:.3f} {right:.3f} {y + r:.3f} c "
+        f"{right:.3f} {top - r:.3f} l "
+        f"{right:.3f} {top - r + k:.3f} {right - r + k:.3f} {top:.3f} {right - r:.3f} {top:.3f} c "
+        f"{x + r:.3f} {top:.3f} l "
+        f"{x + r - k:.3f} {top:.3f} {x:.3f} {top - r + k:.3f} {x:.3f} {top - r:.3f} c "
+        f"{x:.3f} {y + r:.3f} l "
+        f"{x:.3f} {y + r - k:.3f} {x + r - k:.3f} {y:.3f} {x + r:.3f} {y:.3f} c h S\n"
+    )
+
+
+def crosshair_ops(cx: float, cy: float, arm: float) -> str:
+    return (
+        f"{cx - arm:.3f} {cy:.3f} m {cx + arm:.3f} {cy:.3f} l {cx:.3f} {cy - arm:.3f} m {cx:.3f} {cy + arm:.3f} l S\n"
+    )
+
+
+def _tick_length_mm(mm: int) -> float:
+    return next(length for step, length in RULER_TICKS_MM if mm % step == 0)
+
+
+def ruler_ops(page_w: float, page_h: float, dx: float, dy: float) -> str:
+    """Millimetre rulers along the top and left edges, numbered every 10 mm, moved by the calibration like the
+    labels: on a printer that needs no (further) correction each ruler's 0 meets the paper's edge, and wherever the
+    edge falls on the ruler instead is how far the print is still off."""
+    ops = ["0.3 w\n"]
+    # From 20 mm before the edge (the farthest a calibration moves things) to the far side of the page.
+    for mm in range(-20, int(page_w / MM) + 21):
+        x, length = mm * MM + dx, _tick_length_mm(mm) * MM
+        ops.append(f"{x:.3f} {page_h - dy:.3f} m {x:.3f} {page_h - dy - length:.3f} l S\n")
+        if mm % 10 == 0 and mm > 0:
+            ops.append(_centred(x, page_h - dy - length - RULER_FONT_PT, 20 * MM, str(mm), "F1", RULER_FONT_PT))
+    for mm in range(-20, int(page_h / MM) + 21):
+        y, length = page_h - mm * MM - dy, _tick_length_mm(mm) * MM
+        ops.append(f"{dx:.3f} {y:.3f} m {dx + length:.3f} {y:.3f} l S\n")
+        if mm % 10 == 0 and mm > 0:
+            ops.append(_text(dx + length + 0.8 * MM, y - RULER_FONT_PT * 0.35, str(mm), "F1", RULER_FONT_PT))
+    return "".join(ops)
+
+
+def calibration_page(layout: Layout, caption: Sequence[str]) -> tuple[float, float, str]:
+    """One page of `layout`: every label's outline with a crosshair at its centre, the rulers, and `caption` in
+    the middle; all moved by the layout's calibration, as its labels would be."""
+    page_w, page_h = (v * MM for v in layout.page_size_mm)
+    w, h = layout.label_width_mm * MM, layout.label_height_mm * MM
+    dx, dy = layout.calibration.x_mm * MM, layout.calibration.y_mm * MM
+    ops = ["0 G 0.4 w\n"]
+    arm = min(w, h) * 0.2
+    for slot in range(layout.per_page):
+        row, col = divmod(slot, layout.columns)
+        x = (layout.left_margin_mm + col * layout.horizontal_pitch_mm) * MM + dx
+        y = page_h - (layout.top_margin_mm + row * layout.vertical_pitch_mm) * MM - h - dy
+        ops.append(outline_ops(x, y, w, h, layout.corner_radius_mm * MM))
+        ops.append(crosshair_ops(x + w / 2, y + h / 2, arm))
+    ops.append(ruler_ops(page_w, page_h, dx, dy))
+    ops.append(_caption(layout, caption, arm / MM))
+    return page_w, page_h, "".join(ops)
+
+
+def _caption(layout: Layout, lines: Sequence[str], arm_mm: float) -> str:
+    """`lines` where they hide no outline or crosshair: in the sheet's bottom margin when there is room, else
+    below the last row's crosshairs (a roll label has no margin). Not moved by the calibration: it is no guide."""
+    page_w, page_h = layout.page_size_mm
+    last_row_top = layout.top_margin_mm + (layout.rows - 1) * layout.vertical_pitch_mm
+    margin_top = last_row_top + layout.label_height_mm
+    if page_h - margin_top >= 7.5:
+        top, bottom = margin_top + 0.5, page_h - 1
+    else:
+        top, bottom = last_row_top + layout.label_height_mm / 2 + arm_mm + 0.5, page_h - 1
+    leading = (bottom - top) * MM / len(lines)
+    size = min(8.0, leading / 1.3)
+    width = page_w * 0.9 * MM
+    ops = ["0 g\n"]
+    for index, text in enumerate(lines):
+        baseline = (page_h - top) * MM - (index + 1) * leading + size * 0.25
+        ops.append(_centred(page_w * MM / 2, baseline, width, text, "F2" if index == 0 else "F1", size))
+    return "".join(ops)
+
+
+def calibration_pdf(layout: Layout, caption: Sequence[str]) -> Iterator[bytes]:
+    def page() -> Iterator[tuple[float, float, str]]:
+        # Drawn when the stream is first read (off the event loop, as label sheets are), not when it is made.
+        yield calibration_page(layout, caption)
+
+    return stream_pages(page(), producer=f"Lending calibration ({layout.name})")

@@ -23,10 +23,17 @@ def shipped_labels_dir() -> Path:
     return packaged if packaged.is_dir() else _PACKAGE.parent / "labels"
 
 
+# Further out than this a printer is not slightly off: the wrong layout was chosen. The same bound holds for the
+# offsets a centre saves (lending/documents/models.py).
+MAX_OFFSET_MM = 20
+
+
 class Calibration(BaseModel):
+    """Everything on the page moved by this much to suit a printer: x to the right, y down."""
+
     model_config = ConfigDict(extra="forbid")
-    x_mm: float = Field(0.0, ge=-20, le=20)
-    y_mm: float = Field(0.0, ge=-20, le=20)
+    x_mm: float = Field(0.0, ge=-MAX_OFFSET_MM, le=MAX_OFFSET_MM)
+    y_mm: float = Field(0.0, ge=-MAX_OFFSET_MM, le=MAX_OFFSET_MM)
 
 
 class Layout(BaseModel):

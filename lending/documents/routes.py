@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from typing import Any
 
+from advanced_alchemy.service import OffsetPagination
 from barcode import Code128 as BarcodeCode128
 from barcode.writer import ImageWriter, SVGWriter
-from litestar import Controller, Response, get, post
+from litestar import Controller, Response, get, post, put
 from litestar.di import Provide
 from litestar.response import Stream
 from pydantic import Field, model_validator
@@ -13,8 +15,11 @@ from pydantic import Field, model_validator
 from lending.access import Actor, allow
 from lending.config import Settings
 from lending.core.errors import Invalid
+from lending.core.pagination import IdQuery, ListParams, page
 from lending.core.schemas import Id, OutSchema, Schema
 from lending.documents.deps import provide_documents
+from lending.documents.layouts import MAX_OFFSET_MM
+from lending.documents.models import LabelCalibration
 from lending.documents.service import DocumentService
 from lending.inventory.deps import provide_assets
 from lending.inventory.lifecycle import Status
@@ -45,6 +50,9 @@ class LabelRequest(Schema):
         1, ge=1, le=10_000, description="First free label on a partly used sheet (1 = top left)."
     )
     copies: int = Field(1, ge=1, le=20)
+    centre_id: Id | None = Field(
+        None, description="Print for this centre's printer: its saved calibration for the layout, if any, applies."
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> LabelRequest:
@@ -71,6 +79,29 @@ class LayoutOut(OutSchema):
     corner_radius_mm: float
     calibration_x_mm: float
     calibration_y_mm: float
+
+
+class CalibrationIn(Schema):
+    x_mm: float = Field(ge=-MAX_OFFSET_MM, le=MAX_OFFSET_MM, allow_inf_nan=False, description="To the right.")
+    y_mm: float = Field(ge=-MAX_OFFSET_MM, le=MAX_OFFSET_MM, allow_inf_nan=False, description="Down.")
+
+
+class CalibrationOut(OutSchema):
+    centre_id: int
+    layout: str
+    x_mm: float
+    y_mm: float
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, saved: LabelCalibration) -> CalibrationOut:
+        return cls(
+            centre_id=saved.centre_id,
+            layout=saved.layout_id,
+            x_mm=saved.x_mm,
+            y_mm=saved.y_mm,
+            updated_at=saved.updated_at,
+        )
 
 
 class LabelController(Controller):
@@ -105,7 +136,8 @@ class LabelController(Controller):
         "partly used sheet; `copies` repeats each label.",
     )
     async def labels(self, data: LabelRequest, documents: DocumentService, inventory: AssetService) -> Stream:
-        documents.layout(data.layout)  # an unknown layout is named before anything is looked up
+        # An unknown layout or centre is named before any asset is looked up.
+        layout = await documents.layout_at(data.layout, data.centre_id)
         if data.tags is not None:
             assets = await documents.assets_by_tags(data.tags)
         else:
@@ -121,7 +153,7 @@ class LabelController(Controller):
                     sim_expiring_within_days=f.sim_expiring_within_days,
                 )
             )
-        job = documents.label_job(assets, data.layout, data.start_position, data.copies)
+        job = documents.label_job(assets, layout, data.start_position, data.copies)
         return Stream(
             documents.label_pdf(job),
             media_type=PDF,
@@ -129,6 +161,41 @@ class LabelController(Controller):
                 "Content-Disposition": f'inline; filename="labels-{job.layout.id}.pdf"',
                 "X-Label-Pages": str(job.pages),
             },
+        )
+
+    @get("/calibrations", summary="Each centre's saved label offsets, per layout")
+    async def calibrations(
+        self, documents: DocumentService, list_params: ListParams, centre_id: IdQuery = None
+    ) -> OffsetPagination[CalibrationOut]:
+        items, total = await documents.list_calibrations(list_params, centre_id=centre_id)
+        return page([CalibrationOut.of(c) for c in items], total, list_params)
+
+    @put(
+        "/calibrations/{centre_id:int}/{layout:str}",
+        guards=[allow("labels.calibrate")],
+        summary="Save a centre's offsets for a layout",
+        description="Replaces the layout file's calibration for this centre's labels (`centre_id` in "
+        "`POST /api/v1/labels`): x to the right, y down, each within ±20 mm.",
+    )
+    async def calibrate(
+        self, centre_id: int, layout: str, data: CalibrationIn, documents: DocumentService
+    ) -> CalibrationOut:
+        return CalibrationOut.of(await documents.calibrate(centre_id, layout, data.x_mm, data.y_mm))
+
+    @get(
+        "/layouts/{layout:str}/calibration.pdf",
+        media_type=PDF,
+        summary="A calibration test sheet for a layout",
+        description="One page: each label's outline with a crosshair at its centre, and millimetre rulers along "
+        "the top and left edges, moved by the centre's saved offsets (or the layout file's, without `centre_id`). "
+        "Print it and hold it to the light over a blank sheet of labels.",
+    )
+    async def calibration_sheet(self, layout: str, documents: DocumentService, centre_id: IdQuery = None) -> Stream:
+        chosen, pdf = await documents.calibration_sheet(layout, centre_id)
+        return Stream(
+            pdf,
+            media_type=PDF,
+            headers={"Content-Disposition": f'inline; filename="calibration-{chosen.id}.pdf"'},
         )
 
 
@@ -165,7 +232,7 @@ class AssetLabelController(Controller):
         asset = await inventory.get_asset(tag)
         if settings.default_roll_layout not in documents.layouts:
             raise Invalid.field("layout", f"the default roll layout '{settings.default_roll_layout}' is not loaded")
-        job = documents.label_job([asset], settings.default_roll_layout, 1, 1)
+        job = documents.label_job([asset], documents.layout(settings.default_roll_layout), 1, 1)
         return Response(
             b"".join(documents.label_pdf(job)),
             media_type=PDF,

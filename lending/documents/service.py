@@ -15,6 +15,7 @@ from lending.accounts.models import User
 from lending.centres.models import Centre
 from lending.config import Settings
 from lending.core.errors import FieldError, Gone, Invalid, NotFound
+from lending.core.pagination import ListParams
 from lending.documents.agreement import (
     AgreementData,
     AgreementItem,
@@ -23,8 +24,10 @@ from lending.documents.agreement import (
     load_template,
     render_agreement,
 )
-from lending.documents.labels import Branding, LabelContent, describe, label_pdf
-from lending.documents.layouts import Layout
+from lending.documents.labels import Branding, LabelContent, calibration_pdf, describe, label_pdf
+from lending.documents.layouts import Calibration, Layout
+from lending.documents.models import LabelCalibration
+from lending.documents.repositories import CalibrationRepository
 from lending.families.models import Family, Nomination
 from lending.inventory.models import Asset
 from lending.inventory.repositories import AssetRepository
@@ -58,6 +61,7 @@ class DocumentService:
         self.session = session
         self.settings = settings
         self.layouts = layouts
+        self.calibrations = CalibrationRepository(session=session)
 
     @property
     def brand(self) -> Branding:
@@ -90,8 +94,7 @@ class DocumentService:
             raise Invalid.of(errors)
         return [found[t] for t in normal]
 
-    def label_job(self, assets: Sequence[Asset], layout_id: str, start_position: int, copies: int) -> LabelJob:
-        layout = self.layout(layout_id)
+    def label_job(self, assets: Sequence[Asset], layout: Layout, start_position: int, copies: int) -> LabelJob:
         if not 1 <= start_position <= layout.per_page:
             raise Invalid.field("start_position", f"between 1 and {layout.per_page} on {layout.name}")
         if not assets:
@@ -102,6 +105,56 @@ class DocumentService:
 
     def label_pdf(self, job: LabelJob) -> Iterator[bytes]:
         return label_pdf(job.labels, job.layout, self.brand, start_position=job.start_position, copies=job.copies)
+
+    # --- calibration: each centre's printer, per layout ------------------------------------------------------
+
+    async def centre(self, centre_id: int, field: str = "centre_id") -> Centre:
+        centre = await self.session.get(Centre, centre_id)
+        if centre is None:
+            raise Invalid.field(field, f"no centre with id {centre_id}")
+        return centre
+
+    async def layout_at(self, layout_id: str, centre_id: int | None) -> Layout:
+        """The layout as `centre_id`'s printer needs it: the centre's saved offsets, where it has saved some,
+        replace the layout file's."""
+        layout = self.layout(layout_id)
+        if centre_id is None:
+            return layout
+        await self.centre(centre_id)
+        saved = await self.calibrations.of(centre_id, layout.id)
+        if saved is None:
+            return layout
+        return layout.model_copy(update={"calibration": Calibration(x_mm=saved.x_mm, y_mm=saved.y_mm)})
+
+    async def list_calibrations(
+        self, params: ListParams, *, centre_id: int | None
+    ) -> tuple[list[LabelCalibration], int]:
+        return await self.calibrations.page(params, centre_id=centre_id)
+
+    async def calibrate(self, centre_id: int, layout_id: str, x_mm: float, y_mm: float) -> LabelCalibration:
+        layout = self.layout(layout_id)
+        await self.centre(centre_id)
+        saved = await self.calibrations.of(centre_id, layout.id)
+        if saved is None:
+            return await self.calibrations.add(
+                LabelCalibration(centre_id=centre_id, layout_id=layout.id, x_mm=x_mm, y_mm=y_mm)
+            )
+        saved.x_mm, saved.y_mm = x_mm, y_mm
+        await self.session.flush()
+        return saved
+
+    async def calibration_sheet(self, layout_id: str, centre_id: int | None) -> tuple[Layout, Iterator[bytes]]:
+        layout = await self.layout_at(layout_id, centre_id)
+        where = ""
+        if centre_id is not None:
+            where = f" for {(await self.centre(centre_id)).name}"
+        offsets = layout.calibration
+        caption = [
+            f"Calibration test sheet: {layout.name}{where}",
+            f"Offsets x {offsets.x_mm:+.1f} mm (right), y {offsets.y_mm:+.1f} mm (down)",
+            "Hold it to the light over a blank sheet: outlines should meet the labels, rulers' 0 the paper's edges.",
+        ]
+        return layout, calibration_pdf(layout, caption)
 
     # --- agreements ----------------------------------------------------------------------------------------
 

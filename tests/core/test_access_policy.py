@@ -73,6 +73,15 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/assets/{tag}/label.pdf"): DESK,
     ("GET", "/api/v1/labels/layouts"): DESK,
     ("POST", "/api/v1/labels"): DESK,
+    ("GET", "/api/v1/labels/calibrations"): DESK,
+    ("PUT", "/api/v1/labels/calibrations/{centre_id}/{layout}"): DESK,
+    ("GET", "/api/v1/labels/layouts/{layout}/calibration.pdf"): DESK,
+    # Stocktakes: the desk counts shelves (volunteers included); schools never.
+    ("POST", "/api/v1/stocktakes"): DESK,
+    ("GET", "/api/v1/stocktakes"): DESK,
+    ("GET", "/api/v1/stocktakes/{stocktake_id}"): DESK,
+    ("POST", "/api/v1/stocktakes/{stocktake_id}/scans"): DESK,
+    ("POST", "/api/v1/stocktakes/{stocktake_id}/finish"): DESK,
     # Families: the desk finds them; schools add them by nominating and update their own; staff decide.
     ("GET", "/api/v1/families"): EVERYONE_SIGNED_IN,
     ("GET", "/api/v1/families/{family_id}"): EVERYONE_SIGNED_IN,
