@@ -28,8 +28,6 @@ from lending.web.routes import WEB_ROUTE_HANDLERS
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TEMPLATES = HERE / "templates"
-# Paths a page form never posts to: the API is signed in by bearer tokens, which a cross-site form cannot send.
-NOT_PAGES = [r"^/api/", r"^/health", r"^/schema", r"^/static/"]
 
 
 @dataclass(frozen=True)
@@ -100,8 +98,9 @@ def web(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> Web:
         cache_control=None,
     )
     roots = sorted({_root(route.path) for route in router.routes} | {"/static"})
+    pages = "|".join(rf"{re.escape(root)}(?:/|$)" if root != "/" else "/$" for root in roots)
     return Web(
-        paths="|".join(rf"^{re.escape(root)}(/|$)" if root != "/" else "^/$" for root in roots),
+        paths=f"^(?:{pages})",
         router=router,
         static=static_router,
         templates=TemplateConfig(directory=TEMPLATES, engine=JinjaTemplateEngine, engine_callback=configure),
@@ -111,6 +110,7 @@ def web(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> Web:
             cookie_secure=settings.cookie_secure,
             cookie_httponly=True,
             cookie_samesite="lax",
-            exclude=NOT_PAGES,
+            # Only the pages' forms: the API is signed in by bearer tokens, which a cross-site form cannot send.
+            exclude=[f"^(?!(?:{pages}))"],
         ),
     )
