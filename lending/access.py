@@ -22,6 +22,7 @@ ADMIN = frozenset({Role.admin})
 STAFF = frozenset({Role.admin, Role.staff})
 DESK = frozenset({Role.admin, Role.staff, Role.volunteer})
 STAFF_AND_SCHOOLS = frozenset({Role.admin, Role.staff, Role.school})
+SCHOOLS = frozenset({Role.school})
 SIGNED_IN = frozenset(Role)
 
 # One row per action: the roles that may take it. Route actions are named "<area>.<verb>"; the last block guards no
@@ -61,6 +62,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "labels.calibrate": DESK,
     "stocktakes.read": DESK,
     "stocktakes.count": DESK,
+    # The pages' areas: each page also names the action it takes (a school's nomination form is also
+    # nominations.create), so an area narrows who reaches a page and never widens it.
+    "desk.use": DESK,
+    "school.use": SCHOOLS,
+    "staff.use": STAFF,
     # Not routes.
     "families.see_evidence": STAFF_AND_SCHOOLS,
     "nominations.see_scores": STAFF,
@@ -69,9 +75,11 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "assets.see_vouchers": STAFF,
 }
 
-# Routes anyone may call, signed in or not (each also says `exclude_from_auth=True`); the OpenAPI document is
-# served under the prefix.
-PUBLIC_PATHS = frozenset({"/health", "/api/v1/auth/token"})
+# Routes anyone may call, signed in or not; the OpenAPI document is served under the prefix. The API's say
+# `exclude_from_auth=True`; the pages' sign-in middleware never refuses by itself, so these simply have no guard
+# (the sign-in page and the finder page still know who is signed in). `/logout` needs nobody either: it ends
+# whatever session the cookie names.
+PUBLIC_PATHS = frozenset({"/health", "/api/v1/auth/token", "/", "/login", "/logout", "/a/{tag}", "/static/{file_path}"})
 PUBLIC_PATH_PREFIX = "/schema"
 
 

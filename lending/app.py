@@ -9,7 +9,6 @@ from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Tag
 from litestar.types import ControllerRouterHandler
 
@@ -40,6 +39,9 @@ from lending.inventory.routes import AssetController, DonationController, DonorC
 from lending.loans.routes import LoanController, SimBarringController, export_loans
 from lending.schools.routes import SchoolController
 from lending.stocktakes.routes import StocktakeController
+from lending.web.headers import add_security_headers
+from lending.web.schema_page import LocalSwagger
+from lending.web.setup import web
 
 TAGS = [
     Tag(name="accounts", description="Sign-in, users and roles"),
@@ -80,16 +82,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     effective_weights(settings.priority_weights)  # an unknown priority factor stops the start, named
     alchemy = alchemy_config(settings)
-    jwt_auth = build_jwt_auth(settings, alchemy)
     transactions = RequestTransactions(alchemy)
     # A bad layout file is logged by name and field and left out; it never stops the service.
     layouts, _problems = load_layouts(settings.labels_dir)
+    pages = web(settings, alchemy)
+    jwt_auth = build_jwt_auth(settings, alchemy, pages=pages.paths)
 
     def provide_settings() -> Settings:
         return settings
 
     return Litestar(
-        route_handlers=[health, Router(path="/", route_handlers=ROUTE_HANDLERS)],
+        route_handlers=[health, Router(path="/", route_handlers=ROUTE_HANDLERS), pages.router, pages.static],
+        template_config=pages.templates,
+        csrf_config=pages.csrf,
         plugins=[SQLAlchemyPlugin(config=alchemy), *contract_plugins(jwt_auth)],
         # After the JWT hook: the per-request transaction wraps the sign-in lookup and ends it before the body.
         on_app_init=[jwt_auth.on_app_init, transactions.on_app_init],
@@ -102,7 +107,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exception_handlers={Exception: problem_handler},
         middleware=[BodyTimeout(settings.body_timeout_seconds), InputGuard],
         request_class=LendingRequest,
-        before_send=[add_request_id_header],
+        before_send=[add_request_id_header, add_security_headers],
         state=State(
             {
                 "settings": settings,
@@ -118,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Lend donated laptops, tablets and data SIMs to families in digital poverty.",
             tags=TAGS,
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[LocalSwagger()],
         ),
         # Logging is the process's business (see `lending serve`), not the factory's: creating an app in a
         # test or a worker never reconfigures global logging.

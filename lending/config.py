@@ -120,6 +120,15 @@ class Settings(BaseSettings):
         "default (lending.families.priority), checked when the app starts.",
     )
 
+    session_hours: float = Field(
+        12, gt=0, le=24 * 30, description="A browser stays signed in to the pages this long (a desk shift)."
+    )
+    cookie_secure: bool = Field(
+        True,
+        description="Send the sign-in cookie over HTTPS only. Browsers treat http://localhost as secure; turn this "
+        "off only to serve pages over plain HTTP on a network you trust.",
+    )
+
     loan_days: int = Field(365, ge=1, le=3660, description="Default loan length in days.")
 
     @field_validator("tag_prefixes")

@@ -23,7 +23,12 @@ def issue_token(jwt_auth: JWTAuth[User, Token], user: User, ttl: timedelta) -> s
     )
 
 
-def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAuth[User, Token]:
+def build_jwt_auth(
+    settings: Settings, alchemy: SQLAlchemyAsyncConfig, pages: str | None = None
+) -> JWTAuth[User, Token]:
+    """`pages`: a pattern of the paths signed in by the pages' session cookie instead (lending.web), never by a
+    bearer token."""
+
     async def retrieve_user(token: Token, connection: ASGIConnection) -> User | None:
         session = alchemy.provide_session(connection.app.state, connection.scope)
         try:
@@ -43,9 +48,9 @@ def build_jwt_auth(settings: Settings, alchemy: SQLAlchemyAsyncConfig) -> JWTAut
         token_secret=settings.token_secret(),
         retrieve_user_handler=retrieve_user,
         default_token_expiration=timedelta(minutes=settings.token_ttl_minutes),
-        # The OpenAPI document is public; other public routes (lending.access.PUBLIC_PATHS) say so with
+        # The OpenAPI document is public; the API's other public routes (lending.access.PUBLIC_PATHS) say so with
         # `exclude_from_auth=True`.
-        exclude=[rf"^{PUBLIC_PATH_PREFIX}"],
+        exclude=[rf"^{PUBLIC_PATH_PREFIX}", *([pages] if pages else [])],
         openapi_security_scheme_name="BearerToken",
         description="Bearer token from POST /api/v1/auth/token.",
     )

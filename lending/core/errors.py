@@ -193,6 +193,13 @@ def describe_failure(exc: BaseException) -> str:
 
 def problem_handler(request: Request, exc: Exception) -> Response:
     problem = to_problem(exc)
+    log_problem(request, exc, problem)
+    return problem.response(request)
+
+
+def log_problem(request: Request, exc: Exception, problem: Problem) -> None:
+    """A 5xx is logged with the request id (the database's state at ERROR, anything else with its traceback); the
+    client's own mistakes are not."""
     if problem.status == 503 and "database" in problem.extra:
         log.error(
             "database %s [request_id=%s] %s %s: %s",
@@ -210,4 +217,3 @@ def problem_handler(request: Request, exc: Exception) -> Response:
             request.url.path,
             exc_info=exc,
         )
-    return problem.response(request)

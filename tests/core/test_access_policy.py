@@ -112,6 +112,16 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/sims/to-bar"): STAFF_ONLY,
     ("GET", "/api/v1/sims/to-bar.csv"): STAFF_ONLY,
     ("POST", "/api/v1/sims/{tag}/barred"): STAFF_ONLY,
+    # Pages (lending/web): signed in by cookie; the same policy, shown as pages (tests/web/test_pages_policy.py).
+    ("GET", "/"): PUBLIC,
+    ("GET", "/login"): PUBLIC,
+    ("POST", "/login"): PUBLIC,
+    ("POST", "/logout"): PUBLIC,
+    ("GET", "/a/{tag}"): PUBLIC,
+    ("GET", "/static/{file_path}"): PUBLIC,
+    ("GET", "/desk"): DESK,
+    ("GET", "/school"): {SCHOOL},
+    ("GET", "/staff"): STAFF_ONLY,
 }
 
 # What shapes answers rather than guards a route, also mirrored from the README's roles table.
@@ -160,9 +170,18 @@ def test_every_route_has_the_decision_in_the_roles_table(app: Litestar) -> None:
     assert {k: v for k, v in wrong.items() if v[0] != v[1]} == {}
 
 
+def is_page(path: str) -> bool:
+    return not path.startswith(("/api/", "/schema", "/health"))
+
+
 def test_public_routes_are_the_ones_that_skip_sign_in(app: Litestar) -> None:
     for (method, path), handler in routes(app).items():
-        skips = bool(handler.opt.get("exclude_from_auth")) or path.startswith("/schema")  # type: ignore[attr-defined]
+        if is_page(path):
+            # The pages' sign-in never refuses by itself (the sign-in page must know who is signed in): a public
+            # page is one without a guard.
+            skips = not handler.resolve_guards()  # type: ignore[attr-defined]
+        else:
+            skips = bool(handler.opt.get("exclude_from_auth")) or path.startswith("/schema")  # type: ignore[attr-defined]
         assert skips == (EXPECTED[(method, path)] == PUBLIC), (method, path)
 
 
@@ -181,6 +200,8 @@ async def test_every_route_and_role_over_http(app: Litestar, client: AsyncTestCl
     tokens[ANONYMOUS] = {}
     refused = []
     for method, path in sorted(routes(app)):
+        if is_page(path):
+            continue  # signed in by cookie: tests/web/test_pages_policy.py
         expected = EXPECTED[(method, path)]
         for who, headers in tokens.items():
             answer = await client.request(

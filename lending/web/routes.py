@@ -1,0 +1,19 @@
+"""Every page route: one list, as the API's ROUTE_HANDLERS in lending/app.py."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from lending.web.desk import DeskPages
+from lending.web.finder import finder
+from lending.web.school import SchoolPages
+from lending.web.signin import SignInPages
+from lending.web.staff import StaffPages
+
+WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
+    SignInPages,
+    finder,
+    DeskPages,
+    SchoolPages,
+    StaffPages,
+]
