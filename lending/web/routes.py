@@ -6,9 +6,11 @@ from litestar.types import ControllerRouterHandler
 
 from lending.web.desk import DeskPages
 from lending.web.finder import finder
+from lending.web.labels import LabelPages
 from lending.web.school import SchoolPages
 from lending.web.signin import SignInPages
 from lending.web.staff import StaffPages
+from lending.web.stocktake import StocktakePages
 
 WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SignInPages,
@@ -16,4 +18,6 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeskPages,
     SchoolPages,
     StaffPages,
+    StocktakePages,
+    LabelPages,
 ]

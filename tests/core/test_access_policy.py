@@ -122,6 +122,17 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/desk"): DESK,
     ("GET", "/school"): {SCHOOL},
     ("GET", "/staff"): STAFF_ONLY,
+    ("GET", "/desk/stocktake"): DESK,
+    ("POST", "/desk/stocktake"): DESK,
+    ("GET", "/desk/stocktake/{stocktake_id}"): DESK,
+    ("POST", "/desk/stocktake/{stocktake_id}/scans"): DESK,
+    ("POST", "/desk/stocktake/{stocktake_id}/move"): DESK,
+    ("POST", "/desk/stocktake/{stocktake_id}/finish"): DESK,
+    ("GET", "/desk/labels"): DESK,
+    ("POST", "/desk/labels"): DESK,
+    ("GET", "/desk/labels/calibration"): DESK,
+    ("POST", "/desk/labels/calibration"): DESK,
+    ("GET", "/desk/labels/calibration.pdf"): DESK,
 }
 
 # What shapes answers rather than guards a route, also mirrored from the README's roles table.

@@ -1,7 +1,9 @@
 // Lending's pages work without this file; it adds what a desk needs on top of htmx:
 // - a clear notice when the server cannot be reached, cleared when it answers again;
 // - forms marked data-keep keep what was typed (sessionStorage) until the server has taken it;
-// - the field marked data-autofocus has the focus after every load and swap (the scan box).
+// - the field marked data-autofocus has the focus after every load and swap (the scan box);
+// - a scan form (form[data-scan-form]) empties its box ([data-scan-input]) once the server has taken the scan, ready
+//   for the next one; a scan the server never got stays in the box.
 (function () {
   "use strict";
 
@@ -76,6 +78,11 @@
     showOnline();
     var form = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form[data-keep]");
     if (form && e.detail.successful) forgetForm(form);
+    var scan = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form[data-scan-form]");
+    if (scan && xhr.status < 500) {
+      var box = scan.querySelector("[data-scan-input]");
+      if (box) { box.value = ""; box.focus(); }
+    }
   });
   // A plain (non-htmx) submit leaves the page: what was typed is kept until the next page says it was taken.
   document.addEventListener("submit", function (e) {
