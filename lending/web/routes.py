@@ -6,6 +6,7 @@ from litestar.types import ControllerRouterHandler
 
 from lending.web.desk import DeskPages
 from lending.web.finder import finder
+from lending.web.issue import IssuePages
 from lending.web.school import SchoolPages
 from lending.web.signin import SignInPages
 from lending.web.staff import StaffPages
@@ -14,6 +15,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SignInPages,
     finder,
     DeskPages,
+    IssuePages,
     SchoolPages,
     StaffPages,
 ]
