@@ -35,7 +35,8 @@ async def stock(api: Any, staff: Any, centre_name: str, *kinds: str, status: str
             body = f"894410{n:012d}"
             lines.append(f"sim,{status},{centre_name},,,,{body + luhn.calc_check_digit(body)},EE,12,{days_ago(21)},,,,")
         elif status == "ready":
-            lines.append(f"{kind},ready,{centre_name},Dell,Latitude 5490,{serial},,,,,nwipe,{days_ago(2)},Workshop,NW-{n}")
+            wipe = f"nwipe,{days_ago(2)},Workshop,NW-{n}"
+            lines.append(f"{kind},ready,{centre_name},Dell,Latitude 5490,{serial},,,,,{wipe}")
         else:
             lines.append(f"{kind},{status},{centre_name},Dell,Latitude 5490,{serial},,,,,,,,")
     response = await api.post(

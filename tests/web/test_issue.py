@@ -188,11 +188,8 @@ async def test_the_asset_card_starts_the_basket_and_another_centre_can_be_chosen
 async def test_a_basket_item_is_checked_again_and_can_be_removed(pages, world, client, staff):
     await sign_in(pages, world["volunteer"])
     # Someone else lent the laptop since it was scanned: the basket says so when it is next posted.
-    lent = await client.post(
-        "/api/v1/loans",
-        json={"family_id": world["approved"]["family_id"], "centre_id": world["here"]["id"], "items": [world["laptop"]]},
-        headers=staff.headers,
-    )
+    body = {"family_id": world["approved"]["family_id"], "centre_id": world["here"]["id"], "items": [world["laptop"]]}
+    lent = await client.post("/api/v1/loans", json=body, headers=staff.headers)
     assert lent.status_code == 201
     again = await scan(pages, world, world["sim"], [world["laptop"]])
     assert "on loan" in again.text and basket_of(again.text) == [world["laptop"], world["sim"]]
