@@ -135,11 +135,10 @@ class IssuePages(Controller):
         nomination = await families.get_for_desk(nomination_id, actor) if nomination_id else None
         if centre_id is None:
             centre_id = actor.home_centre_id
-        lines = (
-            await loans.check_basket(tags, centre_id, nomination.nomination if nomination else None)
-            if (centre_id is not None)
-            else [BasketLine(t, problem="choose the centre you are lending from first") for t in tags]
-        )
+        if centre_id is None:
+            lines = [BasketLine(t, problem="choose the centre you are lending from first") for t in tags]
+        else:
+            lines = await loans.check_basket(tags, centre_id, nomination.nomination if nomination else None)
         return Basket(nomination, centre_id, lines, due_on)
 
     @get("/new", guards=[allow("loans.lend")])
@@ -183,10 +182,11 @@ class IssuePages(Controller):
         )
         scanned = tried.lines[-1]
         if scanned.problem is not None:
-            text = scanned.problem if scanned.problem.startswith(scanned.tag) else f"{scanned.tag}: {scanned.problem}"
+            named = scanned.tag.lower() in scanned.problem.lower()
+            text = scanned.problem if named else f"{scanned.tag}: {scanned.problem}"
             if scanned.problem.endswith("is listed twice"):
                 text = f"{scanned.tag} is already in the basket."
-            return basket, {"kind": "error", "text": f"Not added. {text}"}
+            return basket, {"kind": "error", "text": f"Not added. {text[:1].upper()}{text[1:]}"}
         asset = scanned.asset
         assert asset is not None
         what = " ".join(x for x in (asset.make, asset.model) if x) or asset.kind

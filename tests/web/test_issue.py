@@ -150,7 +150,7 @@ async def test_a_ready_item_here_goes_into_the_basket_with_what_it_meets(pages, 
     [
         ("unready", "is received, not ready to lend"),
         ("elsewhere", "is at another centre"),
-        ("unknown", "no asset tagged"),
+        ("unknown", "No asset tagged"),
         ("garbage", "is not an asset tag"),
         ("twice", "is already in the basket"),
     ],
