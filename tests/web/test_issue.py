@@ -34,15 +34,16 @@ DESK_FIELDS = {
 
 
 @pytest.fixture
-async def world(client, staff, make_user):
+async def world(pages, staff, make_user):
     """Two centres with stock, a school with an approved, a submitted and a declined nomination, and a volunteer
-    whose home is the first centre."""
-    here = await data.centre(client, staff, "Sparkbrook Hub")
-    there = await data.centre(client, staff, "Aston Hub", "B6 4AA")
-    school = await data.school(client, staff)
-    approved = await data.nomination(client, staff, school["id"], "Amina Khan", "07911 123456", sims=1)
-    submitted = await data.nomination(client, staff, school["id"], "Bella Jones", "07911 123457", decision=None)
-    declined = await data.nomination(client, staff, school["id"], "Carys Price", "07911 123458", decision="decline")
+    whose home is the first centre. The API is called through `pages` too: a second test client entering the same
+    app's lifespan breaks its PostgreSQL pool (connections tied to another event loop)."""
+    here = await data.centre(pages, staff, "Sparkbrook Hub")
+    there = await data.centre(pages, staff, "Aston Hub", "B6 4AA")
+    school = await data.school(pages, staff)
+    approved = await data.nomination(pages, staff, school["id"], "Amina Khan", "07911 123456", sims=1)
+    submitted = await data.nomination(pages, staff, school["id"], "Bella Jones", "07911 123457", decision=None)
+    declined = await data.nomination(pages, staff, school["id"], "Carys Price", "07911 123458", decision="decline")
     volunteer = await make_user(Role.volunteer, home_centre_id=here["id"])
     return {
         "here": here,
@@ -52,24 +53,24 @@ async def world(client, staff, make_user):
         "submitted": submitted,
         "declined": declined,
         "volunteer": volunteer,
-        "laptop": (await data.stock(client, staff, "Sparkbrook Hub", "laptop"))[0],
-        "sim": (await data.stock(client, staff, "Sparkbrook Hub", "sim"))[0],
-        "elsewhere": (await data.stock(client, staff, "Aston Hub", "laptop"))[0],
-        "unready": (await data.stock(client, staff, "Sparkbrook Hub", "laptop", status="received"))[0],
+        "laptop": (await data.stock(pages, staff, "Sparkbrook Hub", "laptop"))[0],
+        "sim": (await data.stock(pages, staff, "Sparkbrook Hub", "sim"))[0],
+        "elsewhere": (await data.stock(pages, staff, "Aston Hub", "laptop"))[0],
+        "unready": (await data.stock(pages, staff, "Sparkbrook Hub", "laptop", status="received"))[0],
     }
 
 
-async def for_desk(client, actor, q: str = ""):
-    return await client.get("/api/v1/nominations/for-desk", params={"q": q} if q else None, headers=actor.headers)
+async def for_desk(pages, actor, q: str = ""):
+    return await pages.get("/api/v1/nominations/for-desk", params={"q": q} if q else None, headers=actor.headers)
 
 
 # --- the nomination lookup ------------------------------------------------------------------------------------
 
 
-async def test_the_desk_finds_approved_nominations_by_name_phone_or_school_and_sees_no_evidence(client, world):
+async def test_the_desk_finds_approved_nominations_by_name_phone_or_school_and_sees_no_evidence(pages, world):
     volunteer = world["volunteer"]
     for q in ("khan", "07911 123456", "+447911123456", "anderton", ""):
-        response = await for_desk(client, volunteer, q)
+        response = await for_desk(pages, volunteer, q)
         assert response.status_code == 200, response.text
         body = response.json()
         assert [n["family_name"] for n in body["items"]] == ["Amina Khan"], q
@@ -80,13 +81,13 @@ async def test_the_desk_finds_approved_nominations_by_name_phone_or_school_and_s
         assert (found["laptops"], found["tablets"], found["sims"]) == (1, 0, 1)
         assert data.EVIDENCE not in response.text and "priority" not in response.text
     # Submitted and declined nominations are not lent against.
-    assert (await for_desk(client, volunteer, "jones")).json()["items"] == []
-    assert (await for_desk(client, volunteer, "price")).json()["items"] == []
+    assert (await for_desk(pages, volunteer, "jones")).json()["items"] == []
+    assert (await for_desk(pages, volunteer, "price")).json()["items"] == []
 
 
-async def test_a_school_may_not_use_the_desk_lookup(client, world, make_user):
+async def test_a_school_may_not_use_the_desk_lookup(pages, world, make_user):
     teacher = await make_user(Role.school, school_id=world["school"]["id"])
-    response = await for_desk(client, teacher, "khan")
+    response = await for_desk(pages, teacher, "khan")
     assert response.status_code == 403
     assert "loans.find_nomination" in response.json()["detail"]
 
@@ -185,11 +186,11 @@ async def test_the_asset_card_starts_the_basket_and_another_centre_can_be_chosen
     assert "lending from Aston Hub" in there.text
 
 
-async def test_a_basket_item_is_checked_again_and_can_be_removed(pages, world, client, staff):
+async def test_a_basket_item_is_checked_again_and_can_be_removed(pages, world, staff):
     await sign_in(pages, world["volunteer"])
     # Someone else lent the laptop since it was scanned: the basket says so when it is next posted.
     body = {"family_id": world["approved"]["family_id"], "centre_id": world["here"]["id"], "items": [world["laptop"]]}
-    lent = await client.post("/api/v1/loans", json=body, headers=staff.headers)
+    lent = await pages.post("/api/v1/loans", json=body, headers=staff.headers)
     assert lent.status_code == 201
     again = await scan(pages, world, world["sim"], [world["laptop"]])
     assert "on loan" in again.text and basket_of(again.text) == [world["laptop"], world["sim"]]
@@ -214,13 +215,13 @@ async def issue(pages, world, items: list[str], *, htmx: bool = False, **extra):
     return await pages.post("/desk/loans/new", data=form, headers={"hx-request": "true"} if htmx else {})
 
 
-async def test_issuing_creates_the_loan_as_the_api_does_and_goes_to_its_page(pages, client, world, settings):
+async def test_issuing_creates_the_loan_as_the_api_does_and_goes_to_its_page(pages, world, settings):
     await sign_in(pages, world["volunteer"])
     issued = await issue(pages, world, [world["laptop"], world["sim"]])
     assert issued.status_code == 303, issued.text
     where = issued.headers["location"]
     loan_id = int(where.rsplit("/", 1)[1])
-    loan = (await client.get(f"/api/v1/loans/{loan_id}", headers=world["volunteer"].headers)).json()
+    loan = (await pages.get(f"/api/v1/loans/{loan_id}", headers=world["volunteer"].headers)).json()
     assert [i["tag"] for i in loan["items"]] == [world["laptop"], world["sim"]]
     assert loan["family_id"] == world["approved"]["family_id"]
     assert loan["nomination_id"] == world["approved"]["id"]
@@ -229,7 +230,7 @@ async def test_issuing_creates_the_loan_as_the_api_does_and_goes_to_its_page(pag
     assert loan["due_on"] == (date.today() + timedelta(days=settings.loan_days)).isoformat()
     assert loan["agreement"] == "unsigned"
     # The loan met what was asked: the nomination is fulfilled and no longer offered to the desk.
-    assert (await for_desk(client, world["volunteer"], "khan")).json()["items"] == []
+    assert (await for_desk(pages, world["volunteer"], "khan")).json()["items"] == []
     shown = await pages.get(where)
     assert shown.status_code == 200
     assert "Amina Khan" in shown.text and world["laptop"] in shown.text
@@ -278,12 +279,12 @@ async def sign(pages, loan_id: int, **form):
     return await pages.post(f"/desk/loans/{loan_id}/signature", data=body)
 
 
-async def test_the_signature_is_recorded_with_its_png_and_the_signed_pdf_is_offered(pages, client, world, loan):
+async def test_the_signature_is_recorded_with_its_png_and_the_signed_pdf_is_offered(pages, world, loan):
     image = png(300, 100)
     signed = await sign(pages, loan, signature_png="data:image/png;base64," + base64.b64encode(image).decode())
     assert signed.status_code == 303, signed.text
     assert signed.headers["location"] == f"/desk/loans/{loan}"
-    view = (await client.get(f"/api/v1/loans/{loan}", headers=world["volunteer"].headers)).json()
+    view = (await pages.get(f"/api/v1/loans/{loan}", headers=world["volunteer"].headers)).json()
     assert view["agreement"] == "signed"
     acceptance = view["acceptance"]
     assert acceptance["has_signature_image"] is True
@@ -295,18 +296,18 @@ async def test_the_signature_is_recorded_with_its_png_and_the_signed_pdf_is_offe
     pdf = await pages.get(f"/desk/loans/{loan}/agreement.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert hashlib.sha256(pdf.content).hexdigest() == acceptance["signed_pdf_sha256"]
-    api_pdf = await client.get(f"/api/v1/loans/{loan}/agreement.pdf", headers=world["volunteer"].headers)
+    api_pdf = await pages.get(f"/api/v1/loans/{loan}/agreement.pdf", headers=world["volunteer"].headers)
     assert api_pdf.content == pdf.content
     again = await sign(pages, loan)
     assert again.status_code == 409 and "already signed" in again.text
 
 
-async def test_without_javascript_the_typed_name_is_the_acceptance(pages, client, world, loan):
+async def test_without_javascript_the_typed_name_is_the_acceptance(pages, world, loan):
     page = await pages.get(f"/desk/loans/{loan}")
     assert "<noscript>" in page.text and "typed name only" in page.text
     signed = await sign(pages, loan, signature_png="")
     assert signed.status_code == 303
-    view = (await client.get(f"/api/v1/loans/{loan}", headers=world["volunteer"].headers)).json()
+    view = (await pages.get(f"/api/v1/loans/{loan}", headers=world["volunteer"].headers)).json()
     assert view["acceptance"]["has_signature_image"] is False
     assert "by typed name" in (await pages.get(f"/desk/loans/{loan}")).text
 
