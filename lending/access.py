@@ -55,6 +55,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "nominations.decide": STAFF,
     "loans.read": DESK,
     "loans.lend": DESK,
+    # The desk finds the approved nomination it lends against (never the reason, evidence or scores).
+    "loans.find_nomination": DESK,
     "loans.export": DESK,
     "loans.gift": STAFF,
     "sims.bar": STAFF,

@@ -18,6 +18,7 @@ from lending.families.schemas import (
     FamilyOut,
     FamilyUpdate,
     MergeIn,
+    NominationDeskOut,
     NominationDetail,
     NominationIn,
     NominationOut,
@@ -27,7 +28,13 @@ from lending.families.schemas import (
     WithdrawIn,
 )
 from lending.families.service import FamilyService, Scored, checkpoint_wal
-from lending.families.shapes import present_duplicate, present_family, present_nomination, present_nomination_detail
+from lending.families.shapes import (
+    present_duplicate,
+    present_family,
+    present_nomination,
+    present_nomination_detail,
+    present_nomination_for_desk,
+)
 
 
 class FamilyController(Controller):
@@ -165,6 +172,23 @@ class NominationController(Controller):
             urgency=urgency,
         )
         return page([present_nomination(s, actor) for s in items], total, list_params)
+
+    @get(
+        "/for-desk",
+        guards=[allow("loans.find_nomination")],
+        summary="Approved nominations to lend against, by family name, phone or school (the desk's view)",
+        description="Urgent first, then the longest waiting. Only what the desk needs to issue: the family's name "
+        "and phone, the school, and what was asked for; never the reason, evidence or scores.",
+    )
+    async def for_desk(
+        self,
+        actor: Actor,
+        families: FamilyService,
+        list_params: ListParams,
+        q: str | None = Parameter(default=None, max_length=100, description="Family name, phone or school name."),
+    ) -> OffsetPagination[NominationDeskOut]:
+        items, total = await families.find_for_desk(list_params, actor, q)
+        return page([present_nomination_for_desk(n) for n in items], total, list_params)
 
     @get(
         "/{nomination_id:int}",

@@ -136,6 +136,24 @@ class NominationOut(OutSchema):
     closed_at: datetime | None
 
 
+class NominationDeskOut(OutSchema):
+    """An approved nomination as the desk sees it to issue a loan: who to hand devices to, the school, and what
+    was asked for. Never the reason, the evidence or a score."""
+
+    id: int
+    family_id: int
+    family_name: str
+    phone: str | None
+    school_id: int
+    school_name: str
+    laptops: int
+    tablets: int
+    sims: int
+    urgency: Urgency
+    status: NominationStatus
+    decided_at: datetime | None
+
+
 class NominationStaffOut(NominationOut):
     priority: int
     priority_breakdown: list[PriorityFactorOut]

@@ -29,6 +29,7 @@ from lending.families.models import (
     NominationEvent,
     NominationStatus,
     PossibleDuplicate,
+    Urgency,
 )
 from lending.families.priority import Factor, effective_weights, priority
 from lending.families.records import registered
@@ -85,6 +86,15 @@ class NominationRepository(SQLAlchemyAsyncRepository[Nomination]):
         if actor.is_school:
             stmt = stmt.where(Nomination.school_id == actor.school_id)
         return stmt
+
+
+@dataclass
+class DeskNomination:
+    """An approved nomination as the desk lends against it: with its family and the school that made it."""
+
+    nomination: Nomination
+    family: Family
+    school: School
 
 
 @dataclass
@@ -475,6 +485,45 @@ class FamilyService:
         ordered = stmt.order_by(*order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id)
         page = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
         return [Scored(n, *self.score(n, f)) for n, f in page], int(total or 0)
+
+    def _for_desk(self, actor: Actor) -> Select[tuple[Nomination, Family, School]]:
+        """Approved nominations of families not erased, from what `actor` may read: what a loan can be issued
+        against (a nomination a loan fulfilled is no longer approved)."""
+        return (
+            self.nominations.get_readable_statement(actor)
+            .add_columns(School)
+            .join(School, School.id == Nomination.school_id)
+            .where(Nomination.status == NS.approved, Family.erased_at.is_(None))
+        )
+
+    async def find_for_desk(
+        self, params: ListParams, actor: Actor, q: str | None = None
+    ) -> tuple[list[DeskNomination], int]:
+        """Approved nominations whose family name, phone or school matches `q`, urgent first, then the longest
+        waiting."""
+        stmt = self._for_desk(actor)
+        if q and q.strip():
+            text = q.strip().lower()
+            like = f"%{text}%"
+            clauses = [Family.name_key.like(like), func.lower(School.name).like(like)]
+            digits = "".join(ch for ch in text if ch.isdigit()).lstrip("0")
+            if len(digits) >= 4:
+                # Phones are stored in E.164: `07700 900123` finds `+447700900123`.
+                clauses.append(Family.phone.like(f"%{digits}%"))
+            stmt = stmt.where(or_(*clauses))
+        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        ordered = stmt.order_by(
+            (Nomination.urgency == Urgency.urgent).desc(), Nomination.decided_at, Nomination.submitted_at, Nomination.id
+        )
+        rows = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
+        return [DeskNomination(*row) for row in rows], int(total or 0)
+
+    async def get_for_desk(self, nomination_id: int, actor: Actor) -> DeskNomination:
+        stmt = self._for_desk(actor).where(Nomination.id == nomination_id)
+        row = (await self.session.execute(stmt)).one_or_none()
+        if row is None:
+            raise NotFound(f"No approved nomination with id {nomination_id}.")
+        return DeskNomination(*row)
 
     # --- possible duplicates ------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from lending.families.models import DuplicateStatus, Family, NominationEvent
 from lending.families.schemas import (
     FamilyDeskOut,
     FamilyOut,
+    NominationDeskOut,
     NominationDetail,
     NominationEventOut,
     NominationOut,
@@ -18,7 +19,7 @@ from lending.families.schemas import (
     PossibleDuplicateOut,
     PriorityFactorOut,
 )
-from lending.families.service import DuplicatePair, Scored
+from lending.families.service import DeskNomination, DuplicatePair, Scored
 
 View = TypeVar("View", bound=FamilyDeskOut)
 
@@ -55,6 +56,25 @@ def present_nomination(scored: Scored, actor: Actor) -> NominationStaffOut | Nom
     if not actor.may("nominations.see_scores"):
         return NominationOut(**_school_fields(scored))
     return NominationStaffOut(**_staff_fields(scored))
+
+
+def present_nomination_for_desk(found: DeskNomination) -> NominationDeskOut:
+    """The desk's view of a nomination it lends against: the same for every desk role, whatever else it may see."""
+    nomination, family = found.nomination, found.family
+    return NominationDeskOut(
+        id=nomination.id,
+        family_id=family.id,
+        family_name=family.lead_name,
+        phone=family.phone,
+        school_id=found.school.id,
+        school_name=found.school.name,
+        laptops=nomination.laptops,
+        tablets=nomination.tablets,
+        sims=nomination.sims,
+        urgency=nomination.urgency,
+        status=nomination.status,
+        decided_at=nomination.decided_at,
+    )
 
 
 def present_nomination_detail(

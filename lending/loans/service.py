@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -58,6 +59,23 @@ COUNTS_AS = {
 }
 LOAN_SORTABLE = {"issued_at": Loan.issued_at, "due_on": Loan.due_on, "status": Loan.status}
 TO_BAR_SORTABLE = {"reported_at": LoanItem.ended_at, "tag": Asset.tag, "network": Asset.network}
+
+
+def need_met_by(kind: AssetKind) -> str | None:
+    """Which of a nomination's counts an asset of `kind` goes towards; None for what none counts (a charger)."""
+    return next((need for need, kinds in COUNTS_AS.items() if kind in kinds), None)
+
+
+@dataclass
+class BasketLine:
+    """One scanned tag in a desk's basket: the asset, why it cannot be lent (None if it can), and how it meets the
+    nomination (`counts_as` one of its counts; `asked_for` False when it is more than, or other than, asked)."""
+
+    tag: str
+    problem: str | None = None
+    asset: Asset | None = None
+    counts_as: str | None = None
+    asked_for: bool = True
 
 
 class LoanRepository(SQLAlchemyAsyncRepository[Loan]):
@@ -122,6 +140,57 @@ class LoanService:
             loan_id=holder,
         )
 
+    async def lend_problem(self, asset: Asset, centre_id: int, index: int = 0) -> Conflict | None:
+        """Why `asset` cannot go on a loan from `centre_id` now, or None: the one statement of that rule, for an
+        issue and for a desk's basket checked as each item is scanned."""
+        if asset.status != Status.ready:
+            return await self._not_available(asset, index)
+        if asset.centre_id != centre_id:
+            return Conflict(
+                f"{asset.tag} is at another centre (id {asset.centre_id}); move it here first.",
+                errors=[FieldError(f"items[{index}]", "at another centre")],
+                asset=asset.tag,
+            )
+        return None
+
+    async def check_basket(
+        self, scanned: Sequence[str], centre_id: int, nomination: Nomination | None
+    ) -> list[BasketLine]:
+        """A desk's basket before the loan is issued: each scanned tag as `issue` would judge it (nothing is
+        locked or written), and how it meets what the nomination asked for, net of earlier loans against it."""
+        lines: list[BasketLine] = []
+        seen: set[str] = set()
+        for raw in scanned:
+            try:
+                tag = normalise_tag(raw)
+            except BadTag as exc:
+                lines.append(BasketLine(raw.strip().upper(), problem=str(exc)))
+                continue
+            lines.append(BasketLine(tag, problem=f"{tag} is listed twice" if tag in seen else None))
+            seen.add(tag)
+        assets = await self.inventory.repository.by_tags([line.tag for line in lines if line.problem is None])
+        wanted = await self.still_needed(nomination) if nomination is not None else None
+        for index, line in enumerate(lines):
+            if line.problem is not None:
+                continue
+            line.asset = assets.get(line.tag)
+            if line.asset is None:
+                line.problem = f"no asset tagged {line.tag}"
+                continue
+            if problem := await self.lend_problem(line.asset, centre_id, index):
+                line.problem = problem.detail
+                continue
+            if wanted is not None:
+                need = need_met_by(AssetKind(line.asset.kind))
+                if need is None:
+                    line.asked_for = False
+                elif wanted[need] > 0:
+                    wanted[need] -= 1
+                    line.counts_as = need
+                else:
+                    line.counts_as, line.asked_for = need, False
+        return lines
+
     async def issue(self, data: LoanIn, actor: Actor) -> LoanView:
         centre = await self.session.get(Centre, data.centre_id)
         if centre is None or not centre.is_active:
@@ -172,15 +241,8 @@ class LoanService:
         if missing:
             raise Invalid.of(missing)
         for index, tag in enumerate(tags):
-            asset = assets[tag]
-            if asset.status != Status.ready:
-                raise await self._not_available(asset, index)
-            if asset.centre_id != centre.id:
-                raise Conflict(
-                    f"{asset.tag} is at another centre (id {asset.centre_id}); move it here first.",
-                    errors=[FieldError(f"items[{index}]", "at another centre")],
-                    asset=asset.tag,
-                )
+            if problem := await self.lend_problem(assets[tag], centre.id, index):
+                raise problem
 
         actor_id, _ = actor_of(self.session)
         now = datetime.now(UTC)
@@ -221,6 +283,10 @@ class LoanService:
         return LoanView(loan, items)
 
     async def _covers(self, nomination: Nomination) -> bool:
+        return not any((await self.still_needed(nomination)).values())
+
+    async def still_needed(self, nomination: Nomination) -> dict[str, int]:
+        """What the nomination asked for that its loans have not yet met, by count (laptops, tablets, sims)."""
         kinds = (
             await self.session.scalars(
                 select(Asset.kind)
@@ -229,8 +295,8 @@ class LoanService:
                 .where(Loan.nomination_id == nomination.id)
             )
         ).all()
-        lent = [AssetKind(k) for k in kinds]
-        return all(sum(1 for k in lent if k in COUNTS_AS[need]) >= getattr(nomination, need) for need in COUNTS_AS)
+        lent = Counter(need_met_by(AssetKind(k)) for k in kinds)
+        return {need: max(0, getattr(nomination, need) - lent[need]) for need in COUNTS_AS}
 
     # --- reading -------------------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from litestar.types import ControllerRouterHandler
 from lending.web.desk import DeskPages
 from lending.web.finder import finder
 from lending.web.labels import LabelPages
+from lending.web.issue import IssuePages
 from lending.web.school import SchoolPages
 from lending.web.signin import SignInPages
 from lending.web.staff import StaffPages
@@ -16,6 +17,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SignInPages,
     finder,
     DeskPages,
+    IssuePages,
     SchoolPages,
     StaffPages,
     StocktakePages,

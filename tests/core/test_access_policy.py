@@ -97,6 +97,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/nominations/{nomination_id}"): STAFF_AND_SCHOOLS,
     ("POST", "/api/v1/nominations/{nomination_id}/withdraw"): STAFF_AND_SCHOOLS,
     ("POST", "/api/v1/nominations/{nomination_id}/decision"): STAFF_ONLY,
+    # The desk finds the approved nomination it lends against: never the reason, evidence or scores.
+    ("GET", "/api/v1/nominations/for-desk"): DESK,
     # Loans: the desk lends and takes back; gifts and SIM barring are staff business.
     ("POST", "/api/v1/loans"): DESK,
     ("GET", "/api/v1/loans"): DESK,
@@ -120,6 +122,11 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/a/{tag}"): PUBLIC,
     ("GET", "/static/{file_path}"): PUBLIC,
     ("GET", "/desk"): DESK,
+    ("GET", "/desk/loans/new"): DESK,
+    ("POST", "/desk/loans/new"): DESK,
+    ("GET", "/desk/loans/{loan_id}"): DESK,
+    ("POST", "/desk/loans/{loan_id}/signature"): DESK,
+    ("GET", "/desk/loans/{loan_id}/agreement.pdf"): DESK,
     ("GET", "/school"): {SCHOOL},
     ("GET", "/staff"): STAFF_ONLY,
     ("GET", "/desk/stocktake"): DESK,
