@@ -111,6 +111,10 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/a/{tag}"): PUBLIC,
     ("GET", "/static/{file_path}"): PUBLIC,
     ("GET", "/desk"): DESK,
+    ("GET", "/desk/assets/{tag}"): DESK,
+    ("POST", "/desk/assets/{tag}/move"): DESK,
+    ("GET", "/desk/returns"): DESK,
+    ("POST", "/desk/returns"): DESK,
     ("GET", "/school"): {SCHOOL},
     ("GET", "/staff"): STAFF_ONLY,
 }
