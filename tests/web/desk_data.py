@@ -38,7 +38,8 @@ class DeskData:
             self.n += 1
             if wiped:
                 lines.append(
-                    f"laptop,ready,{centre_name},Dell,Latitude 5490,SER-{self.n},nwipe,{days_ago(2)},Workshop,NW-{self.n}"
+                    f"laptop,ready,{centre_name},Dell,Latitude 5490,SER-{self.n},"
+                    f"nwipe,{days_ago(2)},Workshop,NW-{self.n}"
                 )
             else:
                 lines.append(f"laptop,received,{centre_name},Lenovo,ThinkPad T480,SER-{self.n},,,,")
