@@ -249,3 +249,15 @@ async def test_returns_started_from_a_card_and_empty_confirm(
     assert empty.status_code == 422 and "Scan at least one item to return." in empty.text
     removed = await pages.post("/desk/returns", data={"_csrf_token": token, "item": [tag], "remove": tag})
     assert removed.status_code == 200 and basket_tags(removed.text) == [] and f"Took {tag} out" in removed.text
+
+
+async def test_a_labels_qr_address_takes_the_desk_to_the_card(
+    pages: AsyncTestClient, data: DeskData, volunteer
+) -> None:
+    await data.centre()
+    [tag] = await data.stock(1)
+    await sign_in(pages, volunteer)
+    found = await pages.get(f"/a/{tag.lower()}")
+    assert found.status_code == 303 and found.headers["location"] == f"/desk/assets/{tag}"
+    card = await pages.get(found.headers["location"])
+    assert card.status_code == 200 and f'data-asset-card="{tag}"' in card.text
