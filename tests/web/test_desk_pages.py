@@ -16,8 +16,10 @@ from tests.web.desk_data import DeskData
 
 
 @pytest.fixture
-async def data(client: AsyncTestClient, staff) -> DeskData:
-    return DeskData(client, staff.headers)
+async def data(pages: AsyncTestClient, staff) -> DeskData:
+    # Through `pages`, not a second test client: two clients on one app share its engine across event loops,
+    # which asyncpg refuses.
+    return DeskData(pages, staff.headers)
 
 
 def basket_tags(html: str) -> list[str]:
@@ -54,7 +56,7 @@ async def test_card_of_a_ready_asset(pages: AsyncTestClient, data: DeskData, mak
     assert same.status_code == 200 and f'data-asset-card="{tag}"' in same.text
 
 
-async def test_move_to_my_centre(pages: AsyncTestClient, data: DeskData, make_user, client, staff) -> None:
+async def test_move_to_my_centre(pages: AsyncTestClient, data: DeskData, make_user, staff) -> None:
     await data.centre()
     other = await data.centre("Aston Hub", "B6 4AA")
     [tag] = await data.stock(1)
@@ -63,7 +65,7 @@ async def test_move_to_my_centre(pages: AsyncTestClient, data: DeskData, make_us
     token = await csrf(pages, f"/desk/assets/{tag}")
     answer = await pages.post(f"/desk/assets/{tag}/move", data={"_csrf_token": token})
     assert answer.status_code == 303 and answer.headers["location"] == f"/desk/assets/{tag}"
-    asset = (await client.get(f"/api/v1/assets/{tag}", headers=staff.headers)).json()
+    asset = (await pages.get(f"/api/v1/assets/{tag}", headers=staff.headers)).json()
     assert asset["centre_id"] == other["id"]
     card = (await pages.get(f"/desk/assets/{tag}")).text
     assert "Aston Hub" in card and "/move" not in card
@@ -105,7 +107,7 @@ def mistyped(tag: str) -> str:
 
 @pytest.mark.parametrize("kind", ["wrong check character", "not a tag", "nobody's tag"])
 async def test_unknown_or_mistyped_tag_says_so_and_keeps_the_box(
-    pages: AsyncTestClient, data: DeskData, volunteer, client, staff, kind: str
+    pages: AsyncTestClient, data: DeskData, volunteer, staff, kind: str
 ) -> None:
     await data.centre()
     [tag] = await data.stock(1)
@@ -115,7 +117,7 @@ async def test_unknown_or_mistyped_tag_says_so_and_keeps_the_box(
         "nobody's tag": str(Tag(tag.split("-")[0], 900000)),
     }[kind]
     await sign_in(pages, volunteer)
-    api = await client.get(f"/api/v1/assets/{typed}", headers=staff.headers)
+    api = await pages.get(f"/api/v1/assets/{typed}", headers=staff.headers)
     assert api.status_code == 404
     for headers in ({}, {"HX-Request": "true"}):
         answer = await pages.get("/desk", params={"tag": typed}, headers=headers)
@@ -214,14 +216,14 @@ async def test_returns_refuses_a_tag_not_on_loan(pages: AsyncTestClient, two_loa
 
 
 async def test_a_refused_basket_writes_nothing(
-    pages: AsyncTestClient, two_loans: dict, volunteer, data: DeskData, client, sessions
+    pages: AsyncTestClient, two_loans: dict, volunteer, data: DeskData, sessions
 ) -> None:
     a_tags = two_loans["a_tags"]
     await sign_in(pages, volunteer)
     token = await csrf(pages, "/desk/returns")
     basket = {"_csrf_token": token, "item": [a_tags[0], two_loans["b_tags"][0]], "confirm": "1"}
     # Meanwhile another desk takes the second loan's item back through the API.
-    took = await client.post(
+    took = await pages.post(
         f"/api/v1/loans/{two_loans['b']['id']}/returns",
         json={"items": [{"tag": two_loans["b_tags"][0], "condition": "good"}]},
         headers=volunteer.headers,
