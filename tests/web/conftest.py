@@ -52,12 +52,15 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-async def pages(app: Litestar) -> Iterator[AsyncTestClient]:
-    """A browser-like client: HTTPS (the session cookie is Secure), cookies kept between requests."""
-    async with AsyncTestClient(app=app, base_url="https://testserver.local") as client:
-        # Redirects are answers under test here (where a sign-in lands), not something to follow.
-        client.follow_redirects = False
-        yield client
+async def pages(client: AsyncTestClient) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client: HTTPS (the session cookie is Secure), cookies kept between requests, redirects not
+    followed (where a sign-in lands is under test).
+
+    It sends through the `client` fixture's transport, so the app runs once, on one event loop, however a test mixes
+    API calls (`client`) and page calls (`pages`): a second test client would start the app again on a loop of its
+    own, and asyncpg refuses a pooled connection from another loop."""
+    # Not entered as a context manager: the transport is the test client's, which that client opens and closes.
+    yield httpx.AsyncClient(transport=client._transport, base_url="https://testserver.local", follow_redirects=False)
 
 
 async def sign_in(client: AsyncTestClient, who: Actor | str, password: str = PASSWORD) -> httpx.Response:
