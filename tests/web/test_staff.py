@@ -383,7 +383,13 @@ async def test_staff_add_and_edit_a_centre(pages: AsyncTestClient, client, staff
     assert form.status_code == 200 and 'value="Sparkbrook Hub"' in form.text
     saved = await pages.post(
         f"/staff/centres/{centre['id']}",
-        data={"name": "Sparkbrook Hub", "postcode": "B11 1AA", "opening_hours": "Tue 10-2", "_csrf_token": token},
+        data={
+            "name": "Sparkbrook Hub",
+            "postcode": "B11 1AA",
+            "phone": "",
+            "opening_hours": "Tue 10-2",
+            "_csrf_token": token,
+        },
     )
     assert saved.status_code == 303
     centre = (await client.get(f"/api/v1/centres/{centre['id']}", headers=staff.headers)).json()
