@@ -107,7 +107,7 @@ async def test_approve_without_javascript_redirects_back_and_leaves_the_list(
 async def test_htmx_decisions_update_the_row_and_a_second_gets_the_api_409(
     pages: AsyncTestClient, client, staff, two_waiting
 ) -> None:
-    high, low = two_waiting
+    _, low = two_waiting
     await sign_in(pages, staff)
     token = await csrf(pages, "/staff/waiting-list")
     path = f"/staff/waiting-list/{low['id']}/decision"
