@@ -396,6 +396,14 @@ class FamilyService:
             raise NotFound(f"No nomination with id {nomination_id}.")
         return row[0], row[1]
 
+    async def families_of(self, nominations: Sequence[Nomination], actor: Actor) -> dict[int, Family]:
+        """The families of a page of nominations in one query, narrowed to what `actor` may read."""
+        ids = {n.family_id for n in nominations}
+        if not ids:
+            return {}
+        stmt = self.families.get_readable_statement(actor).where(Family.id.in_(ids))
+        return {f.id: f for f in (await self.session.scalars(stmt)).all()}
+
     async def timeline(self, nomination: Nomination) -> list[NominationEvent]:
         return list(
             (

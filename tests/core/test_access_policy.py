@@ -144,6 +144,19 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/desk/labels/calibration"): DESK,
     ("POST", "/desk/labels/calibration"): DESK,
     ("GET", "/desk/labels/calibration.pdf"): DESK,
+    ("GET", "/staff/waiting-list"): STAFF_ONLY,
+    ("POST", "/staff/waiting-list/{nomination_id}/decision"): STAFF_ONLY,
+    ("GET", "/staff/duplicates"): STAFF_ONLY,
+    ("POST", "/staff/duplicates/{duplicate_id}/merge"): STAFF_ONLY,
+    ("POST", "/staff/duplicates/{duplicate_id}/keep-apart"): STAFF_ONLY,
+    ("GET", "/staff/users"): {ADMIN},
+    ("POST", "/staff/users"): {ADMIN},
+    ("POST", "/staff/users/{user_id}/active"): {ADMIN},
+    ("POST", "/staff/users/{user_id}/password"): {ADMIN},
+    ("GET", "/staff/centres"): STAFF_ONLY,
+    ("POST", "/staff/centres"): STAFF_ONLY,
+    ("GET", "/staff/centres/{centre_id}"): STAFF_ONLY,
+    ("POST", "/staff/centres/{centre_id}"): STAFF_ONLY,
 }
 
 # What shapes answers rather than guards a route, also mirrored from the README's roles table.
