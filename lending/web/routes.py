@@ -9,6 +9,7 @@ from lending.web.finder import finder
 from lending.web.school import SchoolPages
 from lending.web.signin import SignInPages
 from lending.web.staff import StaffPages
+from lending.web.stock import IntakePages, RefurbishmentPages, SimPages
 
 WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SignInPages,
@@ -16,4 +17,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     DeskPages,
     SchoolPages,
     StaffPages,
+    IntakePages,
+    RefurbishmentPages,
+    SimPages,
 ]

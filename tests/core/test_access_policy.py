@@ -113,6 +113,16 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/desk"): DESK,
     ("GET", "/school"): {SCHOOL},
     ("GET", "/staff"): STAFF_ONLY,
+    ("GET", "/staff/intake"): STAFF_ONLY,
+    ("POST", "/staff/intake"): STAFF_ONLY,
+    ("GET", "/staff/intake/{donation_id}"): STAFF_ONLY,
+    ("GET", "/staff/refurbishment"): STAFF_ONLY,
+    ("POST", "/staff/refurbishment/moves"): STAFF_ONLY,
+    ("GET", "/staff/refurbishment/{tag}/wipe"): STAFF_ONLY,
+    ("POST", "/staff/refurbishment/{tag}/wipe"): STAFF_ONLY,
+    ("GET", "/staff/sims"): STAFF_ONLY,
+    ("GET", "/staff/sims/to-bar.csv"): STAFF_ONLY,
+    ("POST", "/staff/sims/{tag}/barred"): STAFF_ONLY,
 }
 
 # What shapes answers rather than guards a route, also mirrored from the README's roles table.
