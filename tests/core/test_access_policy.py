@@ -66,6 +66,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/assets.csv"): DESK,
     ("PATCH", "/api/v1/assets/{tag}"): STAFF_ONLY,
     ("POST", "/api/v1/assets/{tag}/transitions"): STAFF_ONLY,
+    ("POST", "/api/v1/assets/transitions"): STAFF_ONLY,
     ("POST", "/api/v1/assets/{tag}/wipes"): STAFF_ONLY,
     ("POST", "/api/v1/assets/import"): STAFF_ONLY,
     ("GET", "/api/v1/assets/{tag}/label.svg"): DESK,

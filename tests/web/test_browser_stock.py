@@ -108,8 +108,8 @@ async def test_refurbishment_bulk_move(open_page, people) -> None:
     await assert_accessible(page, "refurbishment, received")
     await page.get_by_role("link", name="In refurbishment (3)").click()
     await page.wait_for_load_state()
-    for tag in tags:
-        await page.get_by_label(tag, exact=True).check()
+    await page.get_by_label("Choose all on this page").check()
+    assert [await page.get_by_label(t, exact=True).is_checked() for t in tags] == [True] * 3
     await assert_accessible(page, "refurbishment, in refurbishment")
     await page.get_by_role("button", name="Move to ready").click()
     await page.wait_for_load_state()
@@ -166,3 +166,17 @@ async def test_every_stock_page_is_accessible(open_page, people, stock, issue, c
     await page.wait_for_load_state()
     assert await page.get_by_role("alert").is_visible()
     await assert_accessible(page, "wipe with an error")
+
+
+async def test_rows_typed_are_kept_through_a_reload(open_page, people) -> None:
+    desk = await open_page(people["staff"], viewport=TABLET)
+    await setup_intake(desk)
+    page = desk.page
+    await desk.go("/staff/intake")
+    await page.get_by_role("button", name="Add 10 more rows").click()
+    await page.locator("#r15-serial_number").fill("KEPT-15")
+    await page.locator("#r0-model").fill("Latitude 5490")
+    # The server could not be reached, or the tab was reloaded: what was typed is still there, in its row.
+    await page.reload()
+    assert await page.locator("#r15-serial_number").input_value() == "KEPT-15"
+    assert await page.locator("#r0-model").input_value() == "Latitude 5490"

@@ -287,3 +287,28 @@ async def test_a_volunteer_may_use_none_of_them(pages, make_user) -> None:
         answer = await pages.request(method, path, data={"_csrf_token": token} if method == "POST" else None)
         assert answer.status_code == 403, (method, path, answer.status_code)
         assert "Not allowed" in answer.text
+
+
+async def test_the_api_moves_a_batch_together_or_not_at_all(client, staff, volunteer, centre, donor) -> None:
+    first, second = await donated(client, staff, centre, donor, laptop("C-1"), {"kind": "accessory", "model": "Bag"})
+    wrong = await client.post(
+        "/api/v1/assets/transitions",
+        json={"tags": [second, first, "LAP-999999-0"], "to": "in_refurbishment"},
+        headers=staff.headers,
+    )
+    assert wrong.status_code == 409, wrong.text
+    assert [e["field"] for e in wrong.json()["errors"]] == ["tags[2]"]
+    assert [await status_of(client, staff, t) for t in (first, second)] == ["received"] * 2
+    body = {"tags": [first, second], "to": "in_refurbishment", "reason": "workshop Monday"}
+    started = await client.post("/api/v1/assets/transitions", json=body, headers=staff.headers)
+    assert started.status_code == 200, started.text
+    assert [a["status"] for a in started.json()] == ["in_refurbishment"] * 2
+    ready = await client.post(
+        "/api/v1/assets/transitions", json={"tags": [second, first], "to": "ready"}, headers=staff.headers
+    )
+    assert ready.status_code == 409
+    assert [e["field"] for e in ready.json()["errors"]] == ["tags[1]"]
+    assert first in ready.json()["detail"] and "wipe" in ready.json()["detail"]
+    assert await status_of(client, staff, second) == "in_refurbishment"
+    refused = await client.post("/api/v1/assets/transitions", json=body, headers=volunteer.headers)
+    assert refused.status_code == 403

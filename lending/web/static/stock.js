@@ -19,6 +19,15 @@
     forget(keyFor("/staff/intake", el.getAttribute("data-forget")));
   });
 
+  // The refurbishment queue: one box chooses every asset on the page.
+  var all = document.getElementById("choose-all");
+  if (all) {
+    all.closest(".check").hidden = false;
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[name="tags"]').forEach(function (box) { box.checked = all.checked; });
+    });
+  }
+
   var grid = document.getElementById("rows");
   if (!grid) return;
   var form = grid.closest("form");
@@ -46,7 +55,6 @@
   function addRow() {
     var all = rows();
     var last = all[all.length - 1];
-    var old = last.getAttribute("data-row");
     var n = all.length;
     var tr = last.cloneNode(true);
     tr.setAttribute("data-row", String(n));
@@ -68,7 +76,6 @@
     while (cell.firstChild) cell.removeChild(cell.firstChild);
     cell.appendChild(copyButton(n));
     grid.appendChild(tr);
-    void old;
     return tr;
   }
 
@@ -83,6 +90,20 @@
     if (serial) serial.focus();
     changed();
   }
+
+  // Rows added here and kept while typing (the server unreachable, the page reloaded) come back with their rows.
+  (function makeRoomForKept() {
+    if (form.hasAttribute("data-echo")) return;
+    var raw = null;
+    try { raw = sessionStorage.getItem(keyFor(location.pathname, form.id)); } catch (e) { return; }
+    if (!raw) return;
+    var highest = -1;
+    Object.keys(JSON.parse(raw)).forEach(function (name) {
+      var m = /^r(\d+)\./.exec(name);
+      if (m) highest = Math.max(highest, Number(m[1]));
+    });
+    while (rows().length <= highest && rows().length < 1000) addRow();
+  })();
 
   grid.addEventListener("keydown", function (e) {
     var el = e.target;
