@@ -19,6 +19,7 @@ from litestar.response import Redirect, Template
 from pydantic import ValidationError
 
 from lending.access import allow
+from lending.centres.deps import provide_centre_service
 from lending.centres.service import CentreService
 from lending.core.csv import CSV_MEDIA_TYPE, csv_response, csv_text
 from lending.core.errors import Conflict, DomainError, FieldError, Invalid
@@ -187,12 +188,19 @@ class IntakePages(Controller):
     path = "/staff/intake"
     guards = [allow("staff.use")]
     include_in_schema = False
-    dependencies = {"inventory": Provide(provide_inventory)}
+    dependencies = {"inventory": Provide(provide_inventory), "centres": Provide(provide_centre_service)}
 
     async def _form(
-        self, inventory: Inventory, intake: Intake, errors: FormErrors, *, status_code: int = 200, echo: bool = True
+        self,
+        inventory: Inventory,
+        centre_service: CentreService,
+        intake: Intake,
+        errors: FormErrors,
+        *,
+        status_code: int = 200,
+        echo: bool = True,
     ) -> Template:
-        centres, _ = await CentreService(inventory.session).list(ListParams(limit=MAX_LIMIT), active=True)
+        centres, _ = await centre_service.list(ListParams(limit=MAX_LIMIT), active=True)
         donors, _ = await inventory.donors.list_donors(ListParams(limit=MAX_LIMIT))
         return page(
             "stock/intake.html",
@@ -210,12 +218,14 @@ class IntakePages(Controller):
         )
 
     @get("/", guards=[allow("donations.manage")])
-    async def intake(self, inventory: Inventory) -> Template:
+    async def intake(self, inventory: Inventory, centres: CentreService) -> Template:
         fresh = Intake(fields={"received_on": date.today().isoformat()}, rows=_with_room([]), paste="")
-        return await self._form(inventory, fresh, FormErrors(), echo=False)
+        return await self._form(inventory, centres, fresh, FormErrors(), echo=False)
 
     @post("/", guards=[allow("donations.manage")])
-    async def save(self, request: Request[Any, Any, Any], inventory: Inventory) -> Response[Any]:
+    async def save(
+        self, request: Request[Any, Any, Any], inventory: Inventory, centres: CentreService
+    ) -> Response[Any]:
         data = await form_dict(request)
         intake = Intake.of(data)
         action = str(data.get("action") or "save")
@@ -229,7 +239,7 @@ class IntakePages(Controller):
         if action != "save" or errors:
             if action == "paste" or errors:
                 intake.rows = _with_room(intake.rows, 1)
-            return await self._form(inventory, intake, errors, status_code=422 if errors else 200)
+            return await self._form(inventory, centres, intake, errors, status_code=422 if errors else 200)
         # Blank rows between filled ones close up first, so that an item's number is its row on the page.
         intake.rows = _with_room(intake.rows, 1)
         items, where = intake.items()
@@ -248,7 +258,8 @@ class IntakePages(Controller):
             created, _ = await inventory.donations.create_donation(donation)
         except (ValidationError, DomainError) as exc:
             status_code = exc.status if isinstance(exc, DomainError) else 422
-            return await self._form(inventory, intake, _row_errors(FormErrors.of(exc), where), status_code=status_code)
+            shown = _row_errors(FormErrors.of(exc), where)
+            return await self._form(inventory, centres, intake, shown, status_code=status_code)
         return Redirect(f"/staff/intake/{created.id}", status_code=303)
 
     async def _new_donor(self, inventory: Inventory, intake: Intake) -> int:
