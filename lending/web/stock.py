@@ -55,7 +55,7 @@ class Column:
     label: str
     options: list[tuple[str, str]] | None = None  # a choice (a select), else typed
     type: str = "text"
-    scan: bool = False  # a scanner's Enter goes to the next row's field, not to submit
+    code: bool = False  # read off a label or scanned: never spell-checked or capitalised by a phone
     unique: bool = False  # not copied from the row above: each device has its own
 
 
@@ -69,7 +69,7 @@ GRID = [
     Column("kind", "Kind", _choices(AssetKind)),
     Column("make", "Make"),
     Column("model", "Model"),
-    Column("serial_number", "Serial", scan=True, unique=True),
+    Column("serial_number", "Serial", code=True, unique=True),
     Column("cpu", "CPU"),
     Column("ram_gb", "RAM GB", type="number"),
     Column("storage_gb", "Storage GB", type="number"),
@@ -77,8 +77,8 @@ GRID = [
     Column("os", "OS", _choices(OperatingSystem)),
     Column("condition_grade", "Grade", _choices(ConditionGrade)),
     Column("charger_included", "Charger", [("true", "yes"), ("false", "no")]),
-    Column("imei", "IMEI", scan=True, unique=True),
-    Column("iccid", "ICCID", scan=True, unique=True),
+    Column("imei", "IMEI", code=True, unique=True),
+    Column("iccid", "ICCID", code=True, unique=True),
     Column("network", "Network", _choices(Network)),
     Column("msisdn", "Mobile number", unique=True),
     Column("plan_months", "Plan months", type="number"),

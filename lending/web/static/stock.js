@@ -1,6 +1,6 @@
 // The stock pages' keyboard work, on top of plain forms that do the same on the server without JavaScript:
-// - in the intake grid, Enter in a scanned field (serial, IMEI, ICCID) goes to the same field in the next row
-//   (a barcode scanner ends each scan with Enter), adding a row when there is none;
+// - in the intake grid, Enter goes to the same field in the next row, adding a row when there is none: a barcode
+//   scanner ends each scan with Enter, so scanning serials (IMEIs, ICCIDs) fills one row per scan;
 // - Alt+D, or a row's "Copy above" button, copies the row above into the row, but not what each device has its own of;
 // - "Add 10 more rows" adds them here instead of asking the server.
 (function () {
@@ -109,7 +109,8 @@
     var el = e.target;
     var tr = el.closest && el.closest("tr[data-row]");
     if (!tr) return;
-    if (e.key === "Enter" && el.hasAttribute("data-scan")) {
+    // Enter never saves from the grid: like a spreadsheet it goes down a row, which is what a scanner needs.
+    if (e.key === "Enter" && el.tagName === "INPUT") {
       e.preventDefault();
       var next = tr.nextElementSibling || addRow();
       field(next, el.getAttribute("data-col")).focus();
