@@ -21,6 +21,13 @@ TODAY = date.today().isoformat()
 
 
 @pytest.fixture
+async def client(pages: AsyncTestClient) -> AsyncTestClient:
+    """The API through the pages' client: one test client per app, as on PostgreSQL the app's connection pool
+    belongs to the event loop of the client that first used it."""
+    return pages
+
+
+@pytest.fixture
 async def donor(client, staff) -> dict:
     response = await client.post("/api/v1/donors", json={"name": "Acme Ltd", "kind": "business"}, headers=staff.headers)
     assert response.status_code == 201, response.text
