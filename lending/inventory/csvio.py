@@ -421,6 +421,51 @@ class _Import:
             self.written_to_row = parsed[-1].row
 
 
+# The columns a pasted block of rows may have: an asset's own fields, as in the import and the export.
+PASTE_COLUMNS = ["kind", *ASSET_COLUMNS, "notes"]
+
+
+def column_name(header: str) -> str:
+    """A spreadsheet's heading as a column name: `Serial number` and `serial-number` are `serial_number`."""
+    return "_".join(header.strip().lower().replace("-", " ").split())
+
+
+def read_pasted(text: str) -> tuple[list[dict[str, str]], list[ImportRowError]]:
+    """Rows copied from a spreadsheet (tab-separated, the headings first) as cells by column, read as the import
+    reads a file: blank rows skipped, cells trimmed and checked, rows numbered as the spreadsheet's."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter="\t")
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        return [], [ImportRowError(row=1, field="paste", message=f"not readable ({exc})")]
+    if not header or not any(h.strip() for h in header):
+        return [], [ImportRowError(row=1, field="paste", message="no heading row (kind, make, model, ...)")]
+    names = [column_name(h) for h in header]
+    unknown = [h for h, n in zip(header, names, strict=True) if n and n not in PASTE_COLUMNS]
+    if unknown:
+        return [], [
+            ImportRowError(
+                row=1, field="paste", message=f"unknown column {_shown(h)!r}; columns are {', '.join(PASTE_COLUMNS)}"
+            )
+            for h in unknown
+        ]
+    rows: list[dict[str, str]] = []
+    errors: list[ImportRowError] = []
+    try:
+        for number, raw in enumerate(reader, start=2):
+            cells = {n: restore(v.strip()).strip() for n, v in zip(names, raw, strict=False) if n}
+            if not any(cells.values()):
+                continue
+            problems = _cell_errors(number, cells)
+            if problems:
+                errors += problems
+            else:
+                rows.append(cells)
+    except csv.Error as exc:
+        errors.append(ImportRowError(row=reader.line_num, field="paste", message=f"not readable ({exc})"))
+    return rows, errors
+
+
 def _shown(name: str) -> str:
     """A column name fit to quote back: NULs visible, at most 60 characters."""
     name = name.replace("\x00", "\\0")

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from lending.core.errors import Conflict, Invalid
 
-__all__ = ["Conflict", "Invalid", "Status", "admit", "allowed_moves", "transition"]
+__all__ = ["Conflict", "Invalid", "Status", "admit", "allowed_moves", "check", "transition"]
 from lending.inventory.models import HOLDS_DATA, Asset, AssetKind, RetirementReason, Status
 
 S = Status
@@ -72,20 +72,18 @@ def _guard(
         raise Invalid.field("retired_reason", "required to retire an asset: recycled, parts or beyond_repair")
 
 
-def transition(
+def check(
     asset: Asset,
     to: Status,
     *,
-    reason: str | None = None,
     via_loan: bool = False,
     wiped_since_intake: bool = False,
     retired_reason: RetirementReason | None = None,
-    weee_reference: str | None = None,
     today: date | None = None,
-) -> Change:
-    """Move `asset` to `to` or raise: Conflict for a forbidden move or an unmet guard, Invalid for missing input.
+) -> Status:
+    """Raise as `transition` would, changing nothing; answer the status the asset is in now.
 
-    The caller records the change in the asset's history (see AssetService.transition).
+    A batch is checked whole with this before any of it moves, so that one refusal leaves every asset as it was.
     """
     current = Status(asset.status)
     if to in LOAN_ONLY and not via_loan:
@@ -105,6 +103,27 @@ def transition(
     except Conflict as exc:
         exc.extra.setdefault("allowed", allowed_moves(current))
         raise
+    return current
+
+
+def transition(
+    asset: Asset,
+    to: Status,
+    *,
+    reason: str | None = None,
+    via_loan: bool = False,
+    wiped_since_intake: bool = False,
+    retired_reason: RetirementReason | None = None,
+    weee_reference: str | None = None,
+    today: date | None = None,
+) -> Change:
+    """Move `asset` to `to` or raise: Conflict for a forbidden move or an unmet guard, Invalid for missing input.
+
+    The caller records the change in the asset's history (see AssetService.transition).
+    """
+    current = check(
+        asset, to, via_loan=via_loan, wiped_since_intake=wiped_since_intake, retired_reason=retired_reason, today=today
+    )
     now = datetime.now(UTC)
     asset.status = to
     asset.status_changed_at = now

@@ -28,6 +28,7 @@ from lending.inventory.schemas import (
     AssetStaffDetail,
     AssetStaffOut,
     AssetUpdate,
+    BatchTransitionIn,
     DonationCreate,
     DonationOut,
     DonationStaffDetail,
@@ -165,6 +166,18 @@ class AssetController(Controller):
         self, actor: Actor, tag: str, data: TransitionIn, inventory: Inventory
     ) -> AssetStaffOut | AssetOut:
         return present_asset(await inventory.assets.change_status(tag, data), actor)
+
+    @post(
+        "/transitions",
+        status_code=200,
+        guards=[allow("assets.manage")],
+        summary="Move many assets through their lifecycle together (all or none; each refusal names its tag)",
+    )
+    async def transition_many(
+        self, actor: Actor, data: BatchTransitionIn, inventory: Inventory
+    ) -> list[AssetStaffOut | AssetOut]:
+        assets = await inventory.assets.change_many(data.tags, data.to, reason=data.reason)
+        return [present_asset(a, actor) for a in assets]
 
     @post("/{tag:str}/wipes", guards=[allow("assets.manage")], summary="Record a wipe certificate")
     async def record_wipe(self, tag: str, data: WipeIn, inventory: Inventory) -> WipeOut:

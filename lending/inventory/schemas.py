@@ -194,6 +194,14 @@ class TransitionIn(Schema):
     weee_reference: Text100 | None = Field(None, description="WEEE disposal reference, when retired.")
 
 
+class BatchTransitionIn(Schema):
+    tags: list[Annotated[str, StringConstraints(max_length=40, strip_whitespace=True)]] = Field(
+        min_length=1, max_length=1000
+    )
+    to: Status
+    reason: ShortText | None = None
+
+
 class MoveIn(Schema):
     centre_id: Id
     reason: ShortText | None = None

@@ -415,6 +415,61 @@ class AssetService:
         await self.session.flush()
         return asset
 
+    async def change_many(self, tags: Sequence[str], to: Status, *, reason: str | None = None) -> list[Asset]:
+        """Move a batch of assets to `to` together, or none of them: every asset is checked by the state machine
+        first, and one that may not move (not found, a forbidden move, no wipe) is named with all the others."""
+        if not tags:
+            raise Invalid.field("tags", "choose at least one asset")
+        normal: list[str] = []
+        errors: list[FieldError] = []
+        for i, tag in enumerate(tags):
+            try:
+                normal.append(str(parse_tag(tag)))
+            except BadTag as exc:
+                errors.append(FieldError(f"tags[{i}]", f"{tag}: {exc}"))
+                normal.append("")
+        found = await self.repository.by_tags([t for t in dict.fromkeys(normal) if t])
+        wiped: dict[int, bool] = {}
+        if to is Status.ready:
+            by_id = {a.id: a for a in found.values() if lifecycle.needs_wipe(a)}
+            wiped = {
+                w.asset_id: True
+                for w in await self.wipes.of_assets(list(by_id))
+                if counts_since_intake(w, by_id[w.asset_id])
+            }
+        assets: list[Asset] = []
+        for i, tag in enumerate(normal):
+            if not tag:
+                continue
+            asset = found.get(tag)
+            if asset is None:
+                errors.append(FieldError(f"tags[{i}]", f"no asset tagged {tag}"))
+                continue
+            try:
+                lifecycle.check(asset, to, wiped_since_intake=wiped.get(asset.id, False))
+            except (Conflict, Invalid) as exc:
+                errors.append(FieldError(f"tags[{i}]", exc.detail))
+                continue
+            if asset not in assets:
+                assets.append(asset)
+        if errors:
+            raise Conflict(
+                f"Nothing was moved: {len(errors)} of {len(tags)} cannot go to {to.value}. "
+                + " ".join(e.message for e in errors),
+                errors=errors,
+            )
+        for asset in assets:
+            change = lifecycle.transition(asset, to, reason=reason, wiped_since_intake=wiped.get(asset.id, False))
+            self._event(
+                asset,
+                AssetEventKind.transition,
+                from_status=change.before,
+                to_status=change.after,
+                reason=reason,
+            )
+        await self.session.flush()
+        return assets
+
     async def move(self, tag: str, centre_id: int, reason: str | None) -> Asset:
         asset = await self.get_asset(tag)
         await self.active_centre(centre_id, "centre_id")

@@ -6,11 +6,12 @@ from litestar.types import ControllerRouterHandler
 
 from lending.web.desk import DeskPages
 from lending.web.finder import finder
-from lending.web.labels import LabelPages
 from lending.web.issue import IssuePages
+from lending.web.labels import LabelPages
 from lending.web.school import SchoolPages
 from lending.web.signin import SignInPages
 from lending.web.staff import StaffPages
+from lending.web.stock import IntakePages, RefurbishmentPages, SimPages
 from lending.web.stocktake import StocktakePages
 
 WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
@@ -22,4 +23,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     StaffPages,
     StocktakePages,
     LabelPages,
+    IntakePages,
+    RefurbishmentPages,
+    SimPages,
 ]

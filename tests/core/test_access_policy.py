@@ -66,6 +66,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/assets.csv"): DESK,
     ("PATCH", "/api/v1/assets/{tag}"): STAFF_ONLY,
     ("POST", "/api/v1/assets/{tag}/transitions"): STAFF_ONLY,
+    ("POST", "/api/v1/assets/transitions"): STAFF_ONLY,
     ("POST", "/api/v1/assets/{tag}/wipes"): STAFF_ONLY,
     ("POST", "/api/v1/assets/import"): STAFF_ONLY,
     ("GET", "/api/v1/assets/{tag}/label.svg"): DESK,
@@ -157,6 +158,16 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/staff/centres"): STAFF_ONLY,
     ("GET", "/staff/centres/{centre_id}"): STAFF_ONLY,
     ("POST", "/staff/centres/{centre_id}"): STAFF_ONLY,
+    ("GET", "/staff/intake"): STAFF_ONLY,
+    ("POST", "/staff/intake"): STAFF_ONLY,
+    ("GET", "/staff/intake/{donation_id}"): STAFF_ONLY,
+    ("GET", "/staff/refurbishment"): STAFF_ONLY,
+    ("POST", "/staff/refurbishment/moves"): STAFF_ONLY,
+    ("GET", "/staff/refurbishment/{tag}/wipe"): STAFF_ONLY,
+    ("POST", "/staff/refurbishment/{tag}/wipe"): STAFF_ONLY,
+    ("GET", "/staff/sims"): STAFF_ONLY,
+    ("GET", "/staff/sims/to-bar.csv"): STAFF_ONLY,
+    ("POST", "/staff/sims/{tag}/barred"): STAFF_ONLY,
 }
 
 # What shapes answers rather than guards a route, also mirrored from the README's roles table.
