@@ -112,6 +112,13 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/static/{file_path}"): PUBLIC,
     ("GET", "/desk"): DESK,
     ("GET", "/school"): {SCHOOL},
+    ("GET", "/school/nominations/new"): {SCHOOL},
+    ("POST", "/school/nominations"): {SCHOOL},
+    ("GET", "/school/nominations/{nomination_id}"): {SCHOOL},
+    ("GET", "/school/nominations/{nomination_id}/withdraw"): {SCHOOL},
+    ("POST", "/school/nominations/{nomination_id}/withdraw"): {SCHOOL},
+    ("GET", "/school/families/{family_id}"): {SCHOOL},
+    ("POST", "/school/families/{family_id}"): {SCHOOL},
     ("GET", "/staff"): STAFF_ONLY,
 }
 
