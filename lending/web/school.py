@@ -169,10 +169,10 @@ class SchoolPages(Controller):
     def new_nomination(self) -> Template:
         return self._form({"preferred_language": "en", "urgency": Urgency.normal.value})
 
-    def _form(self, values: dict[str, Any], errors: FormErrors | None = None) -> Template:
+    def _form(self, values: dict[str, Any], errors: FormErrors | None = None, status: int = 422) -> Template:
         return page(
             "school/nominate.html",
-            status_code=422 if errors else 200,
+            status_code=status if errors else 200,
             values=values,
             errors=errors or FormErrors(),
             languages=LANGUAGES,
@@ -192,7 +192,7 @@ class SchoolPages(Controller):
                 raise
             # Nothing was written: a refused nomination fails before the service adds anything, and the request's
             # transaction is rolled back on an error answer.
-            return self._form(form, _field_errors(exc))
+            return self._form(form, _field_errors(exc), exc.status if isinstance(exc, DomainError) else 422)
         # Answered exactly as the API answers: the same words whether or not the family looked like one held.
         return Redirect(f"/school/nominations/{scored.nomination.id}?sent=1", status_code=303)
 
@@ -265,10 +265,12 @@ class SchoolPages(Controller):
         values = shown.model_dump(include=set(EDITABLE))
         return self._family_form(family_id, values, FormErrors(), saved=saved)
 
-    def _family_form(self, family_id: int, values: dict[str, Any], errors: FormErrors, saved: bool = False) -> Template:
+    def _family_form(
+        self, family_id: int, values: dict[str, Any], errors: FormErrors, saved: bool = False, status: int = 422
+    ) -> Template:
         return page(
             "school/family.html",
-            status_code=422 if errors else 200,
+            status_code=status if errors else 200,
             family_id=family_id,
             values=values,
             errors=errors,
@@ -295,5 +297,6 @@ class SchoolPages(Controller):
         except (ValidationError, DomainError) as exc:
             if isinstance(exc, DomainError) and exc.status >= 500:
                 raise
-            return self._family_form(family_id, form, _field_errors(exc))
+            status = exc.status if isinstance(exc, DomainError) else 422
+            return self._family_form(family_id, form, _field_errors(exc), status=status)
         return Redirect(f"/school/families/{family_id}?saved=1", status_code=303)

@@ -220,6 +220,37 @@ async def test_a_duplicate_nomination_says_nothing_of_the_other_family(
     assert [(p["family"]["id"], p["held_family"]["id"]) for p in pairs] == [(api["family_id"], held["family_id"])]
 
 
+async def test_nominating_the_same_family_twice_is_the_apis_conflict(pages: AsyncTestClient, school, sessions) -> None:
+    await sign_in(pages, school)
+    first = await nominate_page(pages)
+    assert first.status_code == 303
+    before = await written(sessions)
+    again = await nominate_page(pages)
+    assert again.status_code == 409
+    assert "already has an open nomination" in again.text and 'value="Amina Khan"' in again.text
+    assert await written(sessions) == before
+
+
+async def test_a_merged_nomination_shows_nothing_of_the_family_held(
+    pages: AsyncTestClient, client, school, other_school, staff
+) -> None:
+    body = {"family": family_data(email="held@example.org", address="9 Held Street"), "laptops": 1}
+    held = (await client.post("/api/v1/nominations", json=body, headers=other_school.headers)).json()
+    mine = await api_nominate(client, school)
+    pairs = (await client.get("/api/v1/families/possible-duplicates", headers=staff.headers)).json()["items"]
+    merged = await client.post(
+        f"/api/v1/families/possible-duplicates/{pairs[0]['id']}/merge", json={"take": []}, headers=staff.headers
+    )
+    assert merged.status_code == 200, merged.text
+    await sign_in(pages, school)
+    for path in ("/school", f"/school/nominations/{mine['id']}"):
+        shown = await pages.get(path)
+        assert shown.status_code == 200
+        assert "held@example.org" not in shown.text and "Held Street" not in shown.text
+        assert f"/families/{held['family_id']}" not in shown.text
+    assert "no longer shown here" in (await pages.get(f"/school/nominations/{mine['id']}")).text
+
+
 async def test_a_school_corrects_its_familys_details(pages: AsyncTestClient, client, school, sessions) -> None:
     mine = await api_nominate(client, school)
     await sign_in(pages, school)
