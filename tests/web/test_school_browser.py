@@ -93,6 +93,10 @@ async def test_a_school_nominates_by_keyboard_on_a_phone_and_withdraws_another(o
     await expect(page.get_by_role("heading", level=1)).to_have_text("Nomination for Amina Khan")
     await expect(page.locator("dl.facts").first).to_contain_text("1 laptop, 1 SIM")
     await assert_accessible(page, "nomination just sent, phone")
+    # What was typed was kept in the browser only until the server took it: the next form starts empty.
+    await desk.go("/school/nominations/new")
+    await expect(page.get_by_label("Parent or carer's full name")).to_have_value("")
+    await expect(page.get_by_label("Free school meals")).not_to_be_checked()
 
     await desk.go("/school")
     rows = page.locator("table.nominations tbody tr")
