@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import re
 import sys
 import tempfile
@@ -24,6 +25,7 @@ import httpx
 from litestar import Litestar
 from litestar.routes import HTTPRoute
 from playwright.async_api import Browser, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -248,7 +250,6 @@ async def shoot(browser: Browser, server: LiveServer, seeded: Seeded, app: Lites
                     path = PARAM.sub(lambda m: seeded.ids[m.group(1)], path_format)
                     try:
                         answer = await page.goto(path)
-                        await page.wait_for_load_state("networkidle")
                     except Exception as exc:  # a page that hangs or crashes is reported; the others still come
                         say(f"FAILED {path} as {role.value} ({size}): {exc}")
                         problems += 1
@@ -261,6 +262,9 @@ async def shoot(browser: Browser, server: LiveServer, seeded: Seeded, app: Lites
                         say(f"FAILED {path} as {role.value} ({size}): {status}")
                         problems += 1
                         continue
+                    # A page that keeps polling is shown as it is after five seconds.
+                    with contextlib.suppress(PlaywrightTimeout):
+                        await page.wait_for_load_state("networkidle", timeout=5_000)
                     name = (
                         file_name("home", role.value, size)
                         if label
