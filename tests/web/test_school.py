@@ -52,13 +52,6 @@ def error_next_to(html: str, field: str) -> str:
 
 
 @pytest.fixture
-def client(pages: AsyncTestClient) -> AsyncTestClient:
-    """The API through the pages' own client: two test clients would run the app on two event loops, and asyncpg's
-    connections belong to one."""
-    return pages
-
-
-@pytest.fixture
 async def school(make_user):
     return await make_user(Role.school)
 
