@@ -3,7 +3,8 @@
 // - forms marked data-keep keep what was typed (sessionStorage) until the server has taken it;
 // - the field marked data-autofocus has the focus after every load and swap (the scan box);
 // - a scan form (form[data-scan-form]) empties its box ([data-scan-input]) once the server has taken the scan, ready
-//   for the next one; a scan the server never got stays in the box.
+//   for the next one; a refused scan stays, selected, so the next scan replaces it; one the server never got stays
+//   as it is. Forms whose basket decides (data-scan-own: issue, returns) manage their box themselves.
 (function () {
   "use strict";
 
@@ -78,10 +79,12 @@
     showOnline();
     var form = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form[data-keep]");
     if (form && e.detail.successful) forgetForm(form);
-    var scan = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form[data-scan-form]");
-    if (scan && xhr.status < 500) {
-      var box = scan.querySelector("[data-scan-input]");
-      if (box) { box.value = ""; box.focus(); }
+    var scan = e.detail.elt && e.detail.elt.closest && e.detail.elt.closest("form[data-scan-form]:not([data-scan-own])");
+    var box = scan && scan.querySelector("[data-scan-input]");
+    if (box) {
+      if (e.detail.successful) box.value = "";
+      else box.select();
+      box.focus();
     }
   });
   // A plain (non-htmx) submit leaves the page: what was typed is kept until the next page says it was taken.

@@ -1,24 +1,10 @@
 // The desk's scan boxes, on top of pages that work without this file:
-// - the desk's scan box (form[data-desk-scan], htmx): after a card arrives the box is cleared for the next scan;
-//   after a refusal the text stays, selected, so the next scan replaces it; unsent, it is kept as it is.
+// (The desk's scan box itself is app.js's: cleared after a card arrives, selected after a refusal.)
 // - the returns basket (form[data-returns]): each scan posts the whole form and the answer replaces #returns.
 //   A scan that cannot reach the server waits in a list ("Waiting to send", kept in sessionStorage) and is sent,
 //   in order, when the connection is back (app.js fires `lending:online`). Nothing scanned is lost.
 (function () {
   "use strict";
-
-  // --- the desk's scan box ----------------------------------------------------------------------------------
-
-  document.addEventListener("htmx:afterRequest", function (e) {
-    var form = e.detail.elt;
-    if (!form || !form.matches || !form.matches("form[data-desk-scan]")) return;
-    var input = form.querySelector("[data-scan-input]");
-    var xhr = e.detail.xhr;
-    if (!input || !xhr || xhr.status === 0) return;
-    if (e.detail.successful) input.value = "";
-    else input.select();
-    input.focus();
-  });
 
   // --- returns ------------------------------------------------------------------------------------------------
 
