@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from litestar.testing import AsyncTestClient
+from playwright.async_api import expect
 
 from lending.accounts.models import Role
 from tests.loans.conftest import centre, family, issue, other_centre, stock  # noqa: F401
@@ -62,8 +63,7 @@ async def test_a_stocktake_with_one_missing_and_one_unexpected_in_the_browser(
     await desk.page.get_by_label("Centre").select_option(str(centre["id"]))
     await desk.page.get_by_role("button", name="Start counting").click()
     box = desk.page.get_by_label("Scan a tag")
-    await box.wait_for()
-    assert await box.evaluate("el => el === document.activeElement")
+    await expect(box).to_be_focused()
     for tag in (shelf["found"], shelf["unexpected"]):
         # As a USB scanner does: the tag's characters, then Enter.
         await box.press_sequentially(tag)
