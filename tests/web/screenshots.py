@@ -213,6 +213,8 @@ def page_routes(app: Litestar) -> list[tuple[str, Role]]:
     for route in app.routes:
         if not isinstance(route, HTTPRoute) or not route.path_format.startswith(AREAS):
             continue
+        if route.path_format.endswith((".pdf", ".csv")):
+            continue  # files the pages link to (agreements, labels, exports), not pages
         handler = route.route_handler_map.get("GET", (None, None))[0]
         if handler is None:
             continue
