@@ -23,7 +23,7 @@ from lending.loans.schemas import (
     SimBarringOut,
 )
 from lending.loans.service import LoanFilters, LoanService
-from lending.loans.shapes import csv_columns, csv_row, present, present_barring, sees_family_contact
+from lending.loans.shapes import barring_csv, csv_columns, csv_row, present, present_barring, sees_family_contact
 
 
 class LoanController(Controller):
@@ -129,9 +129,6 @@ async def export_loans(actor: Actor, loans: LoanService, filters: LoanFilters) -
     return csv_response(text, "loans.csv")
 
 
-TO_BAR_COLUMNS = ["tag", "iccid", "msisdn", "network", "loan_reference", "outcome", "reported_at", "police_reference"]
-
-
 class SimBarringController(Controller):
     """Lost and stolen SIMs must be barred with their network, so nobody runs up data on the charity's plan."""
 
@@ -148,8 +145,7 @@ class SimBarringController(Controller):
     @get("/to-bar.csv", summary="The SIMs to bar as CSV, to send to the networks", media_type=CSV_MEDIA_TYPE)
     async def to_bar_csv(self, loans: LoanService) -> Response[str]:
         items, _ = await loans.sims_to_bar()
-        text = csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in items])
-        return csv_response(text, "sims-to-bar.csv")
+        return csv_response(barring_csv(items), "sims-to-bar.csv")
 
     @post(
         "/{tag:str}/barred",

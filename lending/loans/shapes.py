@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from lending.access import Actor
+from lending.core.csv import csv_text
 from lending.families.models import Family
 from lending.loans.schemas import AcceptanceOut, ExtensionOut, LoanItemOut, LoanOut, SimBarringOut
 from lending.loans.service import Barring, LoanView
@@ -130,3 +131,11 @@ def csv_row(view: LoanView, actor: Actor, contacts: dict[int, Family], today: da
             preferred_language=family.preferred_language if family else "",
         )
     return row
+
+
+TO_BAR_COLUMNS = ["tag", "iccid", "msisdn", "network", "loan_reference", "outcome", "reported_at", "police_reference"]
+
+
+def barring_csv(barrings: list[Barring]) -> str:
+    """The SIMs to bar as the networks are sent them: the API's CSV and the staff page's download alike."""
+    return csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in barrings])

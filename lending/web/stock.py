@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from lending.access import allow
 from lending.centres.deps import provide_centre_service
 from lending.centres.service import CentreService
-from lending.core.csv import CSV_MEDIA_TYPE, csv_response, csv_text
+from lending.core.csv import CSV_MEDIA_TYPE, csv_response
 from lending.core.errors import Conflict, DomainError, FieldError, Invalid
 from lending.core.pagination import MAX_LIMIT, ListParams
 from lending.inventory.csvio import PASTE_COLUMNS, read_pasted
@@ -40,10 +40,9 @@ from lending.inventory.models import (
 from lending.inventory.schemas import DonationCreate, DonorCreate, WipeIn
 from lending.inventory.service import AssetFilters, Inventory
 from lending.loans.deps import provide_loans
-from lending.loans.routes import TO_BAR_COLUMNS
 from lending.loans.schemas import BarringIn
 from lending.loans.service import LoanService
-from lending.loans.shapes import present_barring
+from lending.loans.shapes import barring_csv, present_barring
 from lending.web.render import FormErrors, form_dict, page, parse
 
 # --- intake ------------------------------------------------------------------------------------------------------
@@ -473,9 +472,7 @@ class SimPages(Controller):
     async def to_bar_csv(self, loans: LoanService) -> Response[str]:
         # The API's CSV, for a browser signed in by cookie (the API takes bearer tokens only).
         items, _ = await loans.sims_to_bar()
-        return csv_response(
-            csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in items]), "sims-to-bar.csv"
-        )
+        return csv_response(barring_csv(items), "sims-to-bar.csv")
 
     @post("/{tag:str}/barred", guards=[allow("sims.bar")])
     async def barred(self, request: Request[Any, Any, Any], tag: str, loans: LoanService) -> Response[Any]:
