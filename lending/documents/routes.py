@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
 from typing import Any
 
 from advanced_alchemy.service import OffsetPagination
@@ -10,98 +9,21 @@ from barcode.writer import ImageWriter, SVGWriter
 from litestar import Controller, Response, get, post, put
 from litestar.di import Provide
 from litestar.response import Stream
-from pydantic import Field, model_validator
 
 from lending.access import Actor, allow
 from lending.config import Settings
 from lending.core.errors import Invalid
 from lending.core.pagination import IdQuery, ListParams, page
-from lending.core.schemas import Id, OutSchema, Schema
 from lending.documents.deps import provide_documents
-from lending.documents.layouts import MAX_OFFSET_MM
-from lending.documents.models import LabelCalibration
+from lending.documents.responses import PDF, agreement_response, label_stream
+from lending.documents.schemas import CalibrationIn, CalibrationOut, LabelRequest, LayoutOut
 from lending.documents.service import DocumentService
 from lending.inventory.deps import provide_assets
-from lending.inventory.lifecycle import Status
-from lending.inventory.models import AssetKind
-from lending.inventory.service import AssetFilters, AssetService
+from lending.inventory.service import AssetService
 from lending.loans.deps import provide_loans
 from lending.loans.schemas import AcceptanceIn, LoanOut
 from lending.loans.service import LoanService
 from lending.loans.shapes import present
-
-PDF = "application/pdf"
-
-
-class AssetFilterIn(Schema):
-    kind: list[AssetKind] = []
-    status: list[Status] = []
-    centre_id: Id | None = None
-    donation_id: Id | None = None
-    q: str | None = Field(None, max_length=100)
-    sim_expiring_within_days: int | None = Field(None, ge=0, le=3660)
-
-
-class LabelRequest(Schema):
-    tags: list[str] | None = Field(None, max_length=20_000)
-    filter: AssetFilterIn | None = None
-    layout: str = Field(min_length=1, max_length=100)
-    start_position: int = Field(
-        1, ge=1, le=10_000, description="First free label on a partly used sheet (1 = top left)."
-    )
-    copies: int = Field(1, ge=1, le=20)
-    centre_id: Id | None = Field(
-        None, description="Print for this centre's printer: its saved calibration for the layout, if any, applies."
-    )
-
-    @model_validator(mode="after")
-    def _one_source(self) -> LabelRequest:
-        if (self.tags is None) == (self.filter is None):
-            raise ValueError("give either tags or filter")
-        return self
-
-
-class LayoutOut(OutSchema):
-    id: str
-    name: str
-    description: str
-    page_width_mm: float
-    page_height_mm: float
-    label_width_mm: float
-    label_height_mm: float
-    columns: int
-    rows: int
-    per_page: int
-    left_margin_mm: float
-    top_margin_mm: float
-    horizontal_pitch_mm: float
-    vertical_pitch_mm: float
-    corner_radius_mm: float
-    calibration_x_mm: float
-    calibration_y_mm: float
-
-
-class CalibrationIn(Schema):
-    x_mm: float = Field(ge=-MAX_OFFSET_MM, le=MAX_OFFSET_MM, allow_inf_nan=False, description="To the right.")
-    y_mm: float = Field(ge=-MAX_OFFSET_MM, le=MAX_OFFSET_MM, allow_inf_nan=False, description="Down.")
-
-
-class CalibrationOut(OutSchema):
-    centre_id: int
-    layout: str
-    x_mm: float
-    y_mm: float
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, saved: LabelCalibration) -> CalibrationOut:
-        return cls(
-            centre_id=saved.centre_id,
-            layout=saved.layout_id,
-            x_mm=saved.x_mm,
-            y_mm=saved.y_mm,
-            updated_at=saved.updated_at,
-        )
 
 
 class LabelController(Controller):
@@ -136,32 +58,7 @@ class LabelController(Controller):
         "partly used sheet; `copies` repeats each label.",
     )
     async def labels(self, data: LabelRequest, documents: DocumentService, inventory: AssetService) -> Stream:
-        # An unknown layout or centre is named before any asset is looked up.
-        layout = await documents.layout_at(data.layout, data.centre_id)
-        if data.tags is not None:
-            assets = await documents.assets_by_tags(data.tags)
-        else:
-            assert data.filter is not None
-            f = data.filter
-            assets = await inventory.all_assets(
-                AssetFilters(
-                    kinds=f.kind,
-                    statuses=f.status,
-                    centre_id=f.centre_id,
-                    donation_id=f.donation_id,
-                    q=f.q,
-                    sim_expiring_within_days=f.sim_expiring_within_days,
-                )
-            )
-        job = documents.label_job(assets, layout, data.start_position, data.copies)
-        return Stream(
-            documents.label_pdf(job),
-            media_type=PDF,
-            headers={
-                "Content-Disposition": f'inline; filename="labels-{job.layout.id}.pdf"',
-                "X-Label-Pages": str(job.pages),
-            },
-        )
+        return label_stream(documents, await documents.label_job_for(data, inventory))
 
     @get("/calibrations", summary="Each centre's saved label offsets, per layout")
     async def calibrations(
@@ -269,9 +166,4 @@ class LoanAgreementController(Controller):
         description="Once the family's data is erased the signed copy is withdrawn: 410 Gone, with its SHA-256.",
     )
     async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
-        pdf = await documents.agreement_pdf(loan_id)
-        return Response(
-            pdf,
-            media_type=PDF,
-            headers={"Content-Disposition": f'inline; filename="agreement-LN-{loan_id:06d}.pdf"'},
-        )
+        return agreement_response(loan_id, await documents.agreement_pdf(loan_id))

@@ -28,9 +28,11 @@ from lending.documents.labels import Branding, LabelContent, calibration_pdf, de
 from lending.documents.layouts import Calibration, Layout
 from lending.documents.models import LabelCalibration
 from lending.documents.repositories import CalibrationRepository
+from lending.documents.schemas import LabelRequest
 from lending.families.models import Family, Nomination
 from lending.inventory.models import Asset
 from lending.inventory.repositories import AssetRepository
+from lending.inventory.service import AssetService
 from lending.inventory.tags import BadTag, normalise_tag
 from lending.loans.models import Loan, LoanAcceptance, LoanItem
 from lending.schools.models import School
@@ -93,6 +95,18 @@ class DocumentService:
         if errors:
             raise Invalid.of(errors)
         return [found[t] for t in normal]
+
+    async def label_job_for(self, data: LabelRequest, inventory: AssetService) -> LabelJob:
+        """A label request (`POST /api/v1/labels`, or the desk's labels page) as a job: its layout with the
+        centre's calibration, and its assets by tag or by the asset list's filters."""
+        # An unknown layout or centre is named before any asset is looked up.
+        layout = await self.layout_at(data.layout, data.centre_id)
+        if data.tags is not None:
+            assets = await self.assets_by_tags(data.tags)
+        else:
+            assert data.filter is not None
+            assets = await inventory.all_assets(data.filter.filters())
+        return self.label_job(assets, layout, data.start_position, data.copies)
 
     def label_job(self, assets: Sequence[Asset], layout: Layout, start_position: int, copies: int) -> LabelJob:
         if not 1 <= start_position <= layout.per_page:

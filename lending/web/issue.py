@@ -24,7 +24,7 @@ from lending.config import Settings
 from lending.core.errors import DomainError, Invalid
 from lending.core.pagination import MAX_LIMIT, ListParams
 from lending.documents.deps import provide_documents
-from lending.documents.routes import PDF
+from lending.documents.responses import PDF, agreement_response
 from lending.documents.service import DocumentService
 from lending.families.deps import provide_families
 from lending.families.schemas import NominationDeskOut
@@ -331,9 +331,4 @@ class IssuePages(Controller):
     @get("/{loan_id:int}/agreement.pdf", guards=[allow("documents.print")], media_type=PDF)
     async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
         """The same bytes as GET /api/v1/loans/{id}/agreement.pdf, for a browser signed in by cookie."""
-        pdf = await documents.agreement_pdf(loan_id)
-        return Response(
-            pdf,
-            media_type=PDF,
-            headers={"Content-Disposition": f'inline; filename="agreement-LN-{loan_id:06d}.pdf"'},
-        )
+        return agreement_response(loan_id, await documents.agreement_pdf(loan_id))

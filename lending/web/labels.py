@@ -20,13 +20,16 @@ from lending.core.errors import DomainError, Invalid
 from lending.core.pagination import ListParams
 from lending.documents.deps import provide_documents
 from lending.documents.layouts import Layout
-from lending.documents.routes import PDF, CalibrationIn
+from lending.documents.responses import PDF, label_stream
+from lending.documents.schemas import CalibrationIn, LabelRequest
 from lending.documents.service import DocumentService
 from lending.inventory.deps import provide_assets
 from lending.inventory.lifecycle import Status
-from lending.inventory.service import AssetFilters, AssetService
+from lending.inventory.service import AssetService
 from lending.web.render import FormErrors, form_dict, page
 
+# The API request's fields as the page names them.
+_FIELD_OF = {"filter.status[0]": "status", "filter.centre_id": "centre_id"}
 TAG_SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -106,38 +109,34 @@ class LabelPages(Controller):
         values = await form_dict(request)
         try:
             centre_id = _int(values.get("centre_id"))
-            layout = await documents.layout_at(str(values.get("layout") or ""), centre_id)
             tags = _tags(str(values.get("tags") or ""))
             status = str(values.get("status") or "")
+            # The page's two ways to choose assets, as the API's request: tags, or a status at a centre.
+            chosen: dict[str, Any]
             if tags:
-                chosen = await documents.assets_by_tags(tags)
+                chosen = {"tags": tags}
             elif status:
                 if centre_id is None:
                     raise Invalid.field("centre_id", "choose the centre whose assets to label")
-                try:
-                    wanted = Status(status)
-                except ValueError:
-                    raise Invalid.field("status", f"unknown status '{status}'") from None
-                chosen = await assets.all_assets(AssetFilters(statuses=[wanted], centre_id=centre_id))
+                chosen = {"filter": {"status": [status], "centre_id": centre_id}}
             else:
                 raise Invalid.field("tags", "scan or type at least one tag, or choose a status at a centre")
-            start = _int(values.get("start_position"))
-            copies = _int(values.get("copies"))
-            if start is None:
+            if not values.get("start_position"):
                 raise Invalid.field("start_position", "choose the first free label")
-            if copies is None or not 1 <= copies <= 20:
-                raise Invalid.field("copies", "between 1 and 20")
-            job = documents.label_job(chosen, layout, start, copies)
-        except DomainError as exc:
-            return await self._form(documents, centres, values, FormErrors.of(exc), status_code=422)
-        return Stream(
-            documents.label_pdf(job),
-            media_type=PDF,
-            headers={
-                "Content-Disposition": f'inline; filename="labels-{job.layout.id}.pdf"',
-                "X-Label-Pages": str(job.pages),
-            },
-        )
+            data = LabelRequest.model_validate(
+                {
+                    **chosen,
+                    "layout": values.get("layout") or "",
+                    "start_position": values.get("start_position"),
+                    "copies": values.get("copies") or None,
+                    "centre_id": centre_id,
+                }
+            )
+            job = await documents.label_job_for(data, assets)
+        except (ValidationError, DomainError) as exc:
+            errors = FormErrors({_FIELD_OF.get(k, k): v for k, v in FormErrors.of(exc).items()})
+            return await self._form(documents, centres, values, errors, status_code=422)
+        return label_stream(documents, job)
 
     # --- calibration ---------------------------------------------------------------------------------------
 

@@ -60,6 +60,12 @@ async def test_a_bad_print_request_says_which_field(pages: AsyncTestClient, volu
         data={"tags": "LAP-000999-Q", "layout": SHEET, "start_position": "1", "copies": "1", "_csrf_token": token},
     )
     assert wrong.status_code == 422 and "LAP-000999-Q" in wrong.text
+    # The API's own bounds: at most 20 copies of each label.
+    too_many = await pages.post(
+        "/desk/labels",
+        data={"tags": "LAP-000999-Q", "layout": SHEET, "start_position": "1", "copies": "21", "_csrf_token": token},
+    )
+    assert too_many.status_code == 422 and "less than or equal to 20" in too_many.text
 
 
 async def test_calibration_is_saved_per_centre_and_moves_the_test_sheet(
