@@ -26,7 +26,7 @@ from lending.accounts.schemas import (
     UserUpdate,
 )
 from lending.accounts.service import AccountService, NewUser
-from lending.accounts.signin import SignedIn, SignIn
+from lending.accounts.signin import SignedIn, SignIn, client_address
 from lending.config import Settings
 from lending.core.openapi import USES_DATABASE
 from lending.core.pagination import ListParams, page
@@ -57,12 +57,6 @@ class AuthController(Controller):
             # Same answer for an unknown email and a wrong password: no account discovery.
             raise NotAuthorizedException("Wrong email or password.")
         return token_response(request, settings, done)
-
-
-def client_address(request: Request) -> str:
-    # X-Forwarded-For has already been applied by the server, and only from LENDING_TRUSTED_PROXIES
-    # (see `lending serve`); the peer address is the client's otherwise.
-    return request.client.host if request.client else "unknown"
 
 
 def token_response(request: Request, settings: Settings, done: SignedIn) -> TokenResponse:

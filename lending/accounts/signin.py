@@ -11,7 +11,9 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from litestar.connection import ASGIConnection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending.accounts.limits import SignInLimits
@@ -20,6 +22,13 @@ from lending.accounts.passwords import hash_password_off_loop, password_problem,
 from lending.accounts.service import AccountService
 from lending.config import Settings
 from lending.core.errors import Invalid
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address the sign-in limits count by, for the API's token route and the sign-in page alike."""
+    # X-Forwarded-For has already been applied by the server, and only from LENDING_TRUSTED_PROXIES
+    # (see `lending serve`); the peer address is the client's otherwise.
+    return connection.client.host if connection.client else "unknown"
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,8 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending.accounts.models import Role, User
-from lending.accounts.routes import client_address
 from lending.accounts.sessions import COOKIE, WebSessions
-from lending.accounts.signin import SignIn
+from lending.accounts.signin import SignIn, client_address
 from lending.config import Settings
 from lending.web.auth import DEVICE_COOKIE, clear_session_cookie, set_session_cookies
 from lending.web.render import form_dict, page
