@@ -64,6 +64,13 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "labels.calibrate": DESK,
     "stocktakes.read": DESK,
     "stocktakes.count": DESK,
+    # Reports never show a family's personal data; a school's loans report covers its own school only (in SQL).
+    "reports.summary": DESK,
+    "reports.loans": STAFF_AND_SCHOOLS,
+    "reports.pipeline": STAFF,
+    "reports.donations": STAFF,
+    "reports.funder": STAFF,
+    "donors.impact": STAFF,
     # The pages' areas: each page also names the action it takes (a school's nomination form is also
     # nominations.create), so an area narrows who reaches a page and never widens it.
     "desk.use": DESK,
