@@ -27,20 +27,42 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
+def _day(name: str, text: str | None, latest: date) -> tuple[date | None, FieldError | None]:
+    if text is None:
+        return None, None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None, FieldError(name, f"'{text}' is not a date (YYYY-MM-DD)")
+    problem = date_bounds_error(value, latest=latest)
+    return value, FieldError(name, problem) if problem else None
+
+
 async def provide_period(
-    from_: date | None = Parameter(
-        query="from", default=None, description="First day, inclusive (default: 12 months before `to`)."
+    # Read as text and parsed here, so that a bad date is reported as `from` (Litestar would name it `from_`).
+    from_: str | None = Parameter(
+        query="from",
+        default=None,
+        schema_extra={"format": "date"},
+        description="First day, inclusive (default: 12 months before `to`).",
     ),
-    to: date | None = Parameter(query="to", default=None, description="Last day, inclusive (default: today)."),
+    to: str | None = Parameter(
+        query="to",
+        default=None,
+        schema_extra={"format": "date"},
+        description="Last day, inclusive (default: today).",
+    ),
 ) -> Period:
     latest = years_ahead(LATEST_YEARS_AHEAD)
-    problems = [
-        FieldError(name, problem)
-        for name, value in (("from", from_), ("to", to))
-        if value is not None and (problem := date_bounds_error(value, latest=latest))
-    ]
+    first, first_problem = _day("from", from_, latest)
+    last, last_problem = _day("to", to, latest)
+    problems = [p for p in (first_problem, last_problem) if p is not None]
     if problems:
         raise Invalid.of(problems)
+    return _period(first, last)
+
+
+def _period(from_: date | None, to: date | None) -> Period:
     last = to or date.today()
     first = from_ or max(_year_before(last), EARLIEST_DATE)
     if first > last:
