@@ -27,18 +27,16 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-def _day(name: str, text: str | None, latest: date) -> tuple[date | None, FieldError | None]:
+def _day(name: str, text: str | None) -> date | None:
     if text is None:
-        return None, None
+        return None
     try:
-        value = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
-        return None, FieldError(name, f"'{text}' is not a date (YYYY-MM-DD)")
-    problem = date_bounds_error(value, latest=latest)
-    return value, FieldError(name, problem) if problem else None
+        raise Invalid.field(name, f"'{text[:40]}' is not a date (YYYY-MM-DD)") from None
 
 
-async def provide_period(
+async def provide_period_query(
     # Read as text and parsed here, so that a bad date is reported as `from` (Litestar would name it `from_`).
     from_: str | None = Parameter(
         query="from",
@@ -53,16 +51,31 @@ async def provide_period(
         description="Last day, inclusive (default: today).",
     ),
 ) -> Period:
-    latest = years_ahead(LATEST_YEARS_AHEAD)
-    first, first_problem = _day("from", from_, latest)
-    last, last_problem = _day("to", to, latest)
-    problems = [p for p in (first_problem, last_problem) if p is not None]
+    """The `?from=&to=` of a request, by the one rule below."""
+    days: dict[str, date | None] = {}
+    problems: list[FieldError] = []
+    for name, text in (("from", from_), ("to", to)):
+        try:
+            days[name] = _day(name, text)
+        except Invalid as exc:
+            problems += exc.errors
     if problems:
         raise Invalid.of(problems)
-    return _period(first, last)
+    return await provide_period(days["from"], days["to"])
 
 
-def _period(from_: date | None, to: date | None) -> Period:
+async def provide_period(from_: date | None = None, to: date | None = None) -> Period:
+    """The one rule for a report's period: `to` defaults to today, `from` to 12 months before it; both within
+    the dates Lending takes (2000 to ten years ahead, a 422 naming the field); `from` after `to` is a 400 naming
+    `from`."""
+    latest = years_ahead(LATEST_YEARS_AHEAD)
+    problems = [
+        FieldError(name, problem)
+        for name, value in (("from", from_), ("to", to))
+        if value is not None and (problem := date_bounds_error(value, latest=latest))
+    ]
+    if problems:
+        raise Invalid.of(problems)
     last = to or date.today()
     first = from_ or max(_year_before(last), EARLIEST_DATE)
     if first > last:
