@@ -208,15 +208,13 @@ def main() -> None:
         }
         _, _, baseline, _ = run(["--version"], env)
         imd = ["import", "imd", str(file_1), "--postcodes", str(onspd)]
+        schools = ["import", "schools", str(gias)]
         runs = [
-            ("imd, postcode area B", run([*imd, "--area", "B"], env)),
-            ("imd, every live postcode", run(imd, env)),
-            ("imd, every live postcode again (all replaced)", run(imd, env)),
-            (
-                f"schools, {options.schools:,}-row extract into an empty table",
-                run(["import", "schools", str(gias)], env),
-            ),
-            ("schools, the same extract again (all unchanged)", run(["import", "schools", str(gias)], env)),
+            ("imd, postcode area B", [*imd, "--area", "B"]),
+            ("imd, every live postcode", imd),
+            ("imd, every live postcode again (all replaced)", imd),
+            (f"schools, {options.schools:,}-row extract into an empty table", schools),
+            ("schools, the same extract again (all unchanged)", schools),
         ]
         print(
             f"Postcode directory: {options.postcodes:,} rows, {onspd.stat().st_size / 1024**2:,.0f} MiB; "
@@ -227,8 +225,11 @@ def main() -> None:
         print()
         print("| run | wall s | CPU s | peak RSS MiB | the command said |")
         print("|---|---|---|---|---|")
-        for name, (seconds, cpu, peak, said) in runs:
-            print(f"| {name} | {seconds:.0f} | {cpu:.0f} | {peak:.0f} | {said.splitlines()[-1] if said else ''} |")
+        # Each row as soon as it is measured: a long run cut short still leaves what it measured.
+        for name, args in runs:
+            seconds, cpu, peak, said = run(args, env)
+            last = said.splitlines()[-1] if said else ""
+            print(f"| {name} | {seconds:.0f} | {cpu:.0f} | {peak:.0f} | {last} |", flush=True)
 
 
 if __name__ == "__main__":
