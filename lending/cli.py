@@ -384,9 +384,9 @@ def import_schools(file: Path, local_authority: str | None) -> None:
         console.print(_problem_table(f"{len(dropped)} value(s) not understood, left empty", dropped))
     where = f" of local authority {local_authority}" if local_authority else ""
     click.echo(
-        f"Schools{where}: {counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged, "
-        f"{counts.closed} marked closed, {counts.skipped_closed} closed not added, {len(bad)} bad row(s)"
-        + (f"; {outside} row(s) of other local authorities passed over." if local_authority else ".")
+        f"Schools{where}: {counts.added:,} added, {counts.updated:,} updated, {counts.unchanged:,} unchanged, "
+        f"{counts.closed:,} marked closed, {counts.skipped_closed:,} closed not added, {len(bad):,} bad row(s)"
+        + (f"; {outside:,} row(s) of other local authorities passed over." if local_authority else ".")
     )
 
 

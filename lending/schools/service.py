@@ -88,7 +88,7 @@ class SchoolService:
         Through the ORM, so each school added or changed is audited with its before and after, and a school that
         the register repeats unchanged writes nothing. What the charity keeps itself (the contact's name and
         email) is never touched, nor a postcode or phone the register leaves empty. A closed establishment is
-        only of use for a school we hold: it is marked closed and inactive, so that it can no longer nominate.
+        only of use for a school we hold: it is marked closed and inactive, and keeps its history.
         """
         fresh: list[GiasSchool] = []
         for item in batch:
