@@ -311,10 +311,126 @@ def import_assets(file: Path, dry_run: bool, donor_id: int | None, centre_id: in
         click.echo(f"Imported {report.created} asset(s) from {report.rows} row(s).")
 
 
+def _problem_table(title: str, problems: list[Any], limit: int = 20) -> Any:
+    from rich.table import Table
+
+    table = Table("row", "column", "problem", title=title)
+    for problem in problems[:limit]:
+        table.add_row(str(problem.row), problem.field, problem.message)
+    if len(problems) > limit:
+        table.add_row("…", "", f"and {len(problems) - limit} more")
+    return table
+
+
+@import_group.command("schools")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--la",
+    "local_authority",
+    default=None,
+    help="Only this local authority's schools: its code (330) or name (Birmingham), as GIAS writes them.",
+)
+def import_schools(file: Path, local_authority: str | None) -> None:
+    """Add or update schools by URN from the DfE's Get Information About Schools extract (CSV, as downloaded).
+
+    Closed establishments are not added; a school already held that has closed is marked closed and inactive.
+    Rows that cannot be read (no six-digit URN, no name) are left out and listed. One transaction: all or nothing.
+    """
+    import anyio
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    import lending.models  # noqa: F401  (every table the audit listener may touch)
+    from lending.audit.recorder import set_actor
+    from lending.core.db import session_maker
+    from lending.schools.gias import GiasCounts, GiasExtract, NotAnExtract, RowProblem
+    from lending.schools.service import SchoolService
+
+    try:
+        extract = GiasExtract(file, local_authority=local_authority)
+    except NotAnExtract as exc:
+        raise click.ClickException(str(exc)) from None
+    except UnicodeDecodeError:
+        raise click.ClickException("cannot read the file as text (is it the CSV download?)") from None
+    size = file.stat().st_size
+    bad: list[RowProblem] = []
+    dropped: list[RowProblem] = []
+    outside = 0
+
+    async def work(engine: Any) -> GiasCounts:
+        nonlocal outside
+        counts, seen = GiasCounts(), set[str]()
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress, extract:
+            task = progress.add_task(f"Importing {file.name}", total=size)
+            async with session_maker(engine)() as session, session.begin():
+                set_actor(session, user_id=None, label=f"cli:import schools {file.name}")
+                service = SchoolService(session)
+                while True:
+                    # Reading and parsing is the slow part: in a worker thread, off the event loop.
+                    batch = await anyio.to_thread.run_sync(extract.batch, 1000)
+                    bad.extend(batch.bad)
+                    dropped.extend(batch.dropped)
+                    outside += batch.outside
+                    await service.import_gias(batch.schools, counts, seen)
+                    progress.update(task, completed=extract.position)
+                    if batch.last:
+                        return counts
+
+    counts = run_with_engine(work)
+    bad.extend(counts.repeated)
+    if bad:
+        console.print(_problem_table(f"{len(bad)} row(s) left out", sorted(bad, key=lambda p: p.row)))
+    if dropped:
+        console.print(_problem_table(f"{len(dropped)} value(s) not understood, left empty", dropped))
+    where = f" of local authority {local_authority}" if local_authority else ""
+    click.echo(
+        f"Schools{where}: {counts.added:,} added, {counts.updated:,} updated, {counts.unchanged:,} unchanged, "
+        f"{counts.closed:,} marked closed, {counts.skipped_closed:,} closed not added, {len(bad):,} bad row(s)"
+        + (f"; {outside:,} row(s) of other local authorities passed over." if local_authority else ".")
+    )
+
+
 @import_group.command("imd")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_imd(file: Path) -> None:
-    """Load a postcode → IMD decile table (columns postcode,imd_decile and optionally lsoa)."""
+@click.option(
+    "--postcodes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="The ONS Postcode Directory CSV (pcds, doterm, lsoa11/lsoa21), when FILE is the Indices of Deprivation.",
+)
+@click.option(
+    "--area",
+    "areas",
+    multiple=True,
+    help="Only postcodes of this postcode area (B, WS, ...); repeat for more. Default: every live postcode.",
+)
+def import_imd(file: Path, postcodes: Path | None, areas: tuple[str, ...]) -> None:
+    """Load postcode → IMD decile: a table of postcode,imd_decile[,lsoa], or the official files.
+
+    FILE is either that simple table, or the English Indices of Deprivation 2019 File 1
+    (File_1_-_IMD2019_Index_of_Multiple_Deprivation.xlsx, or its IMD2019 sheet saved as CSV) given with
+    --postcodes ONSPD.csv, which says which LSOA each postcode is in. Terminated postcodes are skipped.
+    """
+    from lending.families import imd
+
+    try:
+        layout = imd.layout_of(file)
+    except imd.NotRecognised as exc:
+        raise click.ClickException(str(exc)) from None
+    if layout == "simple":
+        if postcodes is not None or areas:
+            raise click.UsageError("--postcodes and --area go with the Indices of Deprivation File 1, not this table")
+        _import_imd_table(file)
+    elif postcodes is None:
+        raise click.UsageError(
+            f"{file.name} is the Indices of Deprivation, which is by LSOA: give the ONS Postcode Directory with "
+            "--postcodes ONSPD.csv to know each postcode's LSOA"
+        )
+    else:
+        _import_imd_official(file, postcodes, areas)
+
+
+def _import_imd_table(file: Path) -> None:
     import csv
 
     from rich.progress import Progress
@@ -326,9 +442,6 @@ def import_imd(file: Path) -> None:
     settings = get_settings()
     with file.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
-        header = {h.strip().lower() for h in reader.fieldnames or []}
-        if not {"postcode", "imd_decile"} <= header:
-            raise click.ClickException("the header needs postcode and imd_decile columns (lsoa is optional)")
         rows, problems = [], []
         for number, raw in enumerate(reader, start=2):
             cells = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items() if k is not None}
@@ -360,6 +473,50 @@ def import_imd(file: Path) -> None:
         return loaded
 
     click.echo(f"Loaded {run_with_engine(work)} postcode(s).")
+
+
+def _import_imd_official(file: Path, postcodes: Path, areas: tuple[str, ...]) -> None:
+    import anyio
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from lending.audit.recorder import set_actor
+    from lending.core.db import session_maker
+    from lending.families import imd
+    from lending.families.service import FamilyService
+
+    settings = get_settings()
+    try:
+        with console.status(f"Reading {file.name}"):
+            deciles = imd.read_deprivation(file)
+        directory = imd.PostcodeDirectory(postcodes, deciles, areas=areas)
+    except imd.NotRecognised as exc:
+        raise click.ClickException(str(exc)) from None
+
+    size = postcodes.stat().st_size
+
+    async def work(engine: Any) -> imd.DirectoryCounts:
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress, directory:
+            task = progress.add_task(f"Loading {postcodes.name}", total=size)
+            async with session_maker(engine)() as session, session.begin():
+                set_actor(session, user_id=None, label="cli:import imd")
+                service = FamilyService(session, settings.priority_weights)
+                # Reading the directory is the slow part: a batch at a time in a worker thread.
+                while rows := await anyio.to_thread.run_sync(directory.batch, 1000):
+                    await service.load_imd(rows)
+                    progress.update(task, completed=directory.position)
+        return directory.counts
+
+    counts = run_with_engine(work)
+    if counts.bad:
+        shown = ", ".join(map(str, counts.bad[:10])) + (" …" if len(counts.bad) > 10 else "")
+        console.print(f"[yellow]{len(counts.bad)} row(s) of {postcodes.name} not understood, left out: {shown}[/]")
+    outside = f", {counts.outside_area:,} outside {'/'.join(a.upper() for a in areas)}" if areas else ""
+    click.echo(
+        f"Loaded {counts.loaded:,} postcode(s) from {counts.read:,} row(s) ({len(deciles):,} areas in the index): "
+        f"{counts.terminated:,} terminated{outside}, {counts.not_in_index:,} not in the English index, "
+        f"{len(counts.bad):,} bad."
+    )
 
 
 @main.command()

@@ -44,4 +44,8 @@ class SchoolOut(OutSchema):
     contact_name: str | None
     contact_email: str | None
     is_active: bool
+    # From the DfE's register (`lending import schools`); null for a school typed in by hand.
+    phase: str | None = None
+    percentage_fsm: float | None = None
+    establishment_status: str | None = None
     created_at: datetime

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from lending.access import Actor
 from lending.core.errors import Conflict, NotFound
 from lending.core.pagination import ListParams, list_page
+from lending.schools.gias import GiasCounts, GiasSchool, RowProblem
 from lending.schools.models import School
 from lending.schools.schemas import SchoolCreate
 
@@ -79,3 +81,54 @@ class SchoolService:
                 setattr(school, key, value)
         await self.session.flush()
         return school
+
+    async def import_gias(self, batch: Sequence[GiasSchool], counts: GiasCounts, seen: set[str]) -> None:
+        """Add or update a batch of the DfE register's schools by URN, adding to `counts`.
+
+        Through the ORM, so each school added or changed is audited with its before and after, and a school that
+        the register repeats unchanged writes nothing. What the charity keeps itself (the contact's name and
+        email) is never touched, nor a postcode or phone the register leaves empty. A closed establishment is
+        only of use for a school we hold: it is marked closed and inactive, and keeps its history.
+        """
+        fresh: list[GiasSchool] = []
+        for item in batch:
+            if item.urn in seen:
+                counts.repeated.append(RowProblem(item.row, "URN", f"URN {item.urn} is on an earlier row too"))
+                continue
+            seen.add(item.urn)
+            fresh.append(item)
+        if not fresh:
+            return
+        held = {
+            school.urn: school
+            for school in await self.session.scalars(select(School).where(School.urn.in_([i.urn for i in fresh])))
+        }
+        for item in fresh:
+            school = held.get(item.urn)
+            values: dict[str, Any] = {
+                "name": item.name,
+                "phase": item.phase,
+                "percentage_fsm": item.percentage_fsm,
+                "establishment_status": item.establishment_status,
+            }
+            kept_if_empty = {"address": item.address, "postcode": item.postcode, "phone": item.phone}
+            values.update({key: value for key, value in kept_if_empty.items() if value})
+            if school is None:
+                if item.is_closed:
+                    counts.skipped_closed += 1
+                else:
+                    self.session.add(School(urn=item.urn, is_active=True, **values))
+                    counts.added += 1
+                continue
+            if item.is_closed:
+                values["is_active"] = False
+            changed = {key: value for key, value in values.items() if getattr(school, key) != value}
+            for key, value in changed.items():
+                setattr(school, key, value)
+            if not changed:
+                counts.unchanged += 1
+            elif item.is_closed and "establishment_status" in changed:
+                counts.closed += 1
+            else:
+                counts.updated += 1
+        await self.session.flush()
