@@ -33,7 +33,9 @@ _IDS = itertools.count(1)  # ids unique within a page that shows several charts
 
 
 def _short(label: str) -> str:
-    return label if len(label) <= LONGEST_LABEL else label[: LONGEST_LABEL - 1].rstrip() + "…"
+    return "\n".join(
+        line if len(line) <= LONGEST_LABEL else line[: LONGEST_LABEL - 1].rstrip() + "…" for line in label.split("\n")
+    )
 
 
 def _scale(top: int) -> tuple[int, int]:
@@ -57,7 +59,8 @@ def bar_chart(
     """A one-series bar chart of `bars` under `title`.
 
     Vertical bars suit a time series (months left to right); horizontal bars suit many named groups (districts,
-    schools), whose labels then read left to right. `height` defaults to what the bars need: 220 for vertical
+    schools), whose labels then read left to right. A label may have lines (`"Jan\n2026"`); labels too wide for
+    their bar are turned 45 degrees. `height` defaults to what the bars need: 220 for vertical
     charts, 16 points a bar for horizontal ones.
     """
     count = len(bars)
@@ -73,7 +76,9 @@ def bar_chart(
     labels = [str(bar.value) for bar in bars]
     names = [_short(bar.label) for bar in bars]
     top, step = _scale(max(values))
-    name_width = max(stringWidth(name, FONT, LABEL_SIZE) for name in names)
+    # A label may have lines ("Jan\n2026"): narrow lines let many months stand upright, readable as text.
+    name_width = max(stringWidth(line, FONT, LABEL_SIZE) for name in names for line in name.split("\n"))
+    name_lines = max(name.count("\n") + 1 for name in names)
     value_width = max(stringWidth(label, FONT, LABEL_SIZE) for label in labels)
     plot_top = height - TITLE_SIZE - 2 * _PAD
 
@@ -91,10 +96,10 @@ def bar_chart(
         chart.barLabels.dx = 3
     else:
         # Many categories (two years of months) turn their labels to stay legible.
-        turned = count > 8 or name_width > (width - 40) / count - 4
         chart = VerticalBarChart()
         chart.x = 8 + stringWidth(str(top), FONT, LABEL_SIZE) + _PAD
-        chart.y = (name_width + 8) * (0.71 if turned else 0) + 16
+        turned = name_width > (width - chart.x - _PAD) / count - 2
+        chart.y = (name_width + 8) * 0.71 + 16 if turned else name_lines * (LABEL_SIZE + 1.5) + 10
         chart.width = width - chart.x - _PAD
         chart.height = plot_top - chart.y - LABEL_SIZE - 4  # room for the value above the tallest bar
         if turned:

@@ -1,0 +1,120 @@
+"""The report PDFs over HTTP: a donor's impact report and the funder report, shown inline."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from litestar import Controller, Response, get
+from litestar.di import Provide
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from lending.access import Actor, allow
+from lending.config import Settings
+from lending.core.errors import Invalid
+from lending.documents.responses import PDF
+from lending.reports.pdfs import off_the_loop, organisation, render_donor_impact, render_funder
+from lending.reports.schemas import Period
+from lending.reports.service import ReportService
+
+
+async def provide_reports(db_session: AsyncSession) -> ReportService:
+    return ReportService(db_session)
+
+
+def _day(value: str | None, name: str) -> date | None:
+    # Parsed here rather than by Litestar, whose error would name the Python argument (`from_`), not `from`.
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise Invalid.field(name, "must be a date, YYYY-MM-DD") from None
+
+
+def period_of(from_: str | None, to: str | None) -> Period:
+    """The contract's period: `to` defaults to today and `from` to 12 months before `to`, both inclusive."""
+    last = _day(to, "to") or date.today()
+    first = _day(from_, "from")
+    if first is None:
+        # 29 February has no twin a year before; year 1 has no year before it.
+        day = min(last.day, 28) if last.month == 2 else last.day
+        first = date.min if last.year == 1 else last.replace(year=last.year - 1, day=day)
+    if first > last:
+        raise Invalid.field("from", "must be on or before `to`")
+    return Period.model_validate({"from": first, "to": last})
+
+
+FROM = Parameter(
+    query="from",
+    default=None,
+    max_length=10,
+    schema_extra={"format": "date"},
+    description="First day, YYYY-MM-DD, inclusive (default: 12 months before `to`).",
+)
+TO = Parameter(
+    query="to",
+    default=None,
+    max_length=10,
+    schema_extra={"format": "date"},
+    description="Last day, YYYY-MM-DD, inclusive (default: today).",
+)
+
+
+def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:
+    return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+class ReportPdfController(Controller):
+    path = "/api/v1"
+    tags = ["reports"]
+    dependencies = {"reports": Provide(provide_reports)}
+
+    @get(
+        "/donors/{donor_id:int}/impact.pdf",
+        guards=[allow("donors.impact")],
+        media_type=PDF,
+        summary="A donor's impact report (PDF)",
+        description="A thank-you report for the donor: what it gave, how many devices reached families and how "
+        "many children, in which postcode districts and through which schools, and its loans month by month. "
+        "No family's personal data; groups of fewer than five families show '<5'. Without `from` and `to` it "
+        "covers everything the donor gave.",
+    )
+    async def donor_impact(
+        self,
+        donor_id: int,
+        actor: Actor,
+        reports: ReportService,
+        settings: Settings,
+        from_: str | None = FROM,
+        to: str | None = TO,
+    ) -> Response[bytes]:
+        period = None if from_ is None and to is None else period_of(from_, to)
+        impact = await reports.donor_impact(actor, donor_id, period)
+        org, today = organisation(settings), date.today()
+        pdf = await off_the_loop(
+            lambda: render_donor_impact(impact, org, generated_on=today, fonts_dir=settings.fonts_dir)
+        )
+        return pdf_response(pdf, f"impact-donor-{donor_id}.pdf")
+
+    @get(
+        "/reports/funder.pdf",
+        guards=[allow("reports.funder")],
+        media_type=PDF,
+        summary="The funder report (PDF)",
+        description="One or two pages for a funder: families and children reached, devices lent in the period, "
+        "loans per month, the stock pipeline today and reach by postcode district. No family's personal data; "
+        "groups of fewer than five families show '<5'.",
+    )
+    async def funder(
+        self,
+        actor: Actor,
+        reports: ReportService,
+        settings: Settings,
+        from_: str | None = FROM,
+        to: str | None = TO,
+    ) -> Response[bytes]:
+        report = await reports.funder(actor, period_of(from_, to))
+        org, today = organisation(settings), date.today()
+        pdf = await off_the_loop(lambda: render_funder(report, org, generated_on=today, fonts_dir=settings.fonts_dir))
+        return pdf_response(pdf, f"funder-report-{report.period.from_}-to-{report.period.to}.pdf")

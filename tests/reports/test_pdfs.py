@@ -1,0 +1,188 @@
+"""The donor impact and funder PDFs: the figures are there as text, people are not, and charts are vectors."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from lending.documents.agreement import Organisation
+from lending.reports.pdfs import render_donor_impact, render_funder
+from lending.reports.schemas import Bar, DonorImpact, FunderReport, LoanFigures, LoanGroup, Period, Reach
+from tests.support import add_months, assert_problem
+
+ORG = Organisation("Sparkbrook Laptops", "0121 496 0000", "hello@example.org", "1 Ladypool Road", "1190001")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def poppler() -> None:
+    if shutil.which("pdftotext") is None:
+        pytest.fail("the report PDF tests need pdftotext: run `apt-get install poppler-utils`", pytrace=False)
+
+
+def text_of(pdf: bytes, tmp_path: Path) -> str:
+    """The PDF's text as pdftotext reads it, with runs of whitespace made single spaces."""
+    source = tmp_path / "report.pdf"
+    source.write_bytes(pdf)
+    out = subprocess.run(["pdftotext", str(source), "-"], capture_output=True, text=True, check=True, timeout=60)
+    return " ".join(out.stdout.split())
+
+
+def assert_vector_only(pdf: bytes) -> None:
+    """No page draws an image: the charts are paths and text (so they print sharp and pdftotext reads them)."""
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for obj in page["/Resources"].get("/XObject", {}).values():
+            assert obj.get_object()["/Subtype"] != "/Image"
+
+
+def months_back(n: int) -> list[str]:
+    """The last `n` months' labels as the reports give them (`2026-03`), oldest first, from today."""
+    first = date.today().replace(day=1)
+    return [f"{add_months(first, -k):%Y-%m}" for k in reversed(range(n))]
+
+
+def a_year() -> Period:
+    today = date.today()
+    return Period.model_validate({"from": add_months(today.replace(day=1), -11), "to": today})
+
+
+def loan_group(group: str, issued: int, families: int | str, children: int | str) -> LoanGroup:
+    return LoanGroup(
+        group=group, group_id=None, loans_issued=issued, loans_returned=issued // 2, families=families, children=children
+    )
+
+
+# --- rendering, from the report shapes ----------------------------------------------------------------------
+
+
+def test_the_impact_report_shows_what_was_given_and_where_it_went(tmp_path: Path) -> None:
+    months = months_back(6)
+    impact = DonorImpact(
+        donor_id=7,
+        donor_name="Midlands Widgets Ltd",
+        period=a_year(),
+        given=[Bar(label="laptop", value=31), Bar(label="sim", value=12)],
+        devices_reached_families=27,
+        families=23,
+        children=41,
+        districts=[Bar(label="B12", value=17), Bar(label="B11", value=6), Bar(label="B10", value="<5")],
+        schools=[Bar(label="Anderton Park Primary", value=19), Bar(label="Small Heath School", value="<5")],
+        loans_by_month=[Bar(label=month, value=n + 1) for n, month in enumerate(months)],
+    )
+    pdf = render_donor_impact(impact, ORG, generated_on=date.today())
+    text = text_of(pdf, tmp_path)
+
+    for needle in (
+        "Sparkbrook Laptops",
+        "Registered charity 1190001",
+        "What your donation did",
+        "Midlands Widgets Ltd",
+        "43 devices and SIMs given",
+        "27 of your devices lent to families",
+        "23 families reached",
+        "41 children in those families",
+        "Laptop 31",
+        "Sim 12",
+        "B12",
+        "B11",
+        "B10",
+        "Anderton Park Primary",
+        "Small Heath School",
+        "Loans of your devices, month by month",
+    ):
+        assert needle in text, needle
+    for month in months:  # the chart labels each month, as text
+        assert date.fromisoformat(f"{month}-01").strftime("%b") in text
+    assert text.count("<5") >= 4  # B10 and the school, each in its chart and its table
+    assert_vector_only(pdf)
+    assert PdfReader(io.BytesIO(pdf)).metadata["/Title"] == "Impact report for Midlands Widgets Ltd"
+
+
+def test_the_funder_report_is_two_pages_of_figures_even_for_two_years_and_forty_districts(tmp_path: Path) -> None:
+    report = FunderReport(
+        period=a_year(),
+        reach=Reach(families=312, children=655, devices_lent=347, sims_lent=96, devices_gifted=14),
+        loans=LoanFigures(active=188, overdue=9, due_in_14_days=23),
+        loans_by_month=[loan_group(month, 10 + n, 8 + n, 15 + n) for n, month in enumerate(months_back(24))],
+        pipeline=[Bar(label="received", value=35), Bar(label="in_refurbishment", value=12), Bar(label="ready", value=7)],
+        districts=[loan_group(f"B{n}", 2 * n, n if n >= 5 else "<5", 2 * n if n >= 5 else "<5") for n in range(1, 41)],
+    )
+    pdf = render_funder(report, ORG, generated_on=date.today())
+    text = text_of(pdf, tmp_path)
+
+    assert len(PdfReader(io.BytesIO(pdf)).pages) <= 2
+    for needle in (
+        "312 families reached",
+        "655 children in those families",
+        "347 devices lent",
+        "96 SIMs with data lent",
+        "14 devices given to keep",
+        "188 loans active today",
+        "9 loans overdue today",
+        "23 loans due back in 14 days",
+        "Loans issued per month",
+        "Stock pipeline",
+        "In refurbishment",
+        "B40 80 40 40 80",  # the districts table: loans issued, returned, families, children
+        "B4 8 4 <5 <5",  # a district of under five families: counted loans, suppressed people
+        "and 25 more, listed in the table",
+    ):
+        assert needle in text, needle
+    assert_vector_only(pdf)
+
+
+def test_reports_with_nothing_in_them_still_render(tmp_path: Path) -> None:
+    empty = DonorImpact(
+        donor_id=1,
+        donor_name="A new donor",
+        period=None,
+        given=[],
+        devices_reached_families=0,
+        families=0,
+        children=0,
+        districts=[],
+        schools=[],
+        loans_by_month=[],
+    )
+    text = text_of(render_donor_impact(empty, ORG, generated_on=date.today()), tmp_path)
+    assert "No figures for this period." in text and "Nothing recorded" in text
+
+    none = FunderReport(
+        period=a_year(),
+        reach=Reach(families=0, children=0, devices_lent=0, sims_lent=0, devices_gifted=0),
+        loans=LoanFigures(active=0, overdue=0, due_in_14_days=0),
+        loans_by_month=[],
+        pipeline=[],
+        districts=[],
+    )
+    assert "0 families reached" in text_of(render_funder(none, ORG, generated_on=date.today()), tmp_path)
+
+
+# --- over HTTP ----------------------------------------------------------------------------------------------
+
+
+async def test_a_period_that_ends_before_it_starts_is_refused_naming_from(client, staff) -> None:
+    today = date.today()
+    query = {"from": today.isoformat(), "to": add_months(today.replace(day=1), -1).isoformat()}
+    for path in ("/api/v1/reports/funder.pdf", "/api/v1/donors/1/impact.pdf"):
+        assert_problem(await client.get(path, params=query, headers=staff.headers), 422, "from")
+
+
+async def test_bad_dates_are_refused_naming_the_field(client, staff) -> None:
+    for params, field in (({"from": "yesterday"}, "from"), ({"to": f"{date.today().year}-02-30"}, "to"), ({"to": ""}, "to")):
+        response = await client.get("/api/v1/reports/funder.pdf", params=params, headers=staff.headers)
+        assert_problem(response, 422, field)
+
+
+async def test_the_desk_and_schools_may_not_have_the_report_pdfs(client, volunteer, make_user) -> None:
+    from lending.accounts.models import Role
+
+    school = await make_user(Role.school)
+    for actor in (volunteer, school):
+        for path in ("/api/v1/reports/funder.pdf", "/api/v1/donors/1/impact.pdf"):
+            assert_problem(await client.get(path, headers=actor.headers), 403)
