@@ -238,7 +238,11 @@ def _footer(title: str, org: Organisation, generated_on: date) -> Callable[[Canv
     return draw
 
 
-def _build(story: list[Flowable], *, title: str, subject: str, org: Organisation, generated_on: date) -> bytes:
+def _build(
+    story: list[Flowable], *, title: str, running: str, subject: str, org: Organisation, generated_on: date
+) -> bytes:
+    """The document, with `title` in its metadata and `running` (plain Latin text: the footer is set in Helvetica,
+    without the script fonts a donor's name may need) at the foot of every page."""
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
@@ -253,7 +257,7 @@ def _build(story: list[Flowable], *, title: str, subject: str, org: Organisation
         creator="Lending",
         invariant=1,
     )
-    footer = _footer(title, org, generated_on)
+    footer = _footer(running, org, generated_on)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
 
@@ -306,6 +310,7 @@ def render_donor_impact(
     return _build(
         story,
         title=f"Impact report for {impact.donor_name}",
+        running=f"Impact report for donor {impact.donor_id}",
         subject="What became of a donor's devices",
         org=org,
         generated_on=generated_on,
@@ -392,6 +397,7 @@ def render_funder(
     return _build(
         story,
         title=f"Funder report, {period_text(report.period)}",
+        running=f"Funder report, {period_text(report.period)}",
         subject="Families and children reached, devices lent",
         org=org,
         generated_on=generated_on,

@@ -25,9 +25,7 @@ class ReportService:
     async def summary(self, actor: Actor, centre_id: int | None = None) -> Summary:
         raise NotImplementedError
 
-    async def loans(
-        self, actor: Actor, period: Period, group_by: GroupBy, centre_id: int | None = None
-    ) -> LoansReport:
+    async def loans(self, actor: Actor, period: Period, group_by: GroupBy, centre_id: int | None = None) -> LoansReport:
         raise NotImplementedError
 
     async def pipeline(
