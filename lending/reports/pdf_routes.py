@@ -7,19 +7,15 @@ from datetime import date
 from litestar import Controller, Response, get
 from litestar.di import Provide
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from lending.access import Actor, allow
 from lending.config import Settings
 from lending.core.errors import Invalid
 from lending.documents.responses import PDF
+from lending.reports.deps import provide_period, provide_reports
 from lending.reports.pdfs import off_the_loop, organisation, render_donor_impact, render_funder
 from lending.reports.schemas import Period
 from lending.reports.service import ReportService
-
-
-async def provide_reports(db_session: AsyncSession) -> ReportService:
-    return ReportService(db_session)
 
 
 def _day(value: str | None, name: str) -> date | None:
@@ -30,19 +26,6 @@ def _day(value: str | None, name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise Invalid.field(name, "must be a date, YYYY-MM-DD") from None
-
-
-def period_of(from_: str | None, to: str | None) -> Period:
-    """The contract's period: `to` defaults to today and `from` to 12 months before `to`, both inclusive."""
-    last = _day(to, "to") or date.today()
-    first = _day(from_, "from")
-    if first is None:
-        # 29 February has no twin a year before; year 1 has no year before it.
-        day = min(last.day, 28) if last.month == 2 else last.day
-        first = date.min if last.year == 1 else last.replace(year=last.year - 1, day=day)
-    if first > last:
-        raise Invalid.field("from", "must be on or before `to`")
-    return Period.model_validate({"from": first, "to": last})
 
 
 FROM = Parameter(
@@ -65,10 +48,24 @@ def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:
     return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
+async def provide_pdf_period(from_: str | None = FROM, to: str | None = TO) -> Period:
+    """The period by the reports' one rule (reports/deps.py: defaults, bounds, `from` not after `to`)."""
+    return await provide_period(_day(from_, "from"), _day(to, "to"))
+
+
+async def provide_donor_period(from_: str | None = FROM, to: str | None = TO) -> Period | None:
+    """A donor's impact covers everything it gave unless a period is asked for."""
+    return None if from_ is None and to is None else await provide_pdf_period(from_, to)
+
+
 class ReportPdfController(Controller):
     path = "/api/v1"
     tags = ["reports"]
-    dependencies = {"reports": Provide(provide_reports)}
+    dependencies = {
+        "reports": Provide(provide_reports),
+        "period": Provide(provide_pdf_period),
+        "donor_period": Provide(provide_donor_period),
+    }
 
     @get(
         "/donors/{donor_id:int}/impact.pdf",
@@ -86,11 +83,9 @@ class ReportPdfController(Controller):
         actor: Actor,
         reports: ReportService,
         settings: Settings,
-        from_: str | None = FROM,
-        to: str | None = TO,
+        donor_period: Period | None,
     ) -> Response[bytes]:
-        period = None if from_ is None and to is None else period_of(from_, to)
-        impact = await reports.donor_impact(actor, donor_id, period)
+        impact = await reports.donor_impact(actor, donor_id, donor_period)
         org, today = organisation(settings), date.today()
         pdf = await off_the_loop(
             lambda: render_donor_impact(impact, org, generated_on=today, fonts_dir=settings.fonts_dir)
@@ -111,10 +106,9 @@ class ReportPdfController(Controller):
         actor: Actor,
         reports: ReportService,
         settings: Settings,
-        from_: str | None = FROM,
-        to: str | None = TO,
+        period: Period,
     ) -> Response[bytes]:
-        report = await reports.funder(actor, period_of(from_, to))
+        report = await reports.funder(actor, period)
         org, today = organisation(settings), date.today()
         pdf = await off_the_loop(lambda: render_funder(report, org, generated_on=today, fonts_dir=settings.fonts_dir))
         return pdf_response(pdf, f"funder-report-{report.period.from_}-to-{report.period.to}.pdf")

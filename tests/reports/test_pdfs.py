@@ -14,7 +14,8 @@ from pypdf import PdfReader
 from lending.documents.agreement import Organisation
 from lending.reports.pdfs import render_donor_impact, render_funder
 from lending.reports.schemas import Bar, DonorImpact, FunderReport, LoanFigures, LoanGroup, Period, Reach
-from tests.support import add_months, assert_problem
+from tests.reports.conftest import SECRET_NAME, SECRET_POSTCODES, Known
+from tests.support import add_months, assert_problem, days_ago
 
 ORG = Organisation("Sparkbrook Laptops", "0121 496 0000", "hello@example.org", "1 Ladypool Road", "1190001")
 
@@ -53,7 +54,12 @@ def a_year() -> Period:
 
 def loan_group(group: str, issued: int, families: int | str, children: int | str) -> LoanGroup:
     return LoanGroup(
-        group=group, group_id=None, loans_issued=issued, loans_returned=issued // 2, families=families, children=children
+        group=group,
+        group_id=None,
+        loans_issued=issued,
+        loans_returned=issued // 2,
+        families=families,
+        children=children,
     )
 
 
@@ -109,7 +115,11 @@ def test_the_funder_report_is_two_pages_of_figures_even_for_two_years_and_forty_
         reach=Reach(families=312, children=655, devices_lent=347, sims_lent=96, devices_gifted=14),
         loans=LoanFigures(active=188, overdue=9, due_in_14_days=23),
         loans_by_month=[loan_group(month, 10 + n, 8 + n, 15 + n) for n, month in enumerate(months_back(24))],
-        pipeline=[Bar(label="received", value=35), Bar(label="in_refurbishment", value=12), Bar(label="ready", value=7)],
+        pipeline=[
+            Bar(label="received", value=35),
+            Bar(label="in_refurbishment", value=12),
+            Bar(label="ready", value=7),
+        ],
         districts=[loan_group(f"B{n}", 2 * n, n if n >= 5 else "<5", 2 * n if n >= 5 else "<5") for n in range(1, 41)],
     )
     pdf = render_funder(report, ORG, generated_on=date.today())
@@ -170,11 +180,15 @@ async def test_a_period_that_ends_before_it_starts_is_refused_naming_from(client
     today = date.today()
     query = {"from": today.isoformat(), "to": add_months(today.replace(day=1), -1).isoformat()}
     for path in ("/api/v1/reports/funder.pdf", "/api/v1/donors/1/impact.pdf"):
-        assert_problem(await client.get(path, params=query, headers=staff.headers), 422, "from")
+        assert_problem(await client.get(path, params=query, headers=staff.headers), 400, "from")
 
 
 async def test_bad_dates_are_refused_naming_the_field(client, staff) -> None:
-    for params, field in (({"from": "yesterday"}, "from"), ({"to": f"{date.today().year}-02-30"}, "to"), ({"to": ""}, "to")):
+    for params, field in (
+        ({"from": "yesterday"}, "from"),
+        ({"to": f"{date.today().year}-02-30"}, "to"),
+        ({"to": ""}, "to"),
+    ):
         response = await client.get("/api/v1/reports/funder.pdf", params=params, headers=staff.headers)
         assert_problem(response, 422, field)
 
@@ -186,3 +200,93 @@ async def test_the_desk_and_schools_may_not_have_the_report_pdfs(client, volunte
     for actor in (volunteer, school):
         for path in ("/api/v1/reports/funder.pdf", "/api/v1/donors/1/impact.pdf"):
             assert_problem(await client.get(path, headers=actor.headers), 403)
+
+
+async def pdf_of(client, actor, path: str, **params: str) -> bytes:
+    response = await client.get(path, params=params, headers=actor.headers)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.headers["content-disposition"].startswith("inline; filename=")
+    return response.content
+
+
+def assert_no_family(text: str, pdf: bytes) -> None:
+    """No family's name, street or full postcode, in the text or anywhere in the file (metadata included)."""
+    for secret in (SECRET_NAME, "Hidden Street", *SECRET_POSTCODES):
+        assert secret not in text
+        assert secret.encode() not in pdf
+    assert all(secret not in str(value) for value in (PdfReader(io.BytesIO(pdf)).metadata or {}).values())
+
+
+async def test_a_donors_impact_report_shows_its_figures_districts_and_schools(
+    client, staff, known: Known, settings, tmp_path: Path
+) -> None:
+    path = f"/api/v1/donors/{known.donors['D1']}/impact.pdf"
+    pdf = await pdf_of(client, staff, path)
+    text = text_of(pdf, tmp_path)
+
+    # Acme gave 9 assets in two donations; 6 of its devices went out on loans L1-L5 and L8, to families F1-F5
+    # (1 + 2 + 3 + 1 + 2 children), all in B12 and all nominated by Oak.
+    for needle in (
+        settings.org_name,
+        "Acme Ltd",
+        "9 devices and SIMs given",
+        "6 of your devices lent to families",
+        "5 families reached",
+        "9 children in those families",
+        "Chromebook 1",
+        "Desktop 1",
+        "Laptop 6",
+        "Tablet 1",
+        "Postcode district Families B12 5",
+        "School Families Oak Primary 5",
+    ):
+        assert needle in text, needle
+    assert "Elm Academy" not in text and "B11" not in text  # Jo Giver's loan, not Acme's
+    assert_no_family(text, pdf)
+    assert_vector_only(pdf)
+
+
+async def test_over_a_short_period_a_donors_few_families_show_as_under_five(
+    client, staff, known: Known, tmp_path: Path
+) -> None:
+    path = f"/api/v1/donors/{known.donors['D1']}/impact.pdf"
+    text = text_of(await pdf_of(client, staff, path, **{"from": days_ago(100)}), tmp_path)
+
+    # Loans L1, L2 and L5 only: three families, so families and children are "<5"; devices stay exact.
+    for needle in ("3 of your devices lent to families", "<5 families reached", "<5 children in those families"):
+        assert needle in text, needle
+    assert "Nothing recorded in this period." in text  # both donations came in earlier
+    assert "B12 <5" in text and "Oak Primary <5" in text
+
+
+async def test_the_funder_report_shows_the_periods_figures(client, staff, known: Known, tmp_path: Path) -> None:
+    pdf = await pdf_of(client, staff, "/api/v1/reports/funder.pdf")
+    text = text_of(pdf, tmp_path)
+
+    # The last 12 months: every loan but L7, to F1-F6; B11 has one family (F6), B12 five.
+    for needle in (
+        "6 families reached",
+        "11 children in those families",
+        "7 devices lent",
+        "2 SIMs with data lent",
+        "1 devices given to keep",
+        "4 loans active today",
+        "1 loans overdue today",
+        "1 loans due back in 14 days",
+        "Loans issued per month",
+        "Stock pipeline",
+        "On loan",
+        "In refurbishment",
+        "Loans Returned Families Children",
+        "B12 6 2 5 9",  # loans issued, returned, families, children
+        "B11 1 0 <5 <5",
+    ):
+        assert needle in text, needle
+    assert len(PdfReader(io.BytesIO(pdf)).pages) <= 2
+    assert_no_family(text, pdf)
+    assert_vector_only(pdf)
+
+
+async def test_an_unknown_donor_is_not_found(client, staff) -> None:
+    assert_problem(await client.get("/api/v1/donors/999999/impact.pdf", headers=staff.headers), 404)
