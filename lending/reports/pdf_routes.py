@@ -10,37 +10,24 @@ from litestar.params import Parameter
 
 from lending.access import Actor, allow
 from lending.config import Settings
-from lending.core.errors import Invalid
 from lending.documents.responses import PDF
-from lending.reports.deps import provide_period, provide_reports
+from lending.reports.deps import provide_period_query, provide_reports
 from lending.reports.pdfs import off_the_loop, organisation, render_donor_impact, render_funder
 from lending.reports.schemas import Period
 from lending.reports.service import ReportService
 
-
-def _day(value: str | None, name: str) -> date | None:
-    # Parsed here rather than by Litestar, whose error would name the Python argument (`from_`), not `from`.
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise Invalid.field(name, "must be a date, YYYY-MM-DD") from None
-
-
+# A donor's period, as the reports' (`provide_period_query`) but optional: without either, everything it gave.
 FROM = Parameter(
     query="from",
     default=None,
-    max_length=10,
     schema_extra={"format": "date"},
-    description="First day, YYYY-MM-DD, inclusive (default: 12 months before `to`).",
+    description="First day, inclusive (default: 12 months before `to`; without `from` and `to`: all time).",
 )
 TO = Parameter(
     query="to",
     default=None,
-    max_length=10,
     schema_extra={"format": "date"},
-    description="Last day, YYYY-MM-DD, inclusive (default: today).",
+    description="Last day, inclusive (default: today; without `from` and `to`: all time).",
 )
 
 
@@ -48,14 +35,10 @@ def pdf_response(pdf: bytes, filename: str) -> Response[bytes]:
     return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-async def provide_pdf_period(from_: str | None = FROM, to: str | None = TO) -> Period:
-    """The period by the reports' one rule (reports/deps.py: defaults, bounds, `from` not after `to`)."""
-    return await provide_period(_day(from_, "from"), _day(to, "to"))
-
-
 async def provide_donor_period(from_: str | None = FROM, to: str | None = TO) -> Period | None:
-    """A donor's impact covers everything it gave unless a period is asked for."""
-    return None if from_ is None and to is None else await provide_pdf_period(from_, to)
+    """A donor's impact covers everything it gave unless a period is asked for; then the reports' one rule
+    (reports/deps.py) fills in and checks it."""
+    return None if from_ is None and to is None else await provide_period_query(from_, to)
 
 
 class ReportPdfController(Controller):
@@ -63,7 +46,7 @@ class ReportPdfController(Controller):
     tags = ["reports"]
     dependencies = {
         "reports": Provide(provide_reports),
-        "period": Provide(provide_pdf_period),
+        "period": Provide(provide_period_query),
         "donor_period": Provide(provide_donor_period),
     }
 
