@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import shutil
 import subprocess
@@ -12,9 +13,12 @@ import pytest
 from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4
 
+from lending.app import create_app
 from lending.documents.agreement import Organisation
 from lending.reports.pdfs import render_donor_impact, render_funder
 from lending.reports.schemas import Bar, DonorImpact, FunderReport, LoanFigures, LoanGroup, Period, Reach
+from tests.core.availability_support import concurrent_client
+from tests.documents.test_off_loop import heavy_logo
 from tests.reports.conftest import SECRET_NAME, SECRET_POSTCODES, Known
 from tests.support import add_months, assert_problem, days_ago
 
@@ -296,3 +300,23 @@ async def test_the_funder_report_shows_the_periods_figures(client, staff, known:
 
 async def test_an_unknown_donor_is_not_found(client, staff) -> None:
     assert_problem(await client.get("/api/v1/donors/999999/impact.pdf", headers=staff.headers), 404)
+
+
+async def test_other_requests_are_answered_while_a_report_pdf_renders(settings, staff, known: Known, tmp_path) -> None:
+    # A logo of noise takes reportlab a second or more to embed: long enough to see whether the loop is held.
+    app = create_app(settings.model_copy(update={"org_logo": heavy_logo(tmp_path, 1200)}))
+    loop = asyncio.get_running_loop()
+    waits: list[float] = []
+    async with concurrent_client(app) as client:
+        report = asyncio.create_task(client.get("/api/v1/reports/funder.pdf", headers=staff.headers))
+        while not report.done():
+            due = loop.time() + 0.1
+            await asyncio.sleep(0.1)
+            lookup = await client.get(f"/api/v1/donors/{known.donors['D1']}", headers=staff.headers)
+            assert lookup.status_code == 200
+            waits.append(loop.time() - due)
+        pdf = await report
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    # Rendered on the event loop, no lookup would be answered until the PDF was done.
+    assert len(waits) >= 3, waits
+    assert max(waits) < 1.5, waits
