@@ -155,14 +155,15 @@ def _header(kit: _Kit) -> Table:
     return header
 
 
-def _headline(kit: _Kit, figures: Sequence[tuple[str, int | str]]) -> Table:
-    """The big numbers, two to a row, each boxed beside what it counts (and read in that order as text)."""
+def _headline(kit: _Kit, figures: Sequence[tuple[str, str, int | str]]) -> Table:
+    """The big numbers, two to a row, each boxed beside what it counts (and read in that order as text). Each
+    figure comes as (what many are called, what one is called, value): a donor reads "1 device", not "1 devices"."""
     per_row, figure_width = 2, 30 * mm
     rows: list[list[object]] = []
     for start in range(0, len(figures), per_row):
         row: list[object] = []
-        for what, value in figures[start : start + per_row]:
-            row += [kit.para(figure(value), "figure"), kit.para(what, "caption")]
+        for many, one, value in figures[start : start + per_row]:
+            row += [kit.para(figure(value), "figure"), kit.para(one if value == 1 else many, "caption")]
         rows.append(row + [""] * (2 * per_row - len(row)))
     table = Table(rows, colWidths=[figure_width, WIDTH / per_row - figure_width] * per_row)
     boxes = [
@@ -285,10 +286,14 @@ def render_donor_impact(
         _headline(
             kit,
             [
-                ("devices and SIMs given", given),
-                ("of your devices lent to families", impact.devices_reached_families),
-                ("families reached", impact.families),
-                ("children in those families", impact.children),
+                ("devices and SIMs given", "device or SIM given", given),
+                (
+                    "of your devices lent to families",
+                    "of your devices lent to a family",
+                    impact.devices_reached_families,
+                ),
+                ("families reached", "family reached", impact.families),
+                ("children in those families", "child in that family", impact.children),
             ],
         ),
         Spacer(1, 4 * mm),
@@ -358,14 +363,14 @@ def render_funder(
         _headline(
             kit,
             [
-                ("families reached", reach.families),
-                ("children in those families", reach.children),
-                ("devices lent", reach.devices_lent),
-                ("SIMs with data lent", reach.sims_lent),
-                ("devices given to keep", reach.devices_gifted),
-                ("loans active today", loans.active),
-                ("loans overdue today", loans.overdue),
-                ("loans due back in 14 days", loans.due_in_14_days),
+                ("families reached", "family reached", reach.families),
+                ("children in those families", "child in that family", reach.children),
+                ("devices lent", "device lent", reach.devices_lent),
+                ("SIMs with data lent", "SIM with data lent", reach.sims_lent),
+                ("devices given to keep", "device given to keep", reach.devices_gifted),
+                ("loans active today", "loan active today", loans.active),
+                ("loans overdue today", "loan overdue today", loans.overdue),
+                ("loans due back within 14 days", "loan due back within 14 days", loans.due_in_14_days),
             ],
         ),
         Spacer(1, 5 * mm),
