@@ -30,6 +30,11 @@ AXIS_GREY = colors.Color(0.35, 0.35, 0.35)
 LONGEST_LABEL = 28  # characters of a category label before it is cut with "…"
 _PAD = 6.0
 _IDS = itertools.count(1)  # ids unique within a page that shows several charts
+# reportlab's font names as a browser finds them (no browser has a "Helvetica-Bold" family).
+BROWSER_FONTS = {
+    FONT: ("Helvetica, Arial, sans-serif", ""),
+    BOLD: ("Helvetica, Arial, sans-serif", "bold"),
+}
 
 
 def _short(label: str) -> str:
@@ -165,4 +170,20 @@ def svg(drawing: Drawing, title: str, description: str = "") -> Markup:
             group.removeAttribute("id")
         if group.getAttribute("style") == "clip-path: url(#clip)":
             group.setAttribute("style", f"clip-path: url(#{ident}-clip)")
+    # A page's Content-Security-Policy (style-src 'self') refuses inline style attributes, which would leave every
+    # bar black and every label at the browser's size: SVG's presentation attributes say the same and are allowed.
+    for element in root.getElementsByTagName("*"):
+        style = element.getAttribute("style")
+        if not style:
+            continue
+        element.removeAttribute("style")
+        for declaration in style.split(";"):
+            name, _, value = (part.strip() for part in declaration.partition(":"))
+            if not name or not value:
+                continue
+            if name == "font-family":
+                value, weight = BROWSER_FONTS.get(value, (value, ""))
+                if weight:
+                    element.setAttribute("font-weight", weight)
+            element.setAttribute(name, value)
     return Markup(root.toxml())  # minidom escaped every text and attribute
