@@ -37,6 +37,7 @@ from lending.families.priority import effective_weights
 from lending.families.routes import FamilyController, NominationController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.loans.routes import LoanController, SimBarringController, export_loans
+from lending.reports.pdf_routes import ReportPdfController
 from lending.reports.routes import ReportController
 from lending.schools.routes import SchoolController
 from lending.stocktakes.routes import StocktakeController
@@ -78,6 +79,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SimBarringController,
     StocktakeController,
     ReportController,
+    ReportPdfController,
 ]
 
 

@@ -38,7 +38,7 @@ from lending.loans.models import Loan, LoanAcceptance, LoanItem
 from lending.schools.models import School
 
 MAX_LABELS = 20_000
-_RENDERING = threading.Lock()
+RENDERING = threading.Lock()
 
 
 def label_of(asset: Asset) -> LabelContent:
@@ -236,7 +236,7 @@ class DocumentService:
         def render() -> bytes:
             terms = load_template("terms", data.language, settings.terms_dir)
             privacy = load_template("privacy", data.language, settings.terms_dir)
-            with _RENDERING:
+            with RENDERING:
                 return render_agreement(
                     data, organisation, terms=terms, privacy=privacy, signature=signature, fonts_dir=settings.fonts_dir
                 )

@@ -56,6 +56,9 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/donors"): STAFF_ONLY,
     ("GET", "/api/v1/donors/{donor_id}"): STAFF_ONLY,
     ("PATCH", "/api/v1/donors/{donor_id}"): STAFF_ONLY,
+    # The report PDFs (lending/reports/pdf_routes.py): evidence for donors and funders is staff business.
+    ("GET", "/api/v1/donors/{donor_id}/impact.pdf"): STAFF_ONLY,
+    ("GET", "/api/v1/reports/funder.pdf"): STAFF_ONLY,
     ("GET", "/api/v1/donations"): STAFF_ONLY,
     ("POST", "/api/v1/donations"): STAFF_ONLY,
     ("GET", "/api/v1/donations/{donation_id}"): STAFF_ONLY,
