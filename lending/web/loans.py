@@ -29,7 +29,7 @@ from lending.loans.deps import provide_loan_filters, provide_loans
 from lending.loans.models import LoanStatus
 from lending.loans.service import LoanFilters, LoanService, LoanView
 from lending.loans.shapes import loans_csv, sees_family_contact
-from lending.web.render import drop_blank_query, page
+from lending.web.render import drop_blank_query, page, query_pairs
 
 PAGE_SIZE = 50
 # The status choice that means "whatever the status": every status, as the API's comma list takes them.
@@ -127,7 +127,7 @@ class StaffLoanPages(Controller):
         contacts = await loans.families_contacts([v.loan.family_id for v in views]) if shows_contact else {}
         centre_list, _ = await centres.list(ListParams(limit=MAX_LIMIT))
         names = {c.id: c.name for c in centre_list}
-        asked = {k: v for k, v in request.query_params.items() if k != "offset" and v != ""}
+        asked = [(k, v) for k, v in query_pairs(request) if k != "offset" and v != ""]
         return page(
             "staff/loans.html",
             rows=loan_rows(views, names, contacts),
@@ -141,7 +141,6 @@ class StaffLoanPages(Controller):
             centres=[(c.id, c.name) for c in centre_list],
             views=[(label, urlencode(query)) for label, query in VIEWS],
             current=urlencode(asked),
-            query=asked,
             shows_contact=shows_contact,
         )
 

@@ -127,7 +127,7 @@ class StaffPages(Controller):
         "schools": Provide(provide_school_service),
     }
 
-    # --- what needs doing now ------------------------------------------------------------------------------
+    # --- the dashboard: what needs doing now, figures, charts, loans to chase ------------------------------
 
     @get(
         "/",
