@@ -476,7 +476,7 @@ class ReportService:
         if group_by is GroupBy.school:
             ids = [key for key, *_ in rows if key is not None]
             labels = dict(
-                (await self.session.execute(select(School.id, School.name).where(School.id.in_(ids)))).tuples()
+                (await self.session.execute(select(School.id, School.name).where(School.id.in_(ids)))).tuples().all()
             )
         bars = [
             (
