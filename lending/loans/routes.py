@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from datetime import date
-
 from advanced_alchemy.service import OffsetPagination
 from litestar import Controller, Response, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
 
 from lending.access import Actor, allow
-from lending.core.csv import CSV_MEDIA_TYPE, csv_response, csv_text
+from lending.core.csv import CSV_MEDIA_TYPE, csv_response
 from lending.core.pagination import ListParams, page
 from lending.loans.deps import provide_loan_filters, provide_loans
 from lending.loans.idempotency import HEADER, Idempotency, Replay, fingerprint
@@ -23,7 +21,7 @@ from lending.loans.schemas import (
     SimBarringOut,
 )
 from lending.loans.service import LoanFilters, LoanService
-from lending.loans.shapes import barring_csv, csv_columns, csv_row, present, present_barring, sees_family_contact
+from lending.loans.shapes import barring_csv, loans_csv, present, present_barring
 
 
 class LoanController(Controller):
@@ -121,12 +119,7 @@ class LoanController(Controller):
     summary="Loans as CSV (same filters), e.g. the overdue list to phone; family contact for staff and admin",
 )
 async def export_loans(actor: Actor, loans: LoanService, filters: LoanFilters) -> Response[str]:
-    rows = await loans.views(await loans.all(filters))
-    wanted = [v.loan.family_id for v in rows] if sees_family_contact(actor) else []
-    contacts = await loans.families_contacts(wanted)
-    today = date.today()
-    text = csv_text(csv_columns(actor), [csv_row(view, actor, contacts, today) for view in rows])
-    return csv_response(text, "loans.csv")
+    return csv_response(await loans_csv(loans, filters, actor), "loans.csv")
 
 
 class SimBarringController(Controller):

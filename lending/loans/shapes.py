@@ -9,7 +9,7 @@ from lending.access import Actor
 from lending.core.csv import csv_text
 from lending.families.models import Family
 from lending.loans.schemas import AcceptanceOut, ExtensionOut, LoanItemOut, LoanOut, SimBarringOut
-from lending.loans.service import Barring, LoanView
+from lending.loans.service import Barring, LoanFilters, LoanService, LoanView
 
 
 def present(view: LoanView) -> LoanOut:
@@ -139,3 +139,12 @@ TO_BAR_COLUMNS = ["tag", "iccid", "msisdn", "network", "loan_reference", "outcom
 def barring_csv(barrings: list[Barring]) -> str:
     """The SIMs to bar as the networks are sent them: the API's CSV and the staff page's download alike."""
     return csv_text(TO_BAR_COLUMNS, [present_barring(b).model_dump() for b in barrings])
+
+
+async def loans_csv(loans: LoanService, filters: LoanFilters, actor: Actor) -> str:
+    """Loans as CSV: the API's download and the staff loans page's alike (family contact only for staff)."""
+    views = await loans.views(await loans.all(filters))
+    wanted = [v.loan.family_id for v in views] if sees_family_contact(actor) else []
+    contacts = await loans.families_contacts(wanted)
+    today = date.today()
+    return csv_text(csv_columns(actor), [csv_row(view, actor, contacts, today) for view in views])

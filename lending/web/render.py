@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Request
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from pydantic import BaseModel, ValidationError
 
 from lending.core.errors import DomainError, dotted_path
@@ -60,3 +61,18 @@ async def form_dict(request: Request[Any, Any, Any], *lists: str) -> dict[str, A
     for key in lists:
         data.setdefault(key, [])
     return data
+
+
+def query_pairs(request: Request[Any, Any, Any]) -> list[tuple[str, str]]:
+    """The query's fields in the order they were sent (the parsed `query_params` keep no order), blanks kept."""
+    return parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+
+
+async def drop_blank_query(request: Request[Any, Any, Any]) -> Redirect | None:
+    """A `before_request` for pages with a GET form of filters: a form sends its blank fields (`centre_id=`), which
+    the API's typed query parameters rightly refuse, so the browser is sent once to the same page without them."""
+    pairs = query_pairs(request)
+    kept = [(k, v) for k, v in pairs if v != ""]
+    if len(kept) == len(pairs):
+        return None
+    return Redirect(request.url.path + (f"?{urlencode(kept)}" if kept else ""), status_code=303)

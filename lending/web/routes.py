@@ -8,6 +8,7 @@ from lending.web.desk import DeskPages
 from lending.web.finder import finder
 from lending.web.issue import IssuePages
 from lending.web.labels import LabelPages
+from lending.web.loans import StaffLoanPages
 from lending.web.school import SchoolPages
 from lending.web.signin import SignInPages
 from lending.web.staff import StaffPages
@@ -21,6 +22,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     IssuePages,
     SchoolPages,
     StaffPages,
+    StaffLoanPages,
     StocktakePages,
     LabelPages,
     IntakePages,

@@ -1,4 +1,5 @@
-"""The school portal: nominate a family, follow and withdraw the school's own nominations. Nothing else.
+"""The school portal: nominate a family, follow and withdraw the school's own nominations, and see in figures how
+many it has in each status and how many loans its families had (ReportService, scoped in SQL to the school).
 
 Every handler calls the same FamilyService methods as the nominations API and shapes what it shows with
 lending/families/shapes.py, so a school sees here exactly what the API would give it: its own nominations and the
@@ -24,9 +25,14 @@ from lending.families.models import NominationStatus, Urgency
 from lending.families.schemas import FamilyOut, FamilyUpdate, NominationIn, NominationOut, WithdrawIn
 from lending.families.service import OPEN, FamilyService, Scored
 from lending.families.shapes import present_family, present_nomination, present_nomination_detail
+from lending.reports.deps import provide_reports
+from lending.reports.schemas import GroupBy
+from lending.reports.service import ReportService
+from lending.web.dashboard import last_twelve_months, loans_by_month_chart
 from lending.web.render import FormErrors, form_dict, page, parse
 
 PAGE_SIZE = 25
+ONE = ListParams(limit=1)
 
 # The words a school reads for each status; the status itself is shown as text, never by colour alone.
 STATUS_WORDS = {
@@ -130,7 +136,7 @@ class SchoolPages(Controller):
     path = "/school"
     guards = [allow("school.use")]
     include_in_schema = False
-    dependencies = {"families": Provide(provide_families)}
+    dependencies = {"families": Provide(provide_families), "reports": Provide(provide_reports)}
 
     async def _family_of(self, families: FamilyService, nomination: NominationOut, actor: Actor) -> FamilyOut | None:
         """The family as the school typed it, read as the API would read it for the school. None when the API would
@@ -141,13 +147,20 @@ class SchoolPages(Controller):
             return None
         return family if isinstance(family, FamilyOut) else None
 
-    @get("/", guards=[allow("nominations.read")])
+    @get("/", guards=[allow("nominations.read"), allow("reports.loans")])
     async def home(
         self,
         actor: Actor,
         families: FamilyService,
+        reports: ReportService,
         page_number: int = Parameter(query="page", default=1, ge=1, le=10_000),
     ) -> Template:
+        by_status = [
+            (STATUS_WORDS[status], status.value, (await families.list_nominations(ONE, actor, statuses=[status]))[1])
+            for status in NominationStatus
+        ]
+        period = last_twelve_months()
+        report = await reports.loans(actor, period, GroupBy.month)
         params = ListParams(limit=PAGE_SIZE, offset=(page_number - 1) * PAGE_SIZE, sort="-submitted_at")
         scored, total = await families.list_nominations(params, actor)
         rows = []
@@ -161,6 +174,10 @@ class SchoolPages(Controller):
             "school/home.html",
             rows=rows,
             total=total,
+            by_status=by_status,
+            period=period,
+            loans=report.total,
+            chart=loans_by_month_chart(report, "Loans to your school's families each month"),
             page_number=page_number,
             pages=max(1, -(-total // PAGE_SIZE)),
         )

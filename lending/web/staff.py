@@ -1,6 +1,8 @@
-"""The coordinator's pages: what needs doing now, the waiting list, possible duplicates, users and centres.
+"""The coordinator's pages: the dashboard (what needs doing now, the figures and charts, the loans to chase), the
+waiting list, possible duplicates, users and centres.
 
-Intake, the refurbishment queue and SIMs to bar are lending/web/stock.py; this module only links to them.
+Intake, the refurbishment queue and SIMs to bar are lending/web/stock.py, the list of loans lending/web/loans.py;
+this module only links to them. The dashboard's figures are ReportService's (lending/web/dashboard.py draws them).
 Every handler calls the same service as the API route that does the same thing, so a decision taken here is
 the API's decision, with its words when it is refused.
 """
@@ -27,21 +29,22 @@ from lending.centres.models import Centre
 from lending.centres.schemas import CentreCreate, CentreUpdate
 from lending.centres.service import CentreService
 from lending.core.errors import DomainError, FieldError, Invalid
-from lending.core.pagination import MAX_LIMIT, ListParams
+from lending.core.pagination import MAX_LIMIT, IdQuery, ListParams
 from lending.families.deps import provide_families
 from lending.families.models import NominationStatus
 from lending.families.schemas import DecisionIn, FamilyOut, MergeIn, NominationStaffOut
 from lending.families.service import DECISIONS, FamilyService, Scored
 from lending.families.shapes import present_duplicate, present_family, present_nomination
-from lending.inventory.deps import provide_assets
 from lending.inventory.models import Status
-from lending.inventory.repositories import AssetFilters
-from lending.inventory.service import AssetService
 from lending.loans.deps import provide_loans
 from lending.loans.service import LoanService
+from lending.reports.deps import provide_reports
+from lending.reports.schemas import GroupBy
+from lending.reports.service import ReportService
 from lending.schools.deps import provide_school_service
 from lending.schools.service import SchoolService
-from lending.web.render import FormErrors, form_dict, is_htmx, page, parse
+from lending.web.dashboard import last_twelve_months, loan_lists, loans_by_month_chart, reach_chart, stock_chart
+from lending.web.render import FormErrors, drop_blank_query, form_dict, is_htmx, page, parse
 
 # Waiting a decision: a waitlisted nomination is still to be approved or declined.
 WAITING = [NominationStatus.submitted, NominationStatus.waitlisted]
@@ -117,24 +120,43 @@ class StaffPages(Controller):
     include_in_schema = False
     dependencies = {
         "families": Provide(provide_families),
-        "assets": Provide(provide_assets),
+        "reports": Provide(provide_reports),
         "loans": Provide(provide_loans),
         "accounts": Provide(provide_account_service),
         "centres": Provide(provide_centre_service),
         "schools": Provide(provide_school_service),
     }
 
-    # --- what needs doing now ------------------------------------------------------------------------------
+    # --- the dashboard: what needs doing now, figures, charts, loans to chase ------------------------------
 
-    @get("/", guards=[allow("nominations.read")])
-    async def home(self, actor: Actor, families: FamilyService, assets: AssetService, loans: LoanService) -> Template:
+    @get(
+        "/",
+        guards=[allow("nominations.read"), allow("reports.summary"), allow("reports.loans")],
+        before_request=drop_blank_query,
+    )
+    async def home(
+        self,
+        actor: Actor,
+        families: FamilyService,
+        loans: LoanService,
+        reports: ReportService,
+        centres: CentreService,
+        centre_id: IdQuery = None,
+    ) -> Template:
+        """The dashboard: what needs doing now, the figures, the charts and the lists of loans to chase."""
         _, submitted = await families.list_nominations(ONE, actor, statuses=[NominationStatus.submitted])
         _, waitlisted = await families.list_nominations(ONE, actor, statuses=[NominationStatus.waitlisted])
         _, duplicates = await families.list_duplicates(ONE)
-        stock = {}
-        for status in (Status.received, Status.in_refurbishment, Status.ready):
-            stock[status.value] = (await assets.list_assets(ONE, AssetFilters(statuses=[status])))[1]
         _, sims = await loans.sims_to_bar(ONE)
+        summary = await reports.summary(actor, centre_id)
+        period = last_twelve_months()
+        by_month = await reports.loans(actor, period, GroupBy.month, centre_id)
+        by_district = await reports.loans(actor, period, GroupBy.postcode_district, centre_id)
+        stock = dict.fromkeys((Status.received.value, Status.in_refurbishment.value, Status.ready.value), 0)
+        for row in summary.assets:
+            if row.status.value in stock:
+                stock[row.status.value] += row.count
+        centre_list, _ = await centres.list(ALL)
         return page(
             "staff/home.html",
             submitted=submitted,
@@ -142,6 +164,14 @@ class StaffPages(Controller):
             duplicates=duplicates,
             stock=stock,
             sims=sims,
+            summary=summary,
+            period=period,
+            charts=[stock_chart(summary), loans_by_month_chart(by_month), reach_chart(by_district)],
+            lists=await loan_lists(loans, centre_id),
+            centres=[(c.id, c.name) for c in centre_list],
+            centre_names={c.id: c.name for c in centre_list},
+            centre=next((c for c in centre_list if c.id == centre_id), None),
+            centre_id=centre_id,
         )
 
     # --- the waiting list ----------------------------------------------------------------------------------

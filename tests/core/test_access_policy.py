@@ -186,6 +186,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/staff/refurbishment/{tag}/wipe"): STAFF_ONLY,
     ("GET", "/staff/sims"): STAFF_ONLY,
     ("GET", "/staff/sims/to-bar.csv"): STAFF_ONLY,
+    ("GET", "/staff/loans"): STAFF_ONLY,
+    ("GET", "/staff/loans.csv"): STAFF_ONLY,
     ("POST", "/staff/sims/{tag}/barred"): STAFF_ONLY,
 }
 

@@ -205,3 +205,15 @@ async def people(make_user) -> dict[str, Actor]:
         "school": await make_user(Role.school),
         "other_school": await make_user(Role.school),
     }
+
+
+@pytest.fixture
+async def world(client, staff, volunteer, sessions, make_user) -> tuple[Any, Actor]:
+    """The dashboard's known world (tests/web/dashboard_data.py) and its school's user."""
+    from lending.accounts.models import Role
+    from tests.web.dashboard_data import make_world
+
+    async def teacher(school_id: int) -> Actor:
+        return await make_user(Role.school, school_id=school_id)
+
+    return await make_world(client, staff, volunteer, sessions, teacher)

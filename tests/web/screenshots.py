@@ -2,10 +2,12 @@
 
 Starts the app on a temporary SQLite database (migrated from scratch), makes a user per role and a little data
 through the API (a centre, a donation, stock ready to lend, a school, an approved nomination and, where the API
-allows it, a loan), signs in through the sign-in page in Debian's Chromium and saves a PNG of each role's home and
-of every page under /desk, /staff and /school. The pages are found in the app's own routes, so pages added later
-appear without a change here; a page that answers 404 (not built yet, or nothing to show) is skipped with a line
-saying so, and so is a page whose address needs an id this script has no record of.
+allows it, loans: one overdue, one due back soon, one with a SIM whose plan ends this month, to families in a few
+postcode districts for the dashboard's charts), signs in through the sign-in page in Debian's Chromium and saves a PNG
+of each role's home, of every page under /desk, /staff and /school, and of the filtered lists the dashboard links to.
+The pages are found in the app's own routes, so pages added later appear without a change here; a page that answers
+404 (not built yet, or nothing to show) is skipped with a line saying so, and so is a page whose address needs an id
+this script has no record of.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 import sys
 import tempfile
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from litestar import Litestar
 from litestar.routes import HTTPRoute
 from playwright.async_api import Browser, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -37,6 +40,8 @@ from lending.app import create_app
 from lending.audit.recorder import set_actor
 from lending.config import Settings
 from lending.core import migrations
+from lending.inventory.models import Asset
+from lending.loans.models import Loan
 from tests.families.conftest import family_data
 from tests.support import PASSWORD, days_ago
 from tests.web.conftest import CHROMIUM, INSTALL, PHONE, TABLET, LiveServer
@@ -47,6 +52,14 @@ HOMES = {Role.volunteer: "/desk", Role.school: "/school", Role.staff: "/staff", 
 # Who is shown a page when several roles may use it: the person whose job it is, admin only for admin's pages.
 PREFERENCE = (Role.volunteer, Role.school, Role.staff, Role.admin)
 PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+# Families lent to for the dashboard's charts (name, postcode): more than 5 in B12, so its figures are not "<5".
+LENT = [(f"Family {n}", "B12 9QT") for n in range(1, 7)] + [("Family 7", "B11 4RA"), ("Family 8", "B10 0AB")]
+# Pages shown with a query as well as bare: the lists the dashboard links to (address, role, file name).
+FILTERED = [
+    ("/staff/loans?overdue=true", Role.staff, "staff-loans-overdue"),
+    ("/staff/loans?due_within_days=14", Role.staff, "staff-loans-due-soon"),
+    ("/staff/loans?sim_expiring_within_days=30", Role.staff, "staff-loans-sim-expiry"),
+]
 
 
 @dataclass
@@ -142,7 +155,7 @@ async def seed(server: LiveServer, settings: Settings, app: Litestar) -> Seeded:
                 "wipe_certificate_reference"
             ] + [
                 f"laptop,ready,Sparkbrook Hub,Lenovo,ThinkPad T480,RD-{n},nwipe,{days_ago(3)},Workshop,NW-{n}"
-                for n in range(1, 4)
+                for n in range(1, 4 + len(LENT))
             ]
             stock = await call(
                 api,
@@ -204,7 +217,70 @@ async def seed(server: LiveServer, settings: Settings, app: Litestar) -> Seeded:
             )
             if loan is not None:
                 seeded.ids["loan_id"] = str(loan["id"])
+        if centre is not None and len(tags) > 2:
+            await lend_around(api, settings, seeded, centre["id"], tags[2:])
     return seeded
+
+
+async def lend_around(
+    api: httpx.AsyncClient, settings: Settings, seeded: Seeded, centre_id: int, tags: list[str]
+) -> None:
+    """Loans to families in a few postcode districts, so the dashboard's charts and lists have something to show:
+    one overdue, one due back soon, and one whose SIM's plan ends within the month (dates moved in the database,
+    as no API sets a due date in the past)."""
+    staff, volunteer = seeded.users[Role.staff][1], seeded.users[Role.volunteer][1]
+    sims = await call(
+        api,
+        "POST",
+        "/api/v1/assets/import",
+        staff,
+        "a SIM",
+        content=(
+            "kind,status,centre,iccid,network,plan_months,activated_on\n"
+            f"sim,ready,Sparkbrook Hub,8944100000000000018,EE,12,{days_ago(21)}"
+        ).encode(),
+        headers={"Content-Type": "text/csv"},
+    )
+    sim_tags = (sims or {}).get("tags") or []
+    loans = []
+    for n, ((name, postcode), tag) in enumerate(zip(LENT, tags, strict=False)):
+        family = await call(
+            api,
+            "POST",
+            "/api/v1/families",
+            staff,
+            f"the family of {name}",
+            json=family_data(name, f"07911 2000{n:02d}", postcode=postcode, email=None),
+        )
+        if family is None:
+            continue
+        items = [tag] + (sim_tags if n == 0 else [])
+        loan = await call(
+            api,
+            "POST",
+            "/api/v1/loans",
+            volunteer,
+            f"a loan to {name}",
+            json={"family_id": family["id"], "centre_id": centre_id, "items": items},
+        )
+        if loan is not None:
+            loans.append(loan)
+    if len(loans) < 3:
+        return
+    today = date.today()
+    engine = create_async_engine(settings.database_url, poolclass=NullPool)
+    try:
+        async with async_sessionmaker(engine)() as session, session.begin():
+            set_actor(session, user_id=None, label="screenshots")
+            moves = {loans[1]["id"]: today - timedelta(days=4), loans[2]["id"]: today + timedelta(days=6)}
+            for loan_id, due_on in moves.items():
+                await session.execute(update(Loan).where(Loan.id == loan_id).values(due_on=due_on))
+            if sim_tags:
+                await session.execute(
+                    update(Asset).where(Asset.tag == sim_tags[0]).values(expires_on=today + timedelta(days=12))
+                )
+    finally:
+        await engine.dispose()
 
 
 def page_routes(app: Litestar) -> list[tuple[str, Role]]:
@@ -243,7 +319,10 @@ async def shoot(browser: Browser, server: LiveServer, seeded: Seeded, app: Lites
                 await page.get_by_label("Password").fill(PASSWORD)
                 await page.get_by_role("button", name="Sign in").click()
                 await page.wait_for_load_state()
-                wanted = [(HOMES[role], "home")] + [(p, "") for p, r in routes if r is role and p != HOMES[role]]
+                wanted = [(HOMES[role], f"home-{role.value}")] + [
+                    (p, "") for p, r in routes if r is role and p != HOMES[role]
+                ]
+                wanted += [(p, stem) for p, r, stem in FILTERED if r is role]
                 for path_format, label in wanted:
                     missing = [name for name in PARAM.findall(path_format) if name not in seeded.ids]
                     if missing:
@@ -268,7 +347,7 @@ async def shoot(browser: Browser, server: LiveServer, seeded: Seeded, app: Lites
                     with contextlib.suppress(PlaywrightTimeout):
                         await page.wait_for_load_state("networkidle", timeout=5_000)
                     name = (
-                        file_name("home", role.value, size)
+                        file_name(label, size)
                         if label
                         else file_name(PARAM.sub(lambda m: m.group(1).removesuffix("_id"), path_format), size)
                     )
