@@ -8,14 +8,15 @@ number is ReportService's or LoanService's, so the page, the API and the PDFs ag
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from xml.dom import minidom
 
+import anyio.to_thread
 from markupsafe import Markup
-from reportlab.graphics.shapes import Drawing
 
 from lending.core.pagination import ListParams
+from lending.documents.service import RENDERING
 from lending.inventory.models import Status
 from lending.loans.service import LoanFilters, LoanService, LoanView
 from lending.reports import charts
@@ -47,37 +48,6 @@ BESIDE = "Every figure of this chart is in the table beside it."
 MAX_DISTRICTS = 12
 
 
-# The fonts reportlab names, as a browser finds them (a page has no "Helvetica-Bold" family).
-SANS = "Helvetica, Arial, sans-serif"
-FONTS = {"Helvetica": (SANS, None), "Helvetica-Bold": (SANS, "bold")}
-
-
-def page_svg(drawing: Drawing, title: str, description: str = "") -> Markup:
-    """The chart module's SVG with its `style="..."` attributes turned into presentation attributes (fill=,
-    stroke=, font-size=...). The pages' Content-Security-Policy (style-src 'self') rightly refuses inline styles,
-    which would leave every bar black and every label at the browser's default size; SVG's own attributes are
-    drawing, not styles, and the policy lets them be."""
-    document = minidom.parseString(str(charts.svg(drawing, title, description)))
-    for element in document.getElementsByTagName("*"):
-        style = element.getAttribute("style")
-        if not style:
-            continue
-        element.removeAttribute("style")
-        for declaration in style.split(";"):
-            name, _, value = declaration.partition(":")
-            name, value = name.strip(), value.strip()
-            if not name or not value:
-                continue
-            if name == "font-family":
-                value, weight = FONTS.get(value, (value, None))
-                if weight:
-                    element.setAttribute("font-weight", weight)
-            element.setAttribute(name, value)
-    root = document.documentElement
-    assert root is not None  # parsed from the chart module's own <svg>
-    return Markup(root.toxml())
-
-
 @dataclass
 class Chart:
     """One chart: its SVG and the same figures as a table (its column headings and rows)."""
@@ -89,6 +59,17 @@ class Chart:
     columns: list[str]
     rows: list[list[str | int]]
     note: str = ""
+
+
+async def drawn(*makers: Callable[[], Chart]) -> list[Chart]:
+    """Charts drawn in a worker thread: reportlab takes tens of milliseconds a chart, which the event loop would
+    spend not answering the desks; under the lock every PDF render holds, since reportlab keeps global state."""
+
+    def draw() -> list[Chart]:
+        with RENDERING:
+            return [make() for make in makers]
+
+    return await anyio.to_thread.run_sync(draw)
 
 
 @dataclass
@@ -137,7 +118,7 @@ def stock_chart(summary: Summary) -> Chart:
         key="stock",
         title=title,
         description=description,
-        svg=page_svg(charts.bar_chart(title, bars), title, description),
+        svg=charts.svg(charts.bar_chart(title, bars), title, description),
         columns=["State", "Assets"],
         rows=[[b.label, b.value] for b in bars],
         note=("Left the stock: " + ", ".join(left) + ".") if left else "",
@@ -157,7 +138,7 @@ def loans_by_month_chart(report: LoansReport, title: str = "Loans issued each mo
         key="loans-by-month",
         title=title,
         description=description,
-        svg=page_svg(charts.bar_chart(title, bars), title, description),
+        svg=charts.svg(charts.bar_chart(title, bars), title, description),
         columns=["Month", "Loans issued", "Loans returned"],
         rows=rows,
     )
@@ -175,7 +156,7 @@ def reach_chart(report: LoansReport) -> Chart:
         key="reach",
         title=title,
         description=description,
-        svg=page_svg(charts.bar_chart(title, bars, horizontal=True), title, description),
+        svg=charts.svg(charts.bar_chart(title, bars, horizontal=True), title, description),
         columns=["District", "Families", "Children", "Loans issued"],
         rows=[[g.group or "No postcode", g.families, g.children, g.loans_issued] for g in groups],
         note=f"The chart shows the {MAX_DISTRICTS} districts with the most loans; the table shows all {len(groups)}."

@@ -28,7 +28,7 @@ from lending.families.shapes import present_family, present_nomination, present_
 from lending.reports.deps import provide_reports
 from lending.reports.schemas import GroupBy
 from lending.reports.service import ReportService
-from lending.web.dashboard import last_twelve_months, loans_by_month_chart
+from lending.web.dashboard import drawn, last_twelve_months, loans_by_month_chart
 from lending.web.render import FormErrors, form_dict, page, parse
 
 PAGE_SIZE = 25
@@ -177,7 +177,7 @@ class SchoolPages(Controller):
             by_status=by_status,
             period=period,
             loans=report.total,
-            chart=loans_by_month_chart(report, "Loans to your school's families each month"),
+            chart=(await drawn(lambda: loans_by_month_chart(report, "Loans to your school's families each month")))[0],
             page_number=page_number,
             pages=max(1, -(-total // PAGE_SIZE)),
         )

@@ -43,7 +43,14 @@ from lending.reports.schemas import GroupBy
 from lending.reports.service import ReportService
 from lending.schools.deps import provide_school_service
 from lending.schools.service import SchoolService
-from lending.web.dashboard import last_twelve_months, loan_lists, loans_by_month_chart, reach_chart, stock_chart
+from lending.web.dashboard import (
+    drawn,
+    last_twelve_months,
+    loan_lists,
+    loans_by_month_chart,
+    reach_chart,
+    stock_chart,
+)
 from lending.web.render import FormErrors, drop_blank_query, form_dict, is_htmx, page, parse
 
 # Waiting a decision: a waitlisted nomination is still to be approved or declined.
@@ -166,7 +173,11 @@ class StaffPages(Controller):
             sims=sims,
             summary=summary,
             period=period,
-            charts=[stock_chart(summary), loans_by_month_chart(by_month), reach_chart(by_district)],
+            charts=await drawn(
+                lambda: stock_chart(summary),
+                lambda: loans_by_month_chart(by_month),
+                lambda: reach_chart(by_district),
+            ),
             lists=await loan_lists(loans, centre_id),
             centres=[(c.id, c.name) for c in centre_list],
             centre_names={c.id: c.name for c in centre_list},
