@@ -80,12 +80,14 @@ class NominationRepository(SQLAlchemyAsyncRepository[Nomination]):
     model_type = Nomination
 
     @staticmethod
-    def get_readable_statement(actor: Actor) -> Select[tuple[Nomination, Family]]:
-        """Nominations with their family, narrowed to what `actor` may read: a school only its own nominations."""
-        stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id)
-        if actor.is_school:
-            stmt = stmt.where(Nomination.school_id == actor.school_id)
-        return stmt
+    def readable_by(actor: Actor) -> list[Any]:
+        """Where-clauses narrowing nominations to what `actor` may read: a school only its own nominations."""
+        return [Nomination.school_id == actor.school_id] if actor.is_school else []
+
+    @classmethod
+    def get_readable_statement(cls, actor: Actor) -> Select[tuple[Nomination, Family]]:
+        """Nominations with their family, narrowed to what `actor` may read."""
+        return select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*cls.readable_by(actor))
 
 
 @dataclass
@@ -484,7 +486,10 @@ class FamilyService:
         if urgency:
             where.append(Nomination.urgency == urgency)
         stmt = self.nominations.get_readable_statement(actor).where(*where)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        # Every nomination has its family (a foreign key): counted without the join, through the same narrowing.
+        total = await self.session.scalar(
+            select(func.count(Nomination.id)).where(*self.nominations.readable_by(actor), *where)
+        )
         # Priority moves with waiting time, so the database computes it for this moment rather than storing it.
         rank = Priority(self.weights, datetime.now(UTC))
         score, *factors = rank.columns()
