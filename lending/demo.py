@@ -363,6 +363,22 @@ class _Builder:
                     day,
                 )
             )
+        # Yesterday's donation, not unpacked yet: some assets are always just received.
+        yesterday = (self.now - timedelta(days=1)).date()
+        self.just_in = (
+            self.row(
+                Donation,
+                {
+                    "donor_id": donors[0],
+                    "centre_id": self.centres[0],
+                    "received_on": yesterday,
+                    "notes": "",
+                    "created_at": self.when(yesterday),
+                },
+            ),
+            self.centres[0],
+            yesterday,
+        )
         await self.flush()
         self.progress("Centres, schools and donors", 1, 1)
 
@@ -552,11 +568,15 @@ class _Builder:
             },
         )
 
-    def history(self, asset: int, kind: AssetKind, centre: int, intake: datetime) -> dict[str, Any]:
+    def history(
+        self, asset: int, kind: AssetKind, centre: int, intake: datetime, *, unpacked: bool = True
+    ) -> dict[str, Any]:
         """Live the asset's life from `intake` to now; what it ends as (status, dates) goes on its row."""
         rng, now = self.rng, self.now
         self.event(asset, intake, AssetEventKind.created, None, Status.received, "donation received")
         status, changed, came_in = Status.received, intake, intake
+        if not unpacked:
+            return {"status": status, "status_changed_at": changed, "intake_at": came_in}
         sim: dict[str, Any] = {}
         t = intake
         while True:
@@ -642,12 +662,13 @@ class _Builder:
         for n in range(total):
             asset = self.id_for("asset")
             kind = self.rng.choices(kinds, weights)[0]
-            donation, centre, day = self.rng.choice(self.donations)
+            just_in = n % 60 == 59
+            donation, centre, day = self.just_in if just_in else self.rng.choice(self.donations)
             intake = self.when(day)
             prefix = DEFAULT_TAG_PREFIXES[kind.value]
             numbers[prefix] += 1
             make, model = self.rng.choice(MODELS[kind])
-            lived = self.history(asset, kind, centre, intake)
+            lived = self.history(asset, kind, centre, intake, unpacked=not just_in)
             device = kind not in (AssetKind.sim, AssetKind.accessory)
             row: dict[str, Any] = {
                 "id": asset,
