@@ -493,19 +493,27 @@ class FamilyService:
         # Priority moves with waiting time, so the database computes it for this moment rather than storing it.
         rank = Priority(self.weights, datetime.now(UTC))
         score, *factors = rank.columns()
-        scored = stmt.add_columns(score, *factors)
         sort = params.sort or "-submitted_at"
         if sort.lstrip("+-") == "priority":
             if actor.is_school:
                 raise Invalid.field("sort", "schools cannot sort by priority")
             # Ties go to the longest waiting.
             if sort.startswith("-"):
-                ordered = scored.order_by(score.desc(), Nomination.submitted_at, Nomination.id)
+                ordering = [score.desc(), Nomination.submitted_at, Nomination.id]
             else:
-                ordered = scored.order_by(score, Nomination.submitted_at.desc(), Nomination.id.desc())
+                ordering = [score, Nomination.submitted_at.desc(), Nomination.id.desc()]
+            # The page's ids first, sorting only (id, score) for every waiting nomination; the breakdown's columns
+            # are then computed for that page alone.
+            ids = stmt.with_only_columns(Nomination.id, score, maintain_column_froms=True).order_by(*ordering)
+            ids = ids.limit(params.limit).offset(params.offset)
+            chosen = select(ids.subquery().c.id)
+            ordered = stmt.add_columns(score, *factors).where(Nomination.id.in_(chosen)).order_by(*ordering)
         else:
-            ordered = scored.order_by(*order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id)
-        page = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
+            ordered = stmt.add_columns(score, *factors).order_by(
+                *order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id
+            )
+            ordered = ordered.limit(params.limit).offset(params.offset)
+        page = (await self.session.execute(ordered)).all()
         return [Scored(row.Nomination, *rank.breakdown(row.Family, row._mapping)) for row in page], int(total or 0)
 
     def _for_desk(self, actor: Actor) -> Select[tuple[Nomination, Family, School]]:

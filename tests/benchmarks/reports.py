@@ -34,6 +34,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from lending.inventory.models import Asset
+
 SECRET = "benchmark-secret-key-that-is-long-enough"
 
 # name → path; the waiting list is what staff open to decide, 20,000 open nominations at 100k.
@@ -91,11 +93,17 @@ class Captured:
             self.on = False
 
 
-def fresh_database(base: str | None, scale: int, folder: Path) -> str:
+def fresh_database(base: str | None, scale: int, folder: Path, reuse: bool) -> str:
     if base is None:
-        return f"sqlite+aiosqlite:///{folder / f'demo-{scale}.db'}"
+        path = folder / f"demo-{scale}.db"
+        if not reuse:
+            for stale in folder.glob(f"demo-{scale}.db*"):
+                stale.unlink()
+        return f"sqlite+aiosqlite:///{path}"
     url = make_url(base)
     name = f"{url.database}_{scale}"
+    if reuse:
+        return url.set(database=name).render_as_string(hide_password=False)
 
     async def remake() -> None:
         server = create_async_engine(url.set(database="postgres"), poolclass=NullPool, isolation_level="AUTOCOMMIT")
@@ -108,7 +116,7 @@ def fresh_database(base: str | None, scale: int, folder: Path) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
-async def staff_token(engine: AsyncEngine, app: Any) -> str:
+async def staff_token(engine: AsyncEngine, app: Any, scale: int) -> str:
     from lending.accounts.models import Role
     from lending.accounts.service import AccountService, NewUser
     from lending.audit.recorder import set_actor
@@ -117,7 +125,7 @@ async def staff_token(engine: AsyncEngine, app: Any) -> str:
     async with session_maker(engine)() as session, session.begin():
         set_actor(session, user_id=None, label="benchmark")
         user, _ = await AccountService(session).create(
-            NewUser(email="bench-staff@example.org", name="Bench Staff", role=Role.staff, password=SECRET)
+            NewUser(email=f"bench-{time.time_ns()}@example.org", name="Bench Staff", role=Role.staff, password=SECRET)
         )
     return str(app.state.jwt_auth.create_token(identifier=str(user.id), token_expiration=timedelta(hours=2)))
 
@@ -138,14 +146,16 @@ async def measure(url: str, scale: int, repeat: int, database: str) -> Result:
     from lending.app import create_app
     from lending.config import Settings
     from lending.demo import build
-    from lending.inventory.models import Asset
 
     result = Result(database, scale)
     engine = create_async_engine(url, poolclass=NullPool)
-    started = time.perf_counter()
-    counts = await build(engine, scale)
-    result.build_seconds = time.perf_counter() - started
-    result.rows = {k: v for k, v in counts.rows.items() if k != "audit_entry"}
+    async with engine.connect() as conn:
+        built = await conn.scalar(select(func.count(Asset.id)))
+    if not built:
+        started = time.perf_counter()
+        counts = await build(engine, scale)
+        result.build_seconds = time.perf_counter() - started
+        result.rows = {k: v for k, v in counts.rows.items() if k != "audit_entry"}
     if engine.dialect.name == "postgresql":
         async with engine.connect() as conn:
             await conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -156,7 +166,7 @@ async def measure(url: str, scale: int, repeat: int, database: str) -> Result:
 
     settings = Settings(database_url=url, secret_key=SECRET, org_name="Benchmark Lending", log_level="WARNING")
     app = create_app(settings)
-    token = await staff_token(engine, app)
+    token = await staff_token(engine, app, scale)
     headers = {"Authorization": f"Bearer {token}"}
     async with engine.connect() as conn:
         tags = list((await conn.scalars(select(Asset.tag).order_by(func.random()).limit(repeat))).all())
@@ -224,7 +234,8 @@ def report(results: list[Result]) -> None:
     print(f"\nMachine: {machine()}")
     for r in results:
         built = ", ".join(f"{n:,} {t}" for t, n in r.rows.items())
-        print(f"{r.database} {r.scale:,}: built in {r.build_seconds:.0f} s ({built})")
+        if r.rows:
+            print(f"{r.database} {r.scale:,}: built in {r.build_seconds:.0f} s ({built})")
     by_db: dict[str, list[Result]] = {}
     for r in results:
         by_db.setdefault(r.database, []).append(r)
@@ -256,6 +267,12 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL server and base database name (default: SQLite files)")
     parser.add_argument("--scales", default="1000,100000", help="comma-separated demo sizes (assets)")
     parser.add_argument("--repeat", type=int, default=15, help="requests per measurement")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the SQLite files in this folder (PostgreSQL keeps its databases); with --reuse, measure them again",
+    )
+    parser.add_argument("--reuse", action="store_true", help="measure the databases kept from an earlier run")
     args = parser.parse_args()
     from lending.core import migrations
 
@@ -263,9 +280,11 @@ def main() -> None:
     os.environ.setdefault("LENDING_PASSWORD_HASH_PROFILE", "fast")
     database = "PostgreSQL" if args.database_url else "SQLite"
     results = []
-    with tempfile.TemporaryDirectory(prefix="lending-bench-") as folder:
+    with tempfile.TemporaryDirectory(prefix="lending-bench-") as temporary:
+        folder = args.keep or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
         for scale in (int(s) for s in args.scales.split(",")):
-            url = fresh_database(args.database_url, scale, Path(folder))
+            url = fresh_database(args.database_url, scale, folder, args.reuse)
             migrations.upgrade(url)
             print(f"{database} {scale:,}: building the demo and measuring …", flush=True)
             results.append(asyncio.run(measure(url, scale, args.repeat, database)))
