@@ -37,6 +37,7 @@ from lending.families.priority import effective_weights
 from lending.families.routes import FamilyController, NominationController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.loans.routes import LoanController, SimBarringController, export_loans
+from lending.reports.routes import ReportController
 from lending.schools.routes import SchoolController
 from lending.stocktakes.routes import StocktakeController
 from lending.web.headers import add_security_headers
@@ -51,6 +52,7 @@ TAGS = [
     Tag(name="loans", description="Issue, sign, return, extend; lost, stolen, gifted"),
     Tag(name="documents", description="Barcode labels, their calibration per centre, and loan agreements"),
     Tag(name="stocktakes", description="Counting a centre's shelf by scanning: found, missing, unexpected"),
+    Tag(name="reports", description="Figures for coordinators, funders and donors: counted, never a family's details"),
     Tag(name="audit", description="Who changed what, when"),
     Tag(name="system", description="Health"),
 ]
@@ -75,6 +77,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AuditController,
     SimBarringController,
     StocktakeController,
+    ReportController,
 ]
 
 

@@ -302,8 +302,16 @@ class ClosedModels(PydanticSchemaPlugin):
     @classmethod
     def for_pydantic_model(cls, field_definition: FieldDefinition, schema_creator: Any) -> Schema:
         schema = super().for_pydantic_model(field_definition, schema_creator)
-        if field_definition.annotation.model_config.get("extra") != "allow":
+        model = field_definition.annotation
+        if model.model_config.get("extra") != "allow":
             schema.additional_properties = False
+        if model.model_config.get("serialize_by_alias") and schema.properties:
+            # A model that answers by its aliases (a report's period: `from`, a Python keyword) is documented so.
+            names = {
+                name: field.serialization_alias or field.alias or name for name, field in model.model_fields.items()
+            }
+            schema.properties = {names.get(k, k): v for k, v in schema.properties.items()}
+            schema.required = [names.get(k, k) for k in schema.required or []] or None
         return schema
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import anyio.to_thread
 from advanced_alchemy.repository import SQLAlchemyAsyncRepository
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,6 +80,19 @@ class BasketLine:
 
 class LoanRepository(SQLAlchemyAsyncRepository[Loan]):
     model_type = Loan
+
+    @staticmethod
+    def readable_by(actor: Actor) -> list[Any]:
+        """Where-clauses narrowing loans to what `actor` may read: a school only loans made on its own nominations
+        (a loan without a nomination belongs to no school)."""
+        if not actor.is_school:
+            return []
+        return [Loan.nomination_id.in_(select(Nomination.id).where(Nomination.school_id == actor.school_id))]
+
+    @staticmethod
+    def get_readable_statement(actor: Actor) -> Select[tuple[Loan]]:
+        """Every report on loans starts here, so a school's figures can only ever count its own school's loans."""
+        return select(Loan).where(*LoanRepository.readable_by(actor))
 
 
 @dataclass

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from lending.core.schemas import OutSchema
 from lending.inventory.models import AssetKind, DonorKind, Status
@@ -36,8 +36,23 @@ class GroupBy(enum.StrEnum):
 
 
 class Period(OutSchema):
+    """The days a report covers, both inclusive. `Period(from_=..., to=...)` or `{"from": ..., "to": ...}`; it
+    answers as `from` (a Python keyword, hence the field's name)."""
+
+    model_config = ConfigDict(
+        from_attributes=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True
+    )
+
     from_: date = Field(alias="from", serialization_alias="from")
     to: date
+
+    @model_serializer(mode="wrap")
+    def _by_alias(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Litestar dumps answers with by_alias=False, which would override the config: `from` is said here.
+        dumped: dict[str, Any] = handler(self)
+        if "from_" in dumped:
+            dumped["from"] = dumped.pop("from_")
+        return {"from": dumped.pop("from"), **dumped}
 
 
 # --- summary ---------------------------------------------------------------------------------------------
@@ -65,7 +80,7 @@ class Reach(OutSchema):
     children: PeopleCount = Field(description="Their children; '<5' when the families are under 5.")
     devices_lent: int = Field(description="Devices (not SIMs or accessories) lent.")
     sims_lent: int
-    devices_gifted: int
+    devices_gifted: int = Field(description="Devices (not SIMs or accessories) given to families for good.")
 
 
 class Summary(OutSchema):

@@ -1,45 +1,516 @@
-"""Every report, aggregated in SQL from what the actor may read (the domains' readable statements)."""
+"""Every report, aggregated in SQL from what the actor may read (the domains' readable statements).
+
+Loans are counted from `LoanRepository.get_readable_statement(actor)` and nominations from
+`NominationRepository.get_readable_statement(actor)`, so a school's user only ever counts its own school's loans and
+nominations. Only aggregates leave the database (and the one page of stuck assets); people are counted, never listed,
+and every count of families or children passes through `suppress`.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from lending.access import Actor
-from lending.core.pagination import ListParams
+from lending.centres.models import Centre
+from lending.core.errors import NotFound
+from lending.core.pagination import ListParams, order_by
+from lending.families.models import Family, Nomination, NominationStatus
+from lending.families.service import NominationRepository
+from lending.inventory.models import Asset, AssetEvent, AssetKind, Donation, Donor, DonorKind, Status
+from lending.loans.models import ItemOutcome, Loan, LoanItem, LoanStatus
+from lending.loans.service import LoanRepository
 from lending.reports.schemas import (
+    AssetCount,
+    Bar,
     DonationsReport,
+    DonorFigures,
     DonorImpact,
+    Durations,
     FunderReport,
     GroupBy,
+    LoanFigures,
+    LoanGroup,
     LoansReport,
+    NominationFigures,
     Period,
     Pipeline,
+    Reach,
+    StuckAsset,
     Summary,
+    suppress,
 )
+from lending.reports.sql import Dialect, between_days, months, one_decimal, spread
+from lending.schools.models import School
+
+# "Devices" are what a family uses; SIMs are counted apart and accessories not at all.
+NOT_DEVICES = (AssetKind.sim, AssetKind.accessory)
+WAITING = (NominationStatus.submitted, NominationStatus.approved, NominationStatus.waitlisted)
+# States an asset should move on from; on loan is watched by due dates, and the rest are where assets end.
+STUCK_STATES = (Status.received, Status.in_refurbishment, Status.ready, Status.returned, Status.repair)
+STUCK_SORTABLE = {"since": Asset.status_changed_at, "tag": Asset.tag, "status": Asset.status, "kind": Asset.kind}
+DUE_SOON_DAYS = 14
+SIM_EXPIRY_DAYS = 30
+NO_SCHOOL = "no school"
+NO_DISTRICT = "unknown"
+
+
+@dataclass
+class _Group:
+    label: str
+    group_id: int | None = None
+    issued: int = 0
+    returned: int = 0
+    families: int = 0
+    children: int = 0
+
+    def shown(self) -> LoanGroup:
+        return LoanGroup(
+            group=self.label,
+            group_id=self.group_id,
+            loans_issued=self.issued,
+            loans_returned=self.returned,
+            families=suppress(self.families),
+            children=suppress(self.families, self.children),
+        )
+
+
+def _key(value: Any) -> Any:
+    # Enum members (a kind) group by their text, so that a key from one query meets the same key from another.
+    return getattr(value, "value", value)
 
 
 class ReportService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def summary(self, actor: Actor, centre_id: int | None = None) -> Summary:
-        raise NotImplementedError
+    @property
+    def dialect(self) -> Dialect:
+        return Dialect(self.session.get_bind().dialect.name)
 
-    async def loans(
-        self, actor: Actor, period: Period, group_by: GroupBy, centre_id: int | None = None
-    ) -> LoansReport:
-        raise NotImplementedError
+    # --- building blocks -------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _loans(actor: Actor, centre_id: int | None = None) -> Select[tuple[Loan]]:
+        stmt = LoanRepository.get_readable_statement(actor)
+        return stmt.where(Loan.centre_id == centre_id) if centre_id is not None else stmt
+
+    @staticmethod
+    def _only(stmt: Select[Any], *columns: Any) -> Select[Any]:
+        """The readable statement's rows (its FROM and WHERE kept), answering `columns` instead."""
+        return stmt.with_only_columns(*columns, maintain_column_froms=True)
+
+    async def _one(self, stmt: Select[Any]) -> Any:
+        return (await self.session.execute(stmt)).one()
+
+    async def _families(self, loans: Select[Any]) -> tuple[int, int]:
+        """Distinct families among `loans`, and their children."""
+        distinct = self._only(loans, Loan.family_id).distinct().subquery()
+        families, children = await self._one(
+            select(func.count(), func.coalesce(func.sum(Family.children), 0))
+            .select_from(distinct)
+            .join(Family, Family.id == distinct.c.family_id)
+        )
+        return int(families), int(children)
+
+    async def _loan_figures(self, actor: Actor, centre_id: int | None) -> LoanFigures:
+        today = date.today()
+        active = Loan.status == LoanStatus.active
+        total, overdue, due = await self._one(
+            self._only(
+                self._loans(actor, centre_id).where(active),
+                func.count(),
+                func.count().filter(Loan.due_on < today),
+                func.count().filter(Loan.due_on >= today, Loan.due_on <= today + timedelta(days=DUE_SOON_DAYS)),
+            )
+        )
+        return LoanFigures(active=total, overdue=overdue, due_in_14_days=due)
+
+    async def _reach(self, actor: Actor, first: date | None, last: date | None, centre_id: int | None) -> Reach:
+        loans = self._loans(actor, centre_id)
+        issued = loans.where(*between_days(Loan.issued_at, first, last)) if first and last else loans
+        families, children = await self._families(issued)
+        devices, sims = await self._one(
+            self._only(
+                issued,
+                func.count().filter(Asset.kind.not_in(NOT_DEVICES)),
+                func.count().filter(Asset.kind == AssetKind.sim),
+            )
+            .join(LoanItem, LoanItem.loan_id == Loan.id)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+        )
+        gifted = (
+            self._only(loans, func.count())
+            .join(LoanItem, LoanItem.loan_id == Loan.id)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+            .where(LoanItem.outcome == ItemOutcome.gifted, Asset.kind.not_in(NOT_DEVICES))
+        )
+        if first and last:
+            # A gift counts when it was given, whenever the loan began.
+            gifted = gifted.where(*between_days(LoanItem.ended_at, first, last))
+        return Reach(
+            families=suppress(families),
+            children=suppress(families, children),
+            devices_lent=devices,
+            sims_lent=sims,
+            devices_gifted=(await self._one(gifted))[0],
+        )
+
+    # --- summary ---------------------------------------------------------------------------------------------
+
+    async def summary(self, actor: Actor, centre_id: int | None = None) -> Summary:
+        today = date.today()
+        now = datetime.now(UTC)
+        assets = select(Asset.kind, Asset.status, func.count()).group_by(Asset.kind, Asset.status)
+        if centre_id is not None:
+            assets = assets.where(Asset.centre_id == centre_id)
+        asset_rows = (await self.session.execute(assets.order_by(Asset.kind, Asset.status))).all()
+
+        waiting, oldest = await self._one(
+            self._only(
+                NominationRepository.get_readable_statement(actor).where(Nomination.status.in_(WAITING)),
+                func.count(),
+                func.min(Nomination.submitted_at),
+            )
+        )
+        sims = await self._one(
+            self._only(self._loans(actor, centre_id), func.count(func.distinct(Asset.id)))
+            .join(LoanItem, LoanItem.loan_id == Loan.id)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+            .where(
+                Loan.status == LoanStatus.active,
+                LoanItem.ended_at.is_(None),
+                Asset.kind == AssetKind.sim,
+                Asset.expires_on <= today + timedelta(days=SIM_EXPIRY_DAYS),
+            )
+        )
+        return Summary(
+            as_of=today,
+            centre_id=centre_id,
+            assets=[AssetCount(kind=kind, status=status, count=count) for kind, status, count in asset_rows],
+            loans=await self._loan_figures(actor, centre_id),
+            nominations=NominationFigures(
+                waiting=waiting, oldest_wait_days=None if oldest is None else (now - _utc(oldest)).days
+            ),
+            sims_expiring_in_30_days=sims[0],
+            since_start=await self._reach(actor, None, None, centre_id),
+            this_year=await self._reach(actor, today.replace(month=1, day=1), today, centre_id),
+        )
+
+    # --- loans -----------------------------------------------------------------------------------------------
+
+    def _grouped(self, stmt: Select[Any], group_by: GroupBy, moment: Any) -> tuple[Select[Any], list[Any]]:
+        """`stmt` joined to what `group_by` needs, and the columns naming a group: its key, then its label."""
+        if group_by is GroupBy.month:
+            month = self.dialect.month(moment)
+            return stmt, [month]
+        if group_by is GroupBy.school:
+            stmt = stmt.outerjoin(Nomination, Nomination.id == Loan.nomination_id).outerjoin(
+                School, School.id == Nomination.school_id
+            )
+            return stmt, [School.id, School.name]
+        if group_by is GroupBy.centre:
+            return stmt.join(Centre, Centre.id == Loan.centre_id), [Centre.id, Centre.name]
+        if group_by is GroupBy.postcode_district:
+            return stmt.join(Family, Family.id == Loan.family_id), [Family.postcode_district]
+        stmt = stmt.join(LoanItem, LoanItem.loan_id == Loan.id).join(Asset, Asset.id == LoanItem.asset_id)
+        return stmt, [Asset.kind]
+
+    async def _count_loans(self, stmt: Select[Any], group_by: GroupBy, moment: Any) -> list[Any]:
+        joined, names = self._grouped(stmt, group_by, moment)
+        query = self._only(joined, *names, func.count(func.distinct(Loan.id))).group_by(*names)
+        return list((await self.session.execute(query)).all())
+
+    async def _count_families(self, stmt: Select[Any], group_by: GroupBy) -> list[Any]:
+        joined, names = self._grouped(stmt, group_by, Loan.issued_at)
+        distinct = self._only(joined, names[0].label("key"), Loan.family_id.label("family_id")).distinct().subquery()
+        query = (
+            select(distinct.c.key, func.count(), func.coalesce(func.sum(Family.children), 0))
+            .select_from(distinct)
+            .join(Family, Family.id == distinct.c.family_id)
+            .group_by(distinct.c.key)
+        )
+        return list((await self.session.execute(query)).all())
+
+    async def _loan_groups(
+        self, actor: Actor, period: Period, group_by: GroupBy, centre_id: int | None
+    ) -> tuple[list[_Group], _Group]:
+        loans = self._loans(actor, centre_id)
+        issued = loans.where(*between_days(Loan.issued_at, period.from_, period.to))
+        returned = loans.where(
+            Loan.status == LoanStatus.returned, *between_days(Loan.closed_at, period.from_, period.to)
+        )
+        groups: dict[Any, _Group] = {}
+        if group_by is GroupBy.month:
+            groups = {month: _Group(month) for month in months(period.from_, period.to)}
+
+        def group(row: Any) -> _Group:
+            key = _key(row[0])
+            if key not in groups:
+                if group_by in (GroupBy.school, GroupBy.centre):
+                    groups[key] = _Group(row[1] if key is not None else NO_SCHOOL, key)
+                else:
+                    groups[key] = _Group(str(key) if key is not None else NO_DISTRICT)
+            return groups[key]
+
+        for row in await self._count_loans(issued, group_by, Loan.issued_at):
+            group(row).issued = row[-1]
+        # A return counts in the month it came back.
+        for row in await self._count_loans(returned, group_by, Loan.closed_at):
+            group(row).returned = row[-1]
+        for key, families, children in await self._count_families(issued, group_by):
+            found = groups[_key(key)]
+            found.families, found.children = families, children
+
+        total = _Group("total")
+        total.issued = (await self._one(self._only(issued, func.count())))[0]
+        total.returned = (await self._one(self._only(returned, func.count())))[0]
+        total.families, total.children = await self._families(issued)
+        ordered = list(groups.values())
+        if group_by is not GroupBy.month:
+            ordered.sort(key=lambda g: (g.label in (NO_SCHOOL, NO_DISTRICT), -g.issued, g.label))
+        return ordered, total
+
+    async def loans(self, actor: Actor, period: Period, group_by: GroupBy, centre_id: int | None = None) -> LoansReport:
+        groups, total = await self._loan_groups(actor, period, group_by, centre_id)
+        return LoansReport(
+            period=period,
+            group_by=group_by,
+            centre_id=centre_id,
+            school_id=actor.school_id if actor.is_school else None,
+            groups=[g.shown() for g in groups],
+            total=total.shown(),
+        )
+
+    # --- pipeline --------------------------------------------------------------------------------------------
+
+    async def _durations(self, values: Select[Any]) -> Durations:
+        found = await spread(self.session, values)
+        return Durations(count=found.count, median_days=one_decimal(found.median), p90_days=one_decimal(found.p90))
 
     async def pipeline(
         self, actor: Actor, period: Period, stuck_days: int, params: ListParams, centre_id: int | None = None
     ) -> Pipeline:
-        raise NotImplementedError
+        days = self.dialect.days_between
+        # Received to ready: each time an asset became ready in the period, from when it last came in (received
+        # from a donor, or returned by a family) before that.
+        ready, came_in = aliased(AssetEvent), aliased(AssetEvent)
+        since = (
+            select(func.max(came_in.occurred_at))
+            .where(
+                came_in.asset_id == ready.asset_id,
+                came_in.to_status.in_((Status.received, Status.returned)),
+                came_in.occurred_at <= ready.occurred_at,
+            )
+            .correlate(ready)
+            .scalar_subquery()
+        )
+        refurbished = (
+            select(days(ready.occurred_at, since))
+            .join(Asset, Asset.id == ready.asset_id)
+            .where(ready.to_status == Status.ready, *between_days(ready.occurred_at, period.from_, period.to))
+        )
+        if centre_id is not None:
+            refurbished = refurbished.where(Asset.centre_id == centre_id)
+        loans = self._loans(actor, centre_id)
+        waited = self._only(
+            loans.where(*between_days(Loan.issued_at, period.from_, period.to)),
+            days(Loan.issued_at, Nomination.submitted_at),
+        ).join(Nomination, Nomination.id == Loan.nomination_id)
+        # A gift is no end of a loan's length: the family keeps the device.
+        lasted = self._only(
+            loans.where(Loan.status != LoanStatus.gifted, *between_days(Loan.closed_at, period.from_, period.to)),
+            days(Loan.closed_at, Loan.issued_at),
+        )
+
+        now = datetime.now(UTC)
+        stuck_where: list[ColumnElement[bool]] = [
+            Asset.status.in_(STUCK_STATES),
+            Asset.status_changed_at <= now - timedelta(days=stuck_days),
+        ]
+        if centre_id is not None:
+            stuck_where.append(Asset.centre_id == centre_id)
+        ordering = [*order_by(params.sort, STUCK_SORTABLE, "since"), Asset.id]
+        stuck_rows = await self.session.scalars(
+            select(Asset).where(*stuck_where).order_by(*ordering).limit(params.limit).offset(params.offset)
+        )
+        stuck_total = (await self._one(select(func.count()).select_from(Asset).where(*stuck_where)))[0]
+        return Pipeline(
+            period=period,
+            centre_id=centre_id,
+            stuck_days=stuck_days,
+            received_to_ready=await self._durations(refurbished),
+            nomination_to_loan=await self._durations(waited),
+            loan_length=await self._durations(lasted),
+            stuck=[
+                StuckAsset(
+                    tag=a.tag,
+                    kind=a.kind,
+                    status=a.status,
+                    centre_id=a.centre_id,
+                    since=a.status_changed_at,
+                    days=(now - _utc(a.status_changed_at)).days,
+                )
+                for a in stuck_rows
+            ],
+            stuck_total=stuck_total,
+        )
+
+    async def stuck_assets(self, actor: Actor, stuck_days: int, centre_id: int | None = None) -> list[StuckAsset]:
+        """Every stuck asset (the pipeline's list unpaged), for its CSV."""
+        period = period_of(date.today(), date.today())
+        everything = ListParams(limit=10**9, offset=0)
+        return (await self.pipeline(actor, period, stuck_days, everything, centre_id)).stuck
+
+    # --- donations and donors --------------------------------------------------------------------------------
 
     async def donations(self, actor: Actor, period: Period) -> DonationsReport:
-        raise NotImplementedError
+        lent = select(LoanItem.id).where(LoanItem.asset_id == Asset.id).exists()
+        query = (
+            select(
+                Donor.id,
+                Donor.name,
+                Donor.kind,
+                func.count(func.distinct(Donation.id)),
+                func.count(Asset.id),
+                func.count(Asset.id).filter(lent),
+                func.count(Asset.id).filter(Asset.status == Status.gifted),
+                func.count(Asset.id).filter(Asset.status == Status.retired),
+            )
+            .join(Donation, Donation.donor_id == Donor.id)
+            .outerjoin(Asset, Asset.donation_id == Donation.id)
+            .where(Donation.received_on >= period.from_, Donation.received_on <= period.to)
+            .group_by(Donor.id, Donor.name, Donor.kind)
+        )
+        donors = [
+            DonorFigures(
+                donor_id=row[0],
+                name=row[1],
+                kind=row[2],
+                donations=row[3],
+                assets_donated=row[4],
+                lent=row[5],
+                gifted=row[6],
+                retired=row[7],
+            )
+            for row in (await self.session.execute(query)).all()
+        ]
+        donors.sort(key=lambda d: (-d.assets_donated, d.name, d.donor_id))
+        total = DonorFigures(
+            donor_id=0,
+            name="total",
+            kind=DonorKind.other,
+            donations=sum(d.donations for d in donors),
+            assets_donated=sum(d.assets_donated for d in donors),
+            lent=sum(d.lent for d in donors),
+            gifted=sum(d.gifted for d in donors),
+            retired=sum(d.retired for d in donors),
+        )
+        return DonationsReport(period=period, donors=donors, total=total)
 
     async def donor_impact(self, actor: Actor, donor_id: int, period: Period | None = None) -> DonorImpact:
-        raise NotImplementedError
+        donor = await self.session.get(Donor, donor_id)
+        if donor is None:
+            raise NotFound(f"No donor {donor_id}.")
+        given = (
+            select(Asset.kind, func.count())
+            .join(Donation, Donation.id == Asset.donation_id)
+            .where(Donation.donor_id == donor_id)
+            .group_by(Asset.kind)
+            .order_by(Asset.kind)
+        )
+        if period is not None:
+            given = given.where(Donation.received_on >= period.from_, Donation.received_on <= period.to)
+        # The loans that carried at least one of the donor's assets, issued in the period.
+        loans = self._loans(actor).where(
+            select(LoanItem.id)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+            .join(Donation, Donation.id == Asset.donation_id)
+            .where(LoanItem.loan_id == Loan.id, Donation.donor_id == donor_id)
+            .exists()
+        )
+        if period is not None:
+            loans = loans.where(*between_days(Loan.issued_at, period.from_, period.to))
+        reached = await self._one(
+            self._only(loans, func.count(func.distinct(Asset.id)))
+            .join(LoanItem, LoanItem.loan_id == Loan.id)
+            .join(Asset, Asset.id == LoanItem.asset_id)
+            .join(Donation, Donation.id == Asset.donation_id)
+            .where(Donation.donor_id == donor_id, Asset.kind.not_in(NOT_DEVICES))
+        )
+        families, children = await self._families(loans)
+        districts = await self._families_by(loans, GroupBy.postcode_district)
+        schools = await self._families_by(loans, GroupBy.school)
+        month = self.dialect.month(Loan.issued_at)
+        per_month = dict(
+            (await self.session.execute(self._only(loans, month, func.count()).group_by(month))).tuples().all()
+        )
+        if period is not None:
+            span = months(period.from_, period.to)
+        elif per_month:
+            first = min(per_month)
+            span = months(date(int(first[:4]), int(first[5:7]), 1), date.today())
+        else:
+            span = []
+        return DonorImpact(
+            donor_id=donor.id,
+            donor_name=donor.name,
+            period=period,
+            given=[Bar(label=str(kind), value=count) for kind, count in (await self.session.execute(given)).all()],
+            devices_reached_families=reached[0],
+            families=suppress(families),
+            children=suppress(families, children),
+            districts=districts,
+            schools=schools,
+            loans_by_month=[Bar(label=m, value=per_month.get(m, 0)) for m in span],
+        )
+
+    async def _families_by(self, loans: Select[Any], group_by: GroupBy) -> list[Bar]:
+        rows = await self._count_families(loans, group_by)
+        labels: dict[Any, str] = {}
+        if group_by is GroupBy.school:
+            ids = [key for key, *_ in rows if key is not None]
+            labels = dict(
+                (await self.session.execute(select(School.id, School.name).where(School.id.in_(ids)))).tuples()
+            )
+        bars = [
+            (
+                families,
+                Bar(
+                    label=(labels.get(key, NO_SCHOOL) if group_by is GroupBy.school else key or NO_DISTRICT),
+                    value=suppress(families),
+                ),
+            )
+            for key, families, _children in rows
+        ]
+        bars.sort(key=lambda pair: (pair[1].label in (NO_SCHOOL, NO_DISTRICT), -pair[0], pair[1].label))
+        return [bar for _, bar in bars]
 
     async def funder(self, actor: Actor, period: Period) -> FunderReport:
-        raise NotImplementedError
+        by_month, _ = await self._loan_groups(actor, period, GroupBy.month, None)
+        districts, _ = await self._loan_groups(actor, period, GroupBy.postcode_district, None)
+        statuses = dict(
+            (await self.session.execute(select(Asset.status, func.count()).group_by(Asset.status))).tuples().all()
+        )
+        return FunderReport(
+            period=period,
+            reach=await self._reach(actor, period.from_, period.to, None),
+            loans=await self._loan_figures(actor, None),
+            loans_by_month=[g.shown() for g in by_month],
+            pipeline=[Bar(label=str(s), value=statuses[s]) for s in Status if statuses.get(s)],
+            districts=[g.shown() for g in districts],
+        )
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def period_of(first: date, last: date) -> Period:
+    """A Period from its two days (its field `from` is a Python keyword)."""
+    return Period.model_validate({"from": first, "to": last})

@@ -115,6 +115,15 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/sims/to-bar"): STAFF_ONLY,
     ("GET", "/api/v1/sims/to-bar.csv"): STAFF_ONLY,
     ("POST", "/api/v1/sims/{tag}/barred"): STAFF_ONLY,
+    # Reports: counted, never a family's details. The desk sees the summary; a school its own school's loans.
+    ("GET", "/api/v1/reports/summary"): DESK,
+    ("GET", "/api/v1/reports/summary.csv"): DESK,
+    ("GET", "/api/v1/reports/loans"): STAFF_AND_SCHOOLS,
+    ("GET", "/api/v1/reports/loans.csv"): STAFF_AND_SCHOOLS,
+    ("GET", "/api/v1/reports/pipeline"): STAFF_ONLY,
+    ("GET", "/api/v1/reports/pipeline.csv"): STAFF_ONLY,
+    ("GET", "/api/v1/reports/donations"): STAFF_ONLY,
+    ("GET", "/api/v1/reports/donations.csv"): STAFF_ONLY,
     # Pages (lending/web): signed in by cookie; the same policy, shown as pages (tests/web/test_pages_policy.py).
     ("GET", "/"): PUBLIC,
     ("GET", "/login"): PUBLIC,

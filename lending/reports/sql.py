@@ -1,0 +1,109 @@
+"""The little SQL that differs between SQLite and PostgreSQL, in one place: months, days between two times, and
+percentiles (by window functions, which both have; neither's own percentile function is shared).
+
+Timestamps are stored in UTC (advanced-alchemy's DateTimeUTC): SQLite keeps them as ISO text, which its date
+functions read; PostgreSQL keeps `timestamptz`, read here at UTC whatever the session's time zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Float, Integer, Select, cast, func, literal, or_, select
+
+# Percentiles as fractions (numerator, denominator), so that the ranks they fall between are integer arithmetic.
+MEDIAN = (1, 2)
+P90 = (9, 10)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+
+    @property
+    def postgres(self) -> bool:
+        return self.name == "postgresql"
+
+    def month(self, moment: Any) -> ColumnElement[str]:
+        """`2026-03`: the UTC month of a timestamp."""
+        if self.postgres:
+            return func.to_char(func.timezone("UTC", moment), "YYYY-MM")
+        return func.strftime("%Y-%m", moment)
+
+    def days_between(self, later: Any, earlier: Any) -> ColumnElement[float]:
+        """Days (with their fraction) from `earlier` to `later`, both timestamps."""
+        if self.postgres:
+            return cast(func.extract("epoch", later - earlier) / 86400.0, Float)
+        return cast(func.julianday(later) - func.julianday(earlier), Float)
+
+
+def day_start(day: date) -> datetime:
+    return datetime.combine(day, time.min, UTC)
+
+
+def between_days(moment: Any, first: date, last: date) -> list[ColumnElement[bool]]:
+    """`moment` on any day from `first` to `last`, both inclusive (UTC days)."""
+    return [moment >= day_start(first), moment < day_start(last + timedelta(days=1))]
+
+
+def _rank_bounds(n: ColumnElement[int], fraction: tuple[int, int]) -> tuple[ColumnElement[int], ColumnElement[int]]:
+    # The linear-interpolation percentile (PostgreSQL's percentile_cont) lies at 1-based rank 1 + p·(n-1), between
+    # its floor and its ceiling; with p = a/b both are integer divisions, the same on both databases.
+    a, b = fraction
+    scaled = literal(b) + literal(a) * (n - 1)
+    return cast(scaled / b, Integer), cast((scaled + (b - 1)) / b, Integer)
+
+
+@dataclass(frozen=True)
+class Spread:
+    count: int
+    median: float | None
+    p90: float | None
+
+
+async def spread(session: Any, values: Select[Any]) -> Spread:
+    """Count, median and 90th percentile of the one column `values` selects, ranked in SQL: only the (at most four)
+    rows the percentiles fall between leave the database."""
+    inner = values.subquery("v")
+    value = inner.c[0]
+    ranked = select(
+        value.label("value"),
+        func.row_number().over(order_by=value).label("rank"),
+        func.count().over().label("n"),
+    ).subquery("ranked")
+    n = ranked.c.n
+    wanted: list[ColumnElement[bool]] = []
+    for fraction in (MEDIAN, P90):
+        low, high = _rank_bounds(n, fraction)
+        wanted.append(ranked.c.rank.between(low, high))
+    rows = (await session.execute(select(ranked.c.rank, ranked.c.value, n).where(or_(*wanted)))).all()
+    if not rows:
+        return Spread(0, None, None)
+    count = int(rows[0][2])
+    by_rank = {int(rank): float(v) for rank, v, _ in rows}
+    return Spread(count, _percentile(by_rank, count, MEDIAN), _percentile(by_rank, count, P90))
+
+
+def _percentile(by_rank: dict[int, float], n: int, fraction: tuple[int, int]) -> float:
+    a, b = fraction
+    scaled = b + a * (n - 1)
+    low, rest = divmod(scaled, b)
+    high = low + (1 if rest else 0)
+    return by_rank[low] + (by_rank[high] - by_rank[low]) * rest / b
+
+
+def one_decimal(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def months(first: date, last: date) -> Sequence[str]:
+    """Every month from `first`'s to `last`'s, as `2026-03`, so that a chart shows the months with no loans too."""
+    out: list[str] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
