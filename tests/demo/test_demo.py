@@ -93,6 +93,14 @@ async def test_the_demo_fills_an_empty_database_with_every_stage_and_the_app_ans
     assert looked_up.status_code == 200 and looked_up.json()["tag"] == tags[0]
     created = await client.post("/api/v1/families", json=family_data(), headers=staff.headers)
     assert created.status_code == 201, created.text
+    # The reports count it: the summary agrees with the database.
+    summary = (await client.get("/api/v1/reports/summary", headers=staff.headers)).json()
+    assert sum(a["count"] for a in summary["assets"]) == SCALE
+    assert summary["loans"]["active"] == loans[LoanStatus.active]
+    assert summary["nominations"]["waiting"] == waiting and summary["nominations"]["oldest_wait_days"] > 0
+    assert summary["since_start"]["devices_lent"] > SCALE
+    by_month = await client.get("/api/v1/reports/loans?group_by=month", headers=staff.headers)
+    assert by_month.status_code == 200 and len(by_month.json()["groups"]) >= 12
 
 
 async def test_the_demo_refuses_a_database_that_holds_data(engine, database_url, client, staff, sessions):
