@@ -249,6 +249,10 @@ class AssetEvent(Base):
 
     __tablename__ = "asset_event"
     __audit_history__ = True
+    __table_args__ = (
+        # The pipeline report finds the assets that became ready in a period (0013).
+        Index("ix_asset_event_to_status_occurred_at", "to_status", "occurred_at"),
+    )
 
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"), index=True)
     occurred_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

@@ -86,7 +86,8 @@ class Loan(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     issued_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     due_on: Mapped[date] = mapped_column(Date)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Reports count loans that ended in a period (returns, loan length): 0013.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     gift_reason: Mapped[str | None] = mapped_column(Text)
 

@@ -27,12 +27,47 @@ def _year_before(day: date) -> date:
         return day.replace(year=day.year - 1, day=28)
 
 
-async def provide_period(
-    from_: date | None = Parameter(
-        query="from", default=None, description="First day, inclusive (default: 12 months before `to`)."
+def _day(name: str, text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid.field(name, f"'{text[:40]}' is not a date (YYYY-MM-DD)") from None
+
+
+async def provide_period_query(
+    # Read as text and parsed here, so that a bad date is reported as `from` (Litestar would name it `from_`).
+    from_: str | None = Parameter(
+        query="from",
+        default=None,
+        schema_extra={"format": "date"},
+        description="First day, inclusive (default: 12 months before `to`).",
     ),
-    to: date | None = Parameter(query="to", default=None, description="Last day, inclusive (default: today)."),
+    to: str | None = Parameter(
+        query="to",
+        default=None,
+        schema_extra={"format": "date"},
+        description="Last day, inclusive (default: today).",
+    ),
 ) -> Period:
+    """The `?from=&to=` of a request, by the one rule below."""
+    days: dict[str, date | None] = {}
+    problems: list[FieldError] = []
+    for name, text in (("from", from_), ("to", to)):
+        try:
+            days[name] = _day(name, text)
+        except Invalid as exc:
+            problems += exc.errors
+    if problems:
+        raise Invalid.of(problems)
+    return await provide_period(days["from"], days["to"])
+
+
+async def provide_period(from_: date | None = None, to: date | None = None) -> Period:
+    """The one rule for a report's period: `to` defaults to today, `from` to 12 months before it; both within
+    the dates Lending takes (2000 to ten years ahead, a 422 naming the field); `from` after `to` is a 400 naming
+    `from`."""
     latest = years_ahead(LATEST_YEARS_AHEAD)
     problems = [
         FieldError(name, problem)

@@ -9,7 +9,7 @@ from litestar.params import Parameter
 from lending.access import Actor, allow
 from lending.core.csv import CSV_MEDIA_TYPE, csv_response, csv_text
 from lending.core.pagination import IdQuery, ListParams
-from lending.reports.deps import provide_period, provide_reports
+from lending.reports.deps import provide_period_query, provide_reports
 from lending.reports.schemas import (
     DonationsReport,
     GroupBy,
@@ -39,7 +39,7 @@ GroupByParam = Parameter(query="group_by", default=GroupBy.month, description="W
 class ReportController(Controller):
     path = "/api/v1/reports"
     tags = ["reports"]
-    dependencies = {"reports": Provide(provide_reports), "period": Provide(provide_period)}
+    dependencies = {"reports": Provide(provide_reports), "period": Provide(provide_period_query)}
 
     @get(
         "/summary",

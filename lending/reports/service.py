@@ -8,13 +8,13 @@ and every count of families or children passes through `suppress`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from lending.access import Actor
 from lending.centres.models import Centre
@@ -45,7 +45,7 @@ from lending.reports.schemas import (
     Summary,
     suppress,
 )
-from lending.reports.sql import Dialect, between_days, months, one_decimal, spread
+from lending.reports.sql import Dialect, between_days, day_start, months, one_decimal, spread
 from lending.schools.models import School
 
 # "Devices" are what a family uses; SIMs are counted apart and accessories not at all.
@@ -108,15 +108,23 @@ class ReportService:
     async def _one(self, stmt: Select[Any]) -> Any:
         return (await self.session.execute(stmt)).one()
 
-    async def _families(self, loans: Select[Any]) -> tuple[int, int]:
-        """Distinct families among `loans`, and their children."""
-        distinct = self._only(loans, Loan.family_id).distinct().subquery()
-        families, children = await self._one(
-            select(func.count(), func.coalesce(func.sum(Family.children), 0))
-            .select_from(distinct)
-            .join(Family, Family.id == distinct.c.family_id)
+    async def _families(self, loans: Select[Any]) -> tuple[int, int, int]:
+        """How many `loans`, their distinct families, and those families' children."""
+        per_family = (
+            self._only(loans, Loan.family_id.label("family_id"), func.count().label("loans"))
+            .group_by(Loan.family_id)
+            .subquery()
         )
-        return int(families), int(children)
+        count, families, children = await self._one(
+            select(
+                func.coalesce(func.sum(per_family.c.loans), 0),
+                func.count(),
+                func.coalesce(func.sum(Family.children), 0),
+            )
+            .select_from(per_family)
+            .join(Family, Family.id == per_family.c.family_id)
+        )
+        return int(count), int(families), int(children)
 
     async def _loan_figures(self, actor: Actor, centre_id: int | None) -> LoanFigures:
         today = date.today()
@@ -131,35 +139,77 @@ class ReportService:
         )
         return LoanFigures(active=total, overdue=overdue, due_in_14_days=due)
 
-    async def _reach(self, actor: Actor, first: date | None, last: date | None, centre_id: int | None) -> Reach:
+    async def _reaches(
+        self, actor: Actor, periods: Sequence[tuple[date, date] | None], centre_id: int | None
+    ) -> list[Reach]:
+        """Reach in each period (None: since the start), each figure a filtered aggregate, so that several periods
+        cost one pass over the loans and one over their items rather than one each."""
+
+        def within(moment: Any, period: tuple[date, date] | None) -> ColumnElement[bool]:
+            return and_(*between_days(moment, *period)) if period else true()
+
         loans = self._loans(actor, centre_id)
-        issued = loans.where(*between_days(Loan.issued_at, first, last)) if first and last else loans
-        families, children = await self._families(issued)
-        devices, sims = await self._one(
+        # Per family: whether it had a loan issued in each period (1 or 0).
+        per_family = (
             self._only(
-                issued,
-                func.count().filter(Asset.kind.not_in(NOT_DEVICES)),
-                func.count().filter(Asset.kind == AssetKind.sim),
+                loans,
+                Loan.family_id.label("family_id"),
+                *(
+                    func.max(case((within(Loan.issued_at, p), 1), else_=0)).label(f"in_{n}")
+                    for n, p in enumerate(periods)
+                ),
+            )
+            .group_by(Loan.family_id)
+            .subquery()
+        )
+        family_figures = await self._one(
+            select(
+                *(
+                    figure
+                    for n in range(len(periods))
+                    for figure in (
+                        func.count().filter(per_family.c[f"in_{n}"] == 1),
+                        func.coalesce(func.sum(Family.children).filter(per_family.c[f"in_{n}"] == 1), 0),
+                    )
+                )
+            )
+            .select_from(per_family)
+            .join(Family, Family.id == per_family.c.family_id)
+        )
+        device = Asset.kind.not_in(NOT_DEVICES)
+        item_figures = await self._one(
+            self._only(
+                loans,
+                *(
+                    figure
+                    for p in periods
+                    for figure in (
+                        func.count().filter(device, within(Loan.issued_at, p)),
+                        func.count().filter(Asset.kind == AssetKind.sim, within(Loan.issued_at, p)),
+                        # A gift counts when it was given, whenever the loan began.
+                        func.count().filter(
+                            device, LoanItem.outcome == ItemOutcome.gifted, within(LoanItem.ended_at, p)
+                        ),
+                    )
+                ),
             )
             .join(LoanItem, LoanItem.loan_id == Loan.id)
             .join(Asset, Asset.id == LoanItem.asset_id)
         )
-        gifted = (
-            self._only(loans, func.count())
-            .join(LoanItem, LoanItem.loan_id == Loan.id)
-            .join(Asset, Asset.id == LoanItem.asset_id)
-            .where(LoanItem.outcome == ItemOutcome.gifted, Asset.kind.not_in(NOT_DEVICES))
-        )
-        if first and last:
-            # A gift counts when it was given, whenever the loan began.
-            gifted = gifted.where(*between_days(LoanItem.ended_at, first, last))
-        return Reach(
-            families=suppress(families),
-            children=suppress(families, children),
-            devices_lent=devices,
-            sims_lent=sims,
-            devices_gifted=(await self._one(gifted))[0],
-        )
+        reaches = []
+        for n in range(len(periods)):
+            families, children = family_figures[2 * n], family_figures[2 * n + 1]
+            devices, sims, gifted = item_figures[3 * n : 3 * n + 3]
+            reaches.append(
+                Reach(
+                    families=suppress(families),
+                    children=suppress(families, children),
+                    devices_lent=devices,
+                    sims_lent=sims,
+                    devices_gifted=gifted,
+                )
+            )
+        return reaches
 
     # --- summary ---------------------------------------------------------------------------------------------
 
@@ -170,6 +220,7 @@ class ReportService:
         if centre_id is not None:
             assets = assets.where(Asset.centre_id == centre_id)
         asset_rows = (await self.session.execute(assets.order_by(Asset.kind, Asset.status))).all()
+        since_start, this_year = await self._reaches(actor, [None, (today.replace(month=1, day=1), today)], centre_id)
 
         waiting, oldest = await self._one(
             self._only(
@@ -198,8 +249,8 @@ class ReportService:
                 waiting=waiting, oldest_wait_days=None if oldest is None else (now - _utc(oldest)).days
             ),
             sims_expiring_in_30_days=sims[0],
-            since_start=await self._reach(actor, None, None, centre_id),
-            this_year=await self._reach(actor, today.replace(month=1, day=1), today, centre_id),
+            since_start=since_start,
+            this_year=this_year,
         )
 
     # --- loans -----------------------------------------------------------------------------------------------
@@ -227,13 +278,26 @@ class ReportService:
         return list((await self.session.execute(query)).all())
 
     async def _count_families(self, stmt: Select[Any], group_by: GroupBy) -> list[Any]:
+        """Per group: its key and label, its loans, its distinct families and their children. Counted per (group,
+        family) first: a loan has one family, so the loans add up per group without counting any twice."""
         joined, names = self._grouped(stmt, group_by, Loan.issued_at)
-        distinct = self._only(joined, names[0].label("key"), Loan.family_id.label("family_id")).distinct().subquery()
+        keys = [name.label(f"k{n}") for n, name in enumerate(names)]
+        per_family = (
+            self._only(joined, *keys, Loan.family_id.label("family_id"), func.count(func.distinct(Loan.id)).label("n"))
+            .group_by(*names, Loan.family_id)
+            .subquery()
+        )
+        outer_keys = [per_family.c[f"k{n}"] for n in range(len(names))]
         query = (
-            select(distinct.c.key, func.count(), func.coalesce(func.sum(Family.children), 0))
-            .select_from(distinct)
-            .join(Family, Family.id == distinct.c.family_id)
-            .group_by(distinct.c.key)
+            select(
+                *outer_keys,
+                func.sum(per_family.c.n),
+                func.count(),
+                func.coalesce(func.sum(Family.children), 0),
+            )
+            .select_from(per_family)
+            .join(Family, Family.id == per_family.c.family_id)
+            .group_by(*outer_keys)
         )
         return list((await self.session.execute(query)).all())
 
@@ -258,19 +322,16 @@ class ReportService:
                     groups[key] = _Group(str(key) if key is not None else NO_DISTRICT)
             return groups[key]
 
-        for row in await self._count_loans(issued, group_by, Loan.issued_at):
-            group(row).issued = row[-1]
+        for row in await self._count_families(issued, group_by):
+            found = group(row)
+            found.issued, found.families, found.children = (int(v) for v in row[-3:])
         # A return counts in the month it came back.
         for row in await self._count_loans(returned, group_by, Loan.closed_at):
             group(row).returned = row[-1]
-        for key, families, children in await self._count_families(issued, group_by):
-            found = groups[_key(key)]
-            found.families, found.children = families, children
 
         total = _Group("total")
-        total.issued = (await self._one(self._only(issued, func.count())))[0]
+        total.issued, total.families, total.children = await self._families(issued)
         total.returned = (await self._one(self._only(returned, func.count())))[0]
-        total.families, total.children = await self._families(issued)
         ordered = list(groups.values())
         if group_by is not GroupBy.month:
             ordered.sort(key=lambda g: (g.label in (NO_SCHOOL, NO_DISTRICT), -g.issued, g.label))
@@ -297,26 +358,37 @@ class ReportService:
         self, actor: Actor, period: Period, stuck_days: int, params: ListParams, centre_id: int | None = None
     ) -> Pipeline:
         days = self.dialect.days_between
-        # Received to ready: each time an asset became ready in the period, from when it last came in (received
-        # from a donor, or returned by a family) before that.
-        ready, came_in = aliased(AssetEvent), aliased(AssetEvent)
-        since = (
-            select(func.max(came_in.occurred_at))
-            .where(
-                came_in.asset_id == ready.asset_id,
-                came_in.to_status.in_((Status.received, Status.returned)),
-                came_in.occurred_at <= ready.occurred_at,
-            )
-            .correlate(ready)
-            .scalar_subquery()
-        )
-        refurbished = (
-            select(days(ready.occurred_at, since))
-            .join(Asset, Asset.id == ready.asset_id)
-            .where(ready.to_status == Status.ready, *between_days(ready.occurred_at, period.from_, period.to))
+        # Received to ready: each time an asset became ready in the period, from when it last came in before that
+        # (received from a donor, or returned by a family). One pass over the events of the assets concerned, in
+        # order, carrying the last coming-in forward (a window), rather than a lookup per ready event.
+        came_in_statuses = (Status.received, Status.returned)
+        became_ready = select(AssetEvent.asset_id).where(
+            AssetEvent.to_status == Status.ready, *between_days(AssetEvent.occurred_at, period.from_, period.to)
         )
         if centre_id is not None:
-            refurbished = refurbished.where(Asset.centre_id == centre_id)
+            became_ready = became_ready.join(Asset, Asset.id == AssetEvent.asset_id).where(Asset.centre_id == centre_id)
+        history = (
+            select(
+                AssetEvent.to_status,
+                AssetEvent.occurred_at,
+                func.max(case((AssetEvent.to_status.in_(came_in_statuses), AssetEvent.occurred_at)))
+                .over(
+                    partition_by=AssetEvent.asset_id,
+                    order_by=(AssetEvent.occurred_at, AssetEvent.id),
+                    rows=(None, 0),
+                )
+                .label("came_in"),
+            )
+            .where(
+                AssetEvent.asset_id.in_(became_ready),
+                AssetEvent.to_status.in_((*came_in_statuses, Status.ready)),
+                AssetEvent.occurred_at < day_start(period.to + timedelta(days=1)),
+            )
+            .subquery("history")
+        )
+        refurbished = select(days(history.c.occurred_at, history.c.came_in)).where(
+            history.c.to_status == Status.ready, history.c.occurred_at >= day_start(period.from_)
+        )
         loans = self._loans(actor, centre_id)
         waited = self._only(
             loans.where(*between_days(Loan.issued_at, period.from_, period.to)),
@@ -443,7 +515,7 @@ class ReportService:
             .join(Donation, Donation.id == Asset.donation_id)
             .where(Donation.donor_id == donor_id, Asset.kind.not_in(NOT_DEVICES))
         )
-        families, children = await self._families(loans)
+        _, families, children = await self._families(loans)
         districts = await self._families_by(loans, GroupBy.postcode_district)
         schools = await self._families_by(loans, GroupBy.school)
         month = self.dialect.month(Loan.issued_at)
@@ -471,23 +543,14 @@ class ReportService:
         )
 
     async def _families_by(self, loans: Select[Any], group_by: GroupBy) -> list[Bar]:
-        rows = await self._count_families(loans, group_by)
-        labels: dict[Any, str] = {}
-        if group_by is GroupBy.school:
-            ids = [key for key, *_ in rows if key is not None]
-            labels = dict(
-                (await self.session.execute(select(School.id, School.name).where(School.id.in_(ids)))).tuples()
-            )
-        bars = [
-            (
-                families,
-                Bar(
-                    label=(labels.get(key, NO_SCHOOL) if group_by is GroupBy.school else key or NO_DISTRICT),
-                    value=suppress(families),
-                ),
-            )
-            for key, families, _children in rows
-        ]
+        """Families reached per school or postcode district, the most first; "no school" or "unknown" last."""
+        bars: list[tuple[int, Bar]] = []
+        for row in await self._count_families(loans, group_by):
+            key, families = row[0], int(row[-2])
+            label = key or NO_DISTRICT
+            if group_by is GroupBy.school:
+                label = row[1] if key is not None else NO_SCHOOL
+            bars.append((families, Bar(label=label, value=suppress(families))))
         bars.sort(key=lambda pair: (pair[1].label in (NO_SCHOOL, NO_DISTRICT), -pair[0], pair[1].label))
         return [bar for _, bar in bars]
 
@@ -499,7 +562,7 @@ class ReportService:
         )
         return FunderReport(
             period=period,
-            reach=await self._reach(actor, period.from_, period.to, None),
+            reach=(await self._reaches(actor, [(period.from_, period.to)], None))[0],
             loans=await self._loan_figures(actor, None),
             loans_by_month=[g.shown() for g in by_month],
             pipeline=[Bar(label=str(s), value=statuses[s]) for s in Status if statuses.get(s)],

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, Select, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Float, Select, cast, func, literal, or_, select
 
 # Percentiles as fractions (numerator, denominator), so that the ranks they fall between are integer arithmetic.
 MEDIAN = (1, 2)
@@ -54,7 +54,8 @@ def _rank_bounds(n: ColumnElement[int], fraction: tuple[int, int]) -> tuple[Colu
     # its floor and its ceiling; with p = a/b both are integer divisions, the same on both databases.
     a, b = fraction
     scaled = literal(b) + literal(a) * (n - 1)
-    return cast(scaled / b, Integer), cast((scaled + (b - 1)) / b, Integer)
+    # `//` is integer division on both databases (SQLAlchemy 2 makes `/` true division).
+    return scaled // b, (scaled + (b - 1)) // b
 
 
 @dataclass(frozen=True)
@@ -69,11 +70,17 @@ async def spread(session: Any, values: Select[Any]) -> Spread:
     rows the percentiles fall between leave the database."""
     inner = values.subquery("v")
     value = inner.c[0]
-    ranked = select(
-        value.label("value"),
-        func.row_number().over(order_by=value).label("rank"),
-        func.count().over().label("n"),
-    ).subquery("ranked")
+    # A duration with no start (an asset first seen already ready) is no duration; the databases would also rank
+    # it differently (SQLite sorts NULL first, PostgreSQL last).
+    ranked = (
+        select(
+            value.label("value"),
+            func.row_number().over(order_by=value).label("rank"),
+            func.count().over().label("n"),
+        )
+        .where(value.is_not(None))
+        .subquery("ranked")
+    )
     n = ranked.c.n
     wanted: list[ColumnElement[bool]] = []
     for fraction in (MEDIAN, P90):

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lending.access import Actor
+from lending.accounts.models import Role
 from lending.audit.recorder import set_actor
 from lending.centres.models import Centre
 from lending.families.models import Family, Nomination, NominationStatus
@@ -20,6 +22,7 @@ from lending.inventory.models import Asset, AssetEvent, AssetEventKind, AssetKin
 from lending.inventory.tags import Tag
 from lending.loans.models import ItemOutcome, Loan, LoanItem, LoanStatus
 from lending.schools.models import School
+from tests.support import Actor as TestActor
 
 SECRET_NAME = "Secretsurname"
 SECRET_POSTCODES = ("B12 9ZZ", "B11 4QQ")
@@ -180,6 +183,16 @@ async def build(sessions: async_sessionmaker[AsyncSession]) -> Known:
                         to_status=to_status,
                     )
                 )
+        # A14 came in already ready (imported with its wipe): it has no received-to-ready duration.
+        session.add(
+            AssetEvent(
+                asset_id=assets["A14"].id,
+                occurred_at=ago(21),
+                kind=AssetEventKind.created,
+                actor_label="test-setup",
+                to_status=Status.ready,
+            )
+        )
         for family, school, status, days in OPEN_NOMINATIONS:
             session.add(
                 Nomination(
@@ -231,6 +244,12 @@ async def build(sessions: async_sessionmaker[AsyncSession]) -> Known:
         known.families = {k: v.id for k, v in families.items()}
         known.assets = {k: v.tag for k, v in assets.items()}
     return known
+
+
+@pytest.fixture
+def staff_actor(staff: TestActor) -> Actor:
+    """The `staff` fixture's user as services take it, for the figures only services give (the PDFs' data)."""
+    return Actor(id=staff.id, role=Role.staff, school_id=None, home_centre_id=None, label=staff.email)
 
 
 @pytest.fixture
