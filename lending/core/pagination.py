@@ -80,11 +80,14 @@ async def list_page(
     ordering = order_by(params.sort, sortable, default_sort)
     # The primary key breaks ties so that pages never overlap or skip rows.
     ordering.append(repo.model_type.id.asc())
+    # Two queries, not count(*) OVER (): the window makes the database read and sort every matching row before the
+    # LIMIT, where the page alone can walk an index in order and stop after `limit` rows (100,000 assets).
     rows, total = await repo.list_and_count(
         LimitOffset(limit=params.limit, offset=params.offset),
         *where,
         order_by=ordering,
         statement=statement,
+        count_with_window_function=False,
         **kwargs,
     )
     return list(rows), total

@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lending.core.db import Base, enum_type
@@ -33,6 +33,8 @@ class Family(Base):
     # The lower-cased name is the name too: it never reaches the audit log either.
     __audit_redact__ = FAMILY_PERSONAL | {"name_key"}
     __table_args__ = (
+        # The families list pages by name (0012).
+        Index("ix_family_lead_name", "lead_name"),
         CheckConstraint("imd_decile IS NULL OR imd_decile BETWEEN 1 AND 10", name="imd_decile_range"),
         CheckConstraint(
             "children >= 0 AND school_age_children >= 0 AND school_age_children <= children", name="children_counts"
@@ -87,6 +89,9 @@ class Nomination(Base):
     __tablename__ = "nomination"
     __audit_redact__ = frozenset({"reason"})
     __table_args__ = (
+        # Lists page newest first, by status or not (0012).
+        Index("ix_nomination_submitted_at", "submitted_at"),
+        Index("ix_nomination_status_submitted_at", "status", "submitted_at"),
         CheckConstraint(
             "laptops >= 0 AND tablets >= 0 AND sims >= 0 AND laptops + tablets + sims > 0", name="something_needed"
         ),

@@ -27,7 +27,7 @@ from lending.families.schemas import (
     PossibleDuplicateOut,
     WithdrawIn,
 )
-from lending.families.service import FamilyService, Scored, checkpoint_wal
+from lending.families.service import FamilyService, checkpoint_wal
 from lending.families.shapes import (
     present_duplicate,
     present_family,
@@ -198,8 +198,8 @@ class NominationController(Controller):
     async def get_nomination(
         self, actor: Actor, nomination_id: int, families: FamilyService
     ) -> NominationStaffDetail | NominationDetail:
-        nomination, family = await families.get_nomination(nomination_id, actor)
-        scored = Scored(nomination, *families.score(nomination, family))
+        nomination, _family = await families.get_nomination(nomination_id, actor)
+        scored = await families.scored(nomination)
         return present_nomination_detail(scored, actor, await families.timeline(nomination))
 
     @post(
@@ -212,8 +212,8 @@ class NominationController(Controller):
         self, actor: Actor, nomination_id: int, data: DecisionIn, families: FamilyService
     ) -> NominationStaffOut | NominationOut:
         nomination = await families.decide(nomination_id, data, actor)
-        _, family = await families.get_nomination(nomination.id, actor)
-        return present_nomination(Scored(nomination, *families.score(nomination, family)), actor)
+        _, _family = await families.get_nomination(nomination.id, actor)
+        return present_nomination(await families.scored(nomination), actor)
 
     @post(
         "/{nomination_id:int}/withdraw",
@@ -225,5 +225,5 @@ class NominationController(Controller):
         self, actor: Actor, nomination_id: int, data: WithdrawIn, families: FamilyService
     ) -> NominationStaffOut | NominationOut:
         nomination = await families.withdraw(nomination_id, data.note, actor)
-        _, family = await families.get_nomination(nomination.id, actor)
-        return present_nomination(Scored(nomination, *families.score(nomination, family)), actor)
+        _, _family = await families.get_nomination(nomination.id, actor)
+        return present_nomination(await families.scored(nomination), actor)

@@ -31,7 +31,7 @@ from lending.families.models import (
     PossibleDuplicate,
     Urgency,
 )
-from lending.families.priority import Factor, effective_weights, priority
+from lending.families.priority import Factor, Priority, effective_weights
 from lending.families.records import registered
 from lending.families.schemas import DecisionIn, FamilyIn, FamilyOut, MergeIn, NominationIn
 from lending.schools.models import School
@@ -80,12 +80,14 @@ class NominationRepository(SQLAlchemyAsyncRepository[Nomination]):
     model_type = Nomination
 
     @staticmethod
-    def get_readable_statement(actor: Actor) -> Select[tuple[Nomination, Family]]:
-        """Nominations with their family, narrowed to what `actor` may read: a school only its own nominations."""
-        stmt = select(Nomination, Family).join(Family, Family.id == Nomination.family_id)
-        if actor.is_school:
-            stmt = stmt.where(Nomination.school_id == actor.school_id)
-        return stmt
+    def readable_by(actor: Actor) -> list[Any]:
+        """Where-clauses narrowing nominations to what `actor` may read: a school only its own nominations."""
+        return [Nomination.school_id == actor.school_id] if actor.is_school else []
+
+    @classmethod
+    def get_readable_statement(cls, actor: Actor) -> Select[tuple[Nomination, Family]]:
+        """Nominations with their family, narrowed to what `actor` may read."""
+        return select(Nomination, Family).join(Family, Family.id == Nomination.family_id).where(*cls.readable_by(actor))
 
 
 @dataclass
@@ -295,9 +297,17 @@ class FamilyService:
 
     # --- nominations ---------------------------------------------------------------------------------------
 
-    def score(self, nomination: Nomination, family: Family, now: datetime | None = None) -> tuple[int, list[Factor]]:
-        end = nomination.closed_at or now or datetime.now(UTC)
-        return priority(family, nomination.submitted_at, end, self.weights)
+    async def scored(self, nomination: Nomination, now: datetime | None = None) -> Scored:
+        """One nomination with its score and breakdown, as the database computes them for the waiting list."""
+        rank = Priority(self.weights, now or datetime.now(UTC))
+        stmt = (
+            select(Family, *rank.columns())
+            .select_from(Nomination)
+            .join(Family, Family.id == Nomination.family_id)
+            .where(Nomination.id == nomination.id)
+        )
+        row = (await self.session.execute(stmt)).one()
+        return Scored(nomination, *rank.breakdown(row.Family, row._mapping))
 
     def _event(self, nomination: Nomination, action: str, before: str | None, note: str = "") -> None:
         actor_id, label = actor_of(self.session)
@@ -386,8 +396,7 @@ class FamilyService:
         if held is not None:
             await self._flag(family, held, nomination)
         await self.session.flush()
-        points, breakdown = self.score(nomination, family, now)
-        return Scored(nomination, points, breakdown)
+        return await self.scored(nomination, now)
 
     async def get_nomination(self, nomination_id: int, actor: Actor) -> tuple[Nomination, Family]:
         stmt = self.nominations.get_readable_statement(actor).where(Nomination.id == nomination_id)
@@ -477,22 +486,35 @@ class FamilyService:
         if urgency:
             where.append(Nomination.urgency == urgency)
         stmt = self.nominations.get_readable_statement(actor).where(*where)
+        # Every nomination has its family (a foreign key): counted without the join, through the same narrowing.
+        total = await self.session.scalar(
+            select(func.count(Nomination.id)).where(*self.nominations.readable_by(actor), *where)
+        )
+        # Priority moves with waiting time, so the database computes it for this moment rather than storing it.
+        rank = Priority(self.weights, datetime.now(UTC))
+        score, *factors = rank.columns()
         sort = params.sort or "-submitted_at"
         if sort.lstrip("+-") == "priority":
             if actor.is_school:
                 raise Invalid.field("sort", "schools cannot sort by priority")
-            # Priority moves with waiting time, so it is computed (by the one function) rather than stored.
-            now = datetime.now(UTC)
-            rows = [Scored(n, *self.score(n, f, now)) for n, f in (await self.session.execute(stmt)).all()]
-            rows.sort(
-                key=lambda s: (s.priority, -s.nomination.submitted_at.timestamp(), -s.nomination.id),
-                reverse=sort.startswith("-"),
+            # Ties go to the longest waiting.
+            if sort.startswith("-"):
+                ordering = [score.desc(), Nomination.submitted_at, Nomination.id]
+            else:
+                ordering = [score, Nomination.submitted_at.desc(), Nomination.id.desc()]
+            # The page's ids first, sorting only (id, score) for every waiting nomination; the breakdown's columns
+            # are then computed for that page alone.
+            ids = stmt.with_only_columns(Nomination.id, score, maintain_column_froms=True).order_by(*ordering)
+            ids = ids.limit(params.limit).offset(params.offset)
+            chosen = select(ids.subquery().c.id)
+            ordered = stmt.add_columns(score, *factors).where(Nomination.id.in_(chosen)).order_by(*ordering)
+        else:
+            ordered = stmt.add_columns(score, *factors).order_by(
+                *order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id
             )
-            return rows[params.offset : params.offset + params.limit], len(rows)
-        total = await self.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        ordered = stmt.order_by(*order_by(sort, NOMINATION_SORTABLE, "-submitted_at"), Nomination.id)
-        page = (await self.session.execute(ordered.limit(params.limit).offset(params.offset))).all()
-        return [Scored(n, *self.score(n, f)) for n, f in page], int(total or 0)
+            ordered = ordered.limit(params.limit).offset(params.offset)
+        page = (await self.session.execute(ordered)).all()
+        return [Scored(row.Nomination, *rank.breakdown(row.Family, row._mapping)) for row in page], int(total or 0)
 
     def _for_desk(self, actor: Actor) -> Select[tuple[Nomination, Family, School]]:
         """Approved nominations of families not erased, from what `actor` may read: what a loan can be issued

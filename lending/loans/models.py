@@ -74,6 +74,9 @@ class Loan(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'returned', 'lost', 'stolen', 'gifted')", name="status_known"),
         Index("ix_loan_status_due_on", "status", "due_on"),
+        # Lists page newest first, by status or not (0012): an index walked in order stops after one page.
+        Index("ix_loan_issued_at", "issued_at"),
+        Index("ix_loan_status_issued_at", "status", "issued_at"),
     )
 
     family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)

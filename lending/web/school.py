@@ -23,7 +23,7 @@ from lending.core.pagination import ListParams
 from lending.families.deps import provide_families
 from lending.families.models import NominationStatus, Urgency
 from lending.families.schemas import FamilyOut, FamilyUpdate, NominationIn, NominationOut, WithdrawIn
-from lending.families.service import OPEN, FamilyService, Scored
+from lending.families.service import OPEN, FamilyService
 from lending.families.shapes import present_family, present_nomination, present_nomination_detail
 from lending.reports.deps import provide_reports
 from lending.reports.schemas import GroupBy
@@ -222,10 +222,8 @@ class SchoolPages(Controller):
         sent: bool = False,
         withdrawn: bool = False,
     ) -> Template:
-        found, family = await families.get_nomination(nomination_id, actor)
-        detail = present_nomination_detail(
-            Scored(found, *families.score(found, family)), actor, await families.timeline(found)
-        )
+        found, _family = await families.get_nomination(nomination_id, actor)
+        detail = present_nomination_detail(await families.scored(found), actor, await families.timeline(found))
         return page(
             "school/nomination.html",
             n=detail,
@@ -240,8 +238,8 @@ class SchoolPages(Controller):
     @get("/nominations/{nomination_id:int}/withdraw", guards=[allow("nominations.withdraw")])
     async def confirm_withdraw(self, actor: Actor, families: FamilyService, nomination_id: int) -> Template:
         """The confirmation step, a page of its own so that it needs no JavaScript."""
-        found, family = await families.get_nomination(nomination_id, actor)
-        nomination = present_nomination(Scored(found, *families.score(found, family)), actor)
+        found, _family = await families.get_nomination(nomination_id, actor)
+        nomination = present_nomination(await families.scored(found), actor)
         return page(
             "school/withdraw.html",
             n=nomination,
@@ -260,8 +258,8 @@ class SchoolPages(Controller):
         try:
             data = parse(WithdrawIn, {"note": form.get("note")})
         except ValidationError as exc:
-            found, family = await families.get_nomination(nomination_id, actor)
-            nomination = present_nomination(Scored(found, *families.score(found, family)), actor)
+            found, _family = await families.get_nomination(nomination_id, actor)
+            nomination = present_nomination(await families.scored(found), actor)
             return page(
                 "school/withdraw.html",
                 status_code=422,

@@ -267,8 +267,8 @@ class StaffPages(Controller):
         error: str | None = None,
         status_code: int = 200,
     ) -> Template:
-        nomination, family = await families.get_nomination(nomination_id, actor)
-        scored = Scored(nomination, *families.score(nomination, family))
+        nomination, _family = await families.get_nomination(nomination_id, actor)
+        scored = await families.scored(nomination)
         (row,) = await self._rows([scored], actor, families, schools)
         row.done, row.error = done, error
         return page("staff/_waiting_row.html", status_code=status_code, row=row)
