@@ -5,7 +5,7 @@ with an index in that order the database walks it and stops after one page inste
 Measured with `python -m tests.benchmarks.reports` (README).
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ PostgreSQL database of 100k assets, 180k loans and 300k asset events: loans retu
 and the ready events of a year are found by the index rather than a scan of every event.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-11-23
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
