@@ -21,6 +21,7 @@ from lending.inventory.models import Status
 from lending.loans.service import LoanFilters, LoanService, LoanView
 from lending.reports import charts
 from lending.reports.schemas import Bar, LoanGroup, LoansReport, Period, Summary
+from lending.reports.service import DUE_SOON_DAYS, SIM_EXPIRY_DAYS
 
 # The stock pipeline, in the order an asset goes through it; the states an asset leaves the stock by come after.
 PIPELINE = [Status.received, Status.in_refurbishment, Status.ready, Status.on_loan, Status.returned, Status.repair]
@@ -39,8 +40,6 @@ STATE_WORDS = {
 }
 # How many loans each list on the dashboard shows; the link under it opens the whole list.
 LIST_SIZE = 5
-DUE_SOON_DAYS = 14
-SIM_EXPIRY_DAYS = 30
 # What the chart's description says: its figures are read in the table, not twice over.
 BESIDE = "Every figure of this chart is in the table beside it."
 # Districts drawn in the reach chart, the most loans first, so that a long tail stays readable; the table beside
