@@ -446,6 +446,7 @@ class _Builder:
         after: Status | None,
         reason: str | None = None,
         details: dict[str, Any] | None = None,
+        intake: datetime | None = None,
     ) -> None:
         self.row(
             AssetEvent,
@@ -459,6 +460,7 @@ class _Builder:
                 "to_status": after,
                 "reason": reason,
                 "details": details,
+                "intake_at": intake,
                 "created_at": at,
             },
         )
@@ -612,7 +614,7 @@ class _Builder:
                     },
                 )
                 self.event(asset, wiped, AssetEventKind.wipe, None, None, None, {"method": method.value})
-            self.event(asset, ready, AssetEventKind.transition, status, Status.ready)
+            self.event(asset, ready, AssetEventKind.transition, status, Status.ready, intake=came_in)
             status, changed = Status.ready, ready
             issued = ready + self.days(1, 50)
             if issued > now or kind is AssetKind.accessory:

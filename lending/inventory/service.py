@@ -331,6 +331,9 @@ class AssetService:
             to_status=to_status,
             reason=reason,
             details=json_safe(details) if details else None,
+            # A move to ready keeps when the asset came in, so that the pipeline report reads how long refurbishment
+            # took from the move itself; an asset that arrives already ready has no such time.
+            intake_at=asset.intake_at if to_status is Status.ready and from_status is not None else None,
         )
         self.session.add(event)
         return event

@@ -74,20 +74,25 @@ class Loan(Base):
     __table_args__ = (
         CheckConstraint("status IN ('active', 'returned', 'lost', 'stolen', 'gifted')", name="status_known"),
         Index("ix_loan_status_due_on", "status", "due_on"),
-        # Lists page newest first, by status or not (0012): an index walked in order stops after one page.
-        Index("ix_loan_issued_at", "issued_at"),
+        # Lists page newest first, by status or not (0012): an index walked in order stops after one page. The
+        # reports read a period's loans from it alone, hence the columns they group by (0014).
+        Index("ix_loan_issued_at", "issued_at", "family_id", "centre_id", "nomination_id"),
         Index("ix_loan_status_issued_at", "status", "issued_at"),
+        # The reach since the start: loans per family with when each was issued, read in family order (0014).
+        Index("ix_loan_family_id", "family_id", "issued_at"),
+        # Returns and loan lengths in a period: status first, so that it is the status asked for that is walked.
+        Index("ix_loan_status_closed_at", "status", "closed_at", "issued_at", "family_id"),
     )
 
-    family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)
+    family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"))
     nomination_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
     centre_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
     status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 10))
     issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     issued_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
     due_on: Mapped[date] = mapped_column(Date)
-    # Reports count loans that ended in a period (returns, loan length): 0013.
-    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    # Reports count loans that ended in a period (returns, loan length): 0013, 0014.
+    closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     notes: Mapped[str] = mapped_column(Text, default="")
     gift_reason: Mapped[str | None] = mapped_column(Text)
 
@@ -111,10 +116,14 @@ class LoanItem(Base):
             postgresql_where=text("ended_at IS NULL"),
         ),
         UniqueConstraint("loan_id", "asset_id", name="uq_loan_item_loan_asset"),
+        # Whether an asset was ever lent, and its loans, ended ones too (0014).
+        Index("ix_loan_item_asset_id", "asset_id"),
+        # A loan's items with how each ended: the reach counts devices lent and gifted from this alone (0014).
+        Index("ix_loan_item_loan_id", "loan_id", "asset_id", "outcome", "ended_at"),
         CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="ended_has_outcome"),
     )
 
-    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), index=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"))
     asset_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("asset.id"))
     ended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
     outcome: Mapped[ItemOutcome | None] = mapped_column(enum_type(ItemOutcome, 10))

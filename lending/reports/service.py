@@ -45,7 +45,7 @@ from lending.reports.schemas import (
     Summary,
     suppress,
 )
-from lending.reports.sql import Dialect, between_days, day_start, months, one_decimal, spread
+from lending.reports.sql import Dialect, between_days, months, one_decimal, spread
 from lending.schools.models import School
 
 # "Devices" are what a family uses; SIMs are counted apart and accessories not at all.
@@ -54,6 +54,8 @@ WAITING = (NominationStatus.submitted, NominationStatus.approved, NominationStat
 # States an asset should move on from; on loan is watched by due dates, and the rest are where assets end.
 STUCK_STATES = (Status.received, Status.in_refurbishment, Status.ready, Status.returned, Status.repair)
 STUCK_SORTABLE = {"since": Asset.status_changed_at, "tag": Asset.tag, "status": Asset.status, "kind": Asset.kind}
+# Loans whose end closes their length; a gift does not (the family keeps the device).
+LENGTH_ENDS = (LoanStatus.returned, LoanStatus.lost, LoanStatus.stolen)
 DUE_SOON_DAYS = 14
 SIM_EXPIRY_DAYS = 30
 NO_SCHOOL = "no school"
@@ -364,45 +366,22 @@ class ReportService:
         self, actor: Actor, period: Period, stuck_days: int, params: ListParams, centre_id: int | None = None
     ) -> Pipeline:
         days = self.dialect.days_between
-        # Received to ready: each time an asset became ready in the period, from when it last came in before that
-        # (received from a donor, or returned by a family). One pass over the events of the assets concerned, in
-        # order, carrying the last coming-in forward (a window), rather than a lookup per ready event.
-        came_in_statuses = (Status.received, Status.returned)
-        became_ready = select(AssetEvent.asset_id).where(
+        # Received to ready: each move to ready in the period, from when that asset had come in (received from a
+        # donor, returned by a family, found), which the move itself keeps (AssetEvent.intake_at).
+        refurbished = select(days(AssetEvent.occurred_at, AssetEvent.intake_at)).where(
             AssetEvent.to_status == Status.ready, *between_days(AssetEvent.occurred_at, period.from_, period.to)
         )
         if centre_id is not None:
-            became_ready = became_ready.join(Asset, Asset.id == AssetEvent.asset_id).where(Asset.centre_id == centre_id)
-        history = (
-            select(
-                AssetEvent.to_status,
-                AssetEvent.occurred_at,
-                func.max(case((AssetEvent.to_status.in_(came_in_statuses), AssetEvent.occurred_at)))
-                .over(
-                    partition_by=AssetEvent.asset_id,
-                    order_by=(AssetEvent.occurred_at, AssetEvent.id),
-                    rows=(None, 0),
-                )
-                .label("came_in"),
-            )
-            .where(
-                AssetEvent.asset_id.in_(became_ready),
-                AssetEvent.to_status.in_((*came_in_statuses, Status.ready)),
-                AssetEvent.occurred_at < day_start(period.to + timedelta(days=1)),
-            )
-            .subquery("history")
-        )
-        refurbished = select(days(history.c.occurred_at, history.c.came_in)).where(
-            history.c.to_status == Status.ready, history.c.occurred_at >= day_start(period.from_)
-        )
+            refurbished = refurbished.join(Asset, Asset.id == AssetEvent.asset_id).where(Asset.centre_id == centre_id)
         loans = self._loans(actor, centre_id)
         waited = self._only(
             loans.where(*between_days(Loan.issued_at, period.from_, period.to)),
             days(Loan.issued_at, Nomination.submitted_at),
         ).join(Nomination, Nomination.id == Loan.nomination_id)
-        # A gift is no end of a loan's length: the family keeps the device.
+        # A gift is no end of a loan's length: the family keeps the device. The ended statuses are named, not "not
+        # gifted", so that each is a range of the (status, closed_at) index.
         lasted = self._only(
-            loans.where(Loan.status != LoanStatus.gifted, *between_days(Loan.closed_at, period.from_, period.to)),
+            loans.where(Loan.status.in_(LENGTH_ENDS), *between_days(Loan.closed_at, period.from_, period.to)),
             days(Loan.closed_at, Loan.issued_at),
         )
 

@@ -1,5 +1,6 @@
 """The little SQL that differs between SQLite and PostgreSQL, in one place: months, days between two times, and
-percentiles (by window functions, which both have; neither's own percentile function is shared).
+percentiles (PostgreSQL's own `percentile_cont`; on SQLite, which has none, the same interpolation over ranks from a
+window function).
 
 Timestamps are stored in UTC (advanced-alchemy's DateTimeUTC): SQLite keeps them as ISO text, which its date
 functions read; PostgreSQL keeps `timestamptz`, read here at UTC whatever the session's time zone.
@@ -66,10 +67,24 @@ class Spread:
 
 
 async def spread(session: Any, values: Select[Any]) -> Spread:
-    """Count, median and 90th percentile of the one column `values` selects, ranked in SQL: only the (at most four)
-    rows the percentiles fall between leave the database."""
+    """Count, median and 90th percentile of the one column `values` selects, computed in SQL: at most four rows
+    leave the database."""
     inner = values.subquery("v")
     value = inner.c[0]
+    if session.get_bind().dialect.name == "postgresql":
+        # One aggregate, sorting the values once in memory, where numbering every row through a window spilled.
+        count, median, p90 = (
+            await session.execute(
+                select(
+                    func.count(value),
+                    func.percentile_cont(MEDIAN[0] / MEDIAN[1]).within_group(value),
+                    func.percentile_cont(P90[0] / P90[1]).within_group(value),
+                )
+            )
+        ).one()
+        if not count:
+            return Spread(0, None, None)
+        return Spread(int(count), float(median), float(p90))
     # A duration with no start (an asset first seen already ready) is no duration; the databases would also rank
     # it differently (SQLite sorts NULL first, PostgreSQL last).
     ranked = (

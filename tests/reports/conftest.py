@@ -173,14 +173,20 @@ async def build(sessions: async_sessionmaker[AsyncSession]) -> Known:
         session.add_all(assets.values())
         await session.flush()
         for name, came_in, status, ready in REFURBISHED:
-            for days, to_status in ((came_in, status), (ready, Status.ready)):
+            # As the asset service writes them: the move to ready keeps when the asset came in.
+            for days, from_status, to_status, intake_at in (
+                (came_in, None, status, None),
+                (ready, Status.in_refurbishment, Status.ready, ago(came_in)),
+            ):
                 session.add(
                     AssetEvent(
                         asset_id=assets[name].id,
                         occurred_at=ago(days),
                         kind=AssetEventKind.transition,
                         actor_label="test-setup",
+                        from_status=from_status,
                         to_status=to_status,
+                        intake_at=intake_at,
                     )
                 )
         # A14 came in already ready (imported with its wipe): it has no received-to-ready duration.
