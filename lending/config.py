@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import secrets
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -131,6 +132,45 @@ class Settings(BaseSettings):
 
     loan_days: int = Field(365, ge=1, le=3660, description="Default loan length in days.")
 
+    # Messages to families and staff (lending.messages). Nothing leaves until a charity configures a channel.
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Mail server: smtp://user:pass@host:port (STARTTLS when offered), smtps://… for implicit TLS. "
+        "Unset: emails stay in the outbox, unsent.",
+    )
+    mail_from: str = Field("", description="The From address of every email, e.g. Lending <loans@example.org>.")
+    smtp_timeout_seconds: float = Field(30, gt=0, le=600, description="How long one SMTP conversation may take.")
+    sms_provider: Literal["log", "notify"] = Field(
+        "log", description="log: texts are written to the log (numbers masked), not sent; notify: GOV.UK Notify."
+    )
+    notify_api_key: SecretStr | None = Field(None, description="GOV.UK Notify API key (sms_provider=notify).")
+    notify_base_url: str = Field("https://api.notifications.service.gov.uk", description="GOV.UK Notify's API address.")
+    notify_sms_template_id: str | None = Field(
+        None, description="The Notify text template whose only field, ((body)), carries our message."
+    )
+    notify_sms_sender_id: str | None = Field(None, description="Notify's sender id for texts (optional).")
+    messages_dir: Path | None = Field(
+        None, description="Extra message templates (<name>.<language>.md); same names replace shipped ones."
+    )
+    reminder_days: Annotated[list[int], NoDecode] = Field(
+        default_factory=lambda: [-7, -1, 0, 7, 14, 28],
+        description="The reminder ladder: days from the due date (negative: before it), comma-separated.",
+    )
+    sim_expiry_reminder_days: int = Field(
+        14, ge=1, le=90, description="Remind a family this many days before a SIM ends."
+    )
+    quiet_hours_start: time = Field(time(20, 0), description="No texts from this time (Europe/London)…")
+    quiet_hours_end: time = Field(time(8, 0), description="…until this time.")
+    reminders_in_process: bool = Field(
+        True, description="lending serve runs the day's reminders itself (one run a day, claimed in the database)."
+    )
+    reminders_at: time = Field(time(9, 0), description="When the in-process run starts each day (Europe/London).")
+    digest_to: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Who gets the staff digest, comma-separated; empty: every active staff and admin user.",
+    )
+    message_max_attempts: int = Field(8, ge=1, le=50, description="Sending attempts before a message is failed.")
+
     @field_validator("tag_prefixes")
     @classmethod
     def _prefixes(cls, value: dict[str, str]) -> dict[str, str]:
@@ -155,6 +195,13 @@ class Settings(BaseSettings):
                 return [ipaddress.ip_network(str(v), strict=False) for v in value]
             except ValueError as exc:
                 raise ValueError(f"not an IP address or network: {exc}") from None
+        return value
+
+    @field_validator("reminder_days", "digest_to", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator("log_level", mode="before")
