@@ -32,6 +32,7 @@ from lending.core.db import session_maker
 from lending.families.models import Family, Nomination, NominationEvent, NominationStatus, Urgency
 from lending.inventory.models import (
     HOLDS_DATA,
+    NOT_DEVICES,
     Asset,
     AssetEvent,
     AssetEventKind,
@@ -519,7 +520,14 @@ class _Builder:
         return nomination
 
     def loan(
-        self, asset: int, centre: int, issued: datetime, due: date, ended: datetime | None, outcome: ItemOutcome | None
+        self,
+        asset: int,
+        kind: AssetKind,
+        centre: int,
+        issued: datetime,
+        due: date,
+        ended: datetime | None,
+        outcome: ItemOutcome | None,
     ) -> None:
         family = self.rng.choice(self.served)
         nomination = None
@@ -540,6 +548,8 @@ class _Builder:
                 "issued_at": issued,
                 "issued_by_id": None,
                 "due_on": due,
+                "device_count": int(kind not in NOT_DEVICES),
+                "sim_count": int(kind is AssetKind.sim),
                 "closed_at": ended,
                 "notes": "",
                 "gift_reason": "the family's need continues" if outcome is ItemOutcome.gifted else None,
@@ -630,7 +640,7 @@ class _Builder:
             self.event(asset, issued, AssetEventKind.transition, status, Status.on_loan)
             status, changed = Status.on_loan, issued
             if back > now:
-                self.loan(asset, centre, issued, due, None, None)
+                self.loan(asset, kind, centre, issued, due, None, None)
                 break
             roll = rng.random()
             outcome = (
@@ -642,7 +652,7 @@ class _Builder:
                 if roll < 0.07 or kind is AssetKind.sim
                 else ItemOutcome.returned
             )
-            self.loan(asset, centre, issued, due, back, outcome)
+            self.loan(asset, kind, centre, issued, due, back, outcome)
             after = Status(outcome.value)
             self.event(asset, back, AssetEventKind.transition, status, after)
             status, changed = after, back

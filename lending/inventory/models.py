@@ -46,6 +46,8 @@ class AssetKind(enum.StrEnum):
 # Kinds that can hold a family's (or a donor's) data: they need a wipe before they are lent again.
 HOLDS_DATA = frozenset({AssetKind.laptop, AssetKind.chromebook, AssetKind.desktop, AssetKind.tablet, AssetKind.phone})
 IMEI_KINDS = frozenset({AssetKind.phone, AssetKind.hotspot, AssetKind.tablet})
+# What the figures count as a device lent: a SIM is counted apart and an accessory (a charger, a case) not at all.
+NOT_DEVICES = frozenset({AssetKind.sim, AssetKind.accessory})
 
 
 class StorageType(enum.StrEnum):

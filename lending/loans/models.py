@@ -73,13 +73,15 @@ class Loan(Base):
     __audit_redact__ = frozenset({"notes", "gift_reason"})
     __table_args__ = (
         CheckConstraint("status IN ('active', 'returned', 'lost', 'stolen', 'gifted')", name="status_known"),
+        CheckConstraint("device_count >= 0 AND sim_count >= 0", name="item_counts"),
         Index("ix_loan_status_due_on", "status", "due_on"),
         # Lists page newest first, by status or not (0012): an index walked in order stops after one page. The
         # reports read a period's loans from it alone, hence the columns they group by (0014).
         Index("ix_loan_issued_at", "issued_at", "family_id", "centre_id", "nomination_id"),
         Index("ix_loan_status_issued_at", "status", "issued_at"),
-        # The reach since the start: loans per family with when each was issued, read in family order (0014).
-        Index("ix_loan_family_id", "family_id", "issued_at"),
+        # The reach since the start: loans per family with when each was issued and what it lent, read in family
+        # order from the index alone (0014, 0015).
+        Index("ix_loan_family_id", "family_id", "issued_at", "device_count", "sim_count"),
         # Returns and loan lengths in a period: status first, so that it is the status asked for that is walked.
         Index("ix_loan_status_closed_at", "status", "closed_at", "issued_at", "family_id"),
     )
@@ -93,6 +95,10 @@ class Loan(Base):
     due_on: Mapped[date] = mapped_column(Date)
     # Reports count loans that ended in a period (returns, loan length): 0013, 0014.
     closed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    # Counted once at issue (a loan's items never change after it), so that the reach since the start reads the
+    # loans alone rather than joining every item to its asset (0015).
+    device_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    sim_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     notes: Mapped[str] = mapped_column(Text, default="")
     gift_reason: Mapped[str | None] = mapped_column(Text)
 
@@ -118,8 +124,10 @@ class LoanItem(Base):
         UniqueConstraint("loan_id", "asset_id", name="uq_loan_item_loan_asset"),
         # Whether an asset was ever lent, and its loans, ended ones too (0014).
         Index("ix_loan_item_asset_id", "asset_id"),
-        # A loan's items with how each ended: the reach counts devices lent and gifted from this alone (0014).
+        # A loan's items with how each ended (0014).
         Index("ix_loan_item_loan_id", "loan_id", "asset_id", "outcome", "ended_at"),
+        # Gifts in a period, the few among every item ever lent (0015).
+        Index("ix_loan_item_outcome_ended_at", "outcome", "ended_at", "loan_id", "asset_id"),
         CheckConstraint("(ended_at IS NULL) = (outcome IS NULL)", name="ended_has_outcome"),
     )
 

@@ -27,7 +27,7 @@ from lending.core.pagination import ListParams, list_page, order_by
 from lending.families.models import Family, Nomination, NominationStatus
 from lending.families.service import FamilyService
 from lending.inventory.lifecycle import Status
-from lending.inventory.models import Asset, AssetEventKind, AssetKind
+from lending.inventory.models import NOT_DEVICES, Asset, AssetEventKind, AssetKind
 from lending.inventory.service import AssetService
 from lending.inventory.tags import BadTag, normalise_tag
 from lending.loans.idempotency import forget_family
@@ -259,8 +259,11 @@ class LoanService:
 
         actor_id, _ = actor_of(self.session)
         now = datetime.now(UTC)
+        kinds = [assets[tag].kind for tag in tags]
         loan = Loan(
             family_id=family.id,
+            device_count=sum(kind not in NOT_DEVICES for kind in kinds),
+            sim_count=kinds.count(AssetKind.sim),
             nomination_id=data.nomination_id,
             centre_id=centre.id,
             status=LoanStatus.active.value,

@@ -22,7 +22,7 @@ from lending.core.errors import NotFound
 from lending.core.pagination import ListParams, order_by
 from lending.families.models import Family, Nomination, NominationStatus
 from lending.families.service import NominationRepository
-from lending.inventory.models import Asset, AssetEvent, AssetKind, Donation, Donor, DonorKind, Status
+from lending.inventory.models import NOT_DEVICES, Asset, AssetEvent, AssetKind, Donation, Donor, DonorKind, Status
 from lending.loans.models import ItemOutcome, Loan, LoanItem, LoanStatus
 from lending.loans.service import LoanRepository
 from lending.reports.schemas import (
@@ -49,7 +49,6 @@ from lending.reports.sql import Dialect, between_days, months, one_decimal, spre
 from lending.schools.models import School
 
 # "Devices" are what a family uses; SIMs are counted apart and accessories not at all.
-NOT_DEVICES = (AssetKind.sim, AssetKind.accessory)
 WAITING = (NominationStatus.submitted, NominationStatus.approved, NominationStatus.waitlisted)
 # States an asset should move on from; on loan is watched by due dates, and the rest are where assets end.
 STUCK_STATES = (Status.received, Status.in_refurbishment, Status.ready, Status.returned, Status.repair)
@@ -145,20 +144,26 @@ class ReportService:
         self, actor: Actor, periods: Sequence[tuple[date, date] | None], centre_id: int | None
     ) -> list[Reach]:
         """Reach in each period (None: since the start), each figure a filtered aggregate, so that several periods
-        cost one pass over the loans and one over their items rather than one each."""
+        cost one pass over the loans rather than one each."""
 
         def within(moment: Any, period: tuple[date, date] | None) -> ColumnElement[bool]:
             return and_(*between_days(moment, *period)) if period else true()
 
         loans = self._loans(actor, centre_id)
-        # Per family: whether it had a loan issued in each period (1 or 0).
+        # Per family, in each period: whether it had a loan issued (1 or 0), and the devices and SIMs lent, which each
+        # loan counted when it was issued. One pass over the loans by family, from an index that holds all of it.
         per_family = (
             self._only(
                 loans,
                 Loan.family_id.label("family_id"),
                 *(
-                    func.max(case((within(Loan.issued_at, p), 1), else_=0)).label(f"in_{n}")
+                    figure
                     for n, p in enumerate(periods)
+                    for figure in (
+                        func.max(case((within(Loan.issued_at, p), 1), else_=0)).label(f"in_{n}"),
+                        func.sum(case((within(Loan.issued_at, p), Loan.device_count), else_=0)).label(f"devices_{n}"),
+                        func.sum(case((within(Loan.issued_at, p), Loan.sim_count), else_=0)).label(f"sims_{n}"),
+                    )
                 ),
             )
             .group_by(Loan.family_id)
@@ -172,36 +177,28 @@ class ReportService:
                     for figure in (
                         func.count().filter(per_family.c[f"in_{n}"] == 1),
                         func.coalesce(func.sum(Family.children).filter(per_family.c[f"in_{n}"] == 1), 0),
+                        func.coalesce(func.sum(per_family.c[f"devices_{n}"]), 0),
+                        func.coalesce(func.sum(per_family.c[f"sims_{n}"]), 0),
                     )
                 )
             )
             .select_from(per_family)
             .join(Family, Family.id == per_family.c.family_id)
         )
-        device = Asset.kind.not_in(NOT_DEVICES)
-        item_figures = await self._one(
+        # A gift counts when it was given, whenever the loan began: the few gifted items, by their own index.
+        gifts = await self._one(
             self._only(
                 loans,
-                *(
-                    figure
-                    for p in periods
-                    for figure in (
-                        func.count().filter(device, within(Loan.issued_at, p)),
-                        func.count().filter(Asset.kind == AssetKind.sim, within(Loan.issued_at, p)),
-                        # A gift counts when it was given, whenever the loan began.
-                        func.count().filter(
-                            device, LoanItem.outcome == ItemOutcome.gifted, within(LoanItem.ended_at, p)
-                        ),
-                    )
-                ),
+                *(func.count().filter(within(LoanItem.ended_at, p)) for p in periods),
             )
             .join(LoanItem, LoanItem.loan_id == Loan.id)
             .join(Asset, Asset.id == LoanItem.asset_id)
+            .where(LoanItem.outcome == ItemOutcome.gifted, Asset.kind.not_in(NOT_DEVICES))
         )
         reaches = []
         for n in range(len(periods)):
-            families, children = family_figures[2 * n], family_figures[2 * n + 1]
-            devices, sims, gifted = item_figures[3 * n : 3 * n + 3]
+            families, children, devices, sims = family_figures[4 * n : 4 * n + 4]
+            gifted = gifts[n]
             reaches.append(
                 Reach(
                     families=suppress(families),

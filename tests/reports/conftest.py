@@ -18,7 +18,17 @@ from lending.accounts.models import Role
 from lending.audit.recorder import set_actor
 from lending.centres.models import Centre
 from lending.families.models import Family, Nomination, NominationStatus
-from lending.inventory.models import Asset, AssetEvent, AssetEventKind, AssetKind, Donation, Donor, DonorKind, Status
+from lending.inventory.models import (
+    NOT_DEVICES,
+    Asset,
+    AssetEvent,
+    AssetEventKind,
+    AssetKind,
+    Donation,
+    Donor,
+    DonorKind,
+    Status,
+)
 from lending.inventory.tags import Tag
 from lending.loans.models import ItemOutcome, Loan, LoanItem, LoanStatus
 from lending.schools.models import School
@@ -229,6 +239,9 @@ async def build(sessions: async_sessionmaker[AsyncSession]) -> Known:
                 issued_at=ago(issued),
                 due_on=TODAY + timedelta(days=due),
                 closed_at=ago(closed) if closed is not None else None,
+                # As LoanService.issue counts them.
+                device_count=sum(assets[item].kind not in NOT_DEVICES for item in items),
+                sim_count=sum(assets[item].kind == AssetKind.sim for item in items),
             )
             session.add(loan)
             await session.flush()
