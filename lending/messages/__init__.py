@@ -1,0 +1,1 @@
+"""Messages to families and staff: reminders by SMS and email in the family's language, through an outbox."""
