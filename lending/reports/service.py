@@ -150,62 +150,68 @@ class ReportService:
             return and_(*between_days(moment, *period)) if period else true()
 
         loans = self._loans(actor, centre_id)
-        # Per family, in each period: whether it had a loan issued (1 or 0), and the devices and SIMs lent, which each
-        # loan counted when it was issued. One pass over the loans by family, from an index that holds all of it.
+        # Per family: whether it had a loan issued in each bounded period (since the start, every family here had
+        # one). Grouped from an index on (family_id, issued_at, …), so one ordered pass and no sort.
+        bounded = [(n, p) for n, p in enumerate(periods) if p is not None]
         per_family = (
             self._only(
                 loans,
                 Loan.family_id.label("family_id"),
-                *(
-                    figure
-                    for n, p in enumerate(periods)
-                    for figure in (
-                        func.max(case((within(Loan.issued_at, p), 1), else_=0)).label(f"in_{n}"),
-                        func.sum(case((within(Loan.issued_at, p), Loan.device_count), else_=0)).label(f"devices_{n}"),
-                        func.sum(case((within(Loan.issued_at, p), Loan.sim_count), else_=0)).label(f"sims_{n}"),
-                    )
-                ),
+                *(func.max(case((within(Loan.issued_at, p), 1), else_=0)).label(f"in_{n}") for n, p in bounded),
             )
             .group_by(Loan.family_id)
             .subquery()
         )
+
+        def reached(n: int) -> ColumnElement[bool]:
+            return per_family.c[f"in_{n}"] == 1 if periods[n] is not None else true()
+
         family_figures = await self._one(
             select(
                 *(
                     figure
                     for n in range(len(periods))
                     for figure in (
-                        func.count().filter(per_family.c[f"in_{n}"] == 1),
-                        func.coalesce(func.sum(Family.children).filter(per_family.c[f"in_{n}"] == 1), 0),
-                        func.coalesce(func.sum(per_family.c[f"devices_{n}"]), 0),
-                        func.coalesce(func.sum(per_family.c[f"sims_{n}"]), 0),
+                        func.count().filter(reached(n)),
+                        func.coalesce(func.sum(Family.children).filter(reached(n)), 0),
                     )
                 )
             )
             .select_from(per_family)
             .join(Family, Family.id == per_family.c.family_id)
         )
-        # A gift counts when it was given, whenever the loan began: the few gifted items, by their own index.
-        gifts = await self._one(
+        # Devices and SIMs as each loan counted them when it was issued: a plain pass over the loans, no grouping.
+        lent = await self._one(
             self._only(
                 loans,
-                *(func.count().filter(within(LoanItem.ended_at, p)) for p in periods),
+                *(
+                    func.coalesce(func.sum(column).filter(within(Loan.issued_at, p)), 0)
+                    for p in periods
+                    for column in (Loan.device_count, Loan.sim_count)
+                ),
             )
-            .join(LoanItem, LoanItem.loan_id == Loan.id)
-            .join(Asset, Asset.id == LoanItem.asset_id)
-            .where(LoanItem.outcome == ItemOutcome.gifted, Asset.kind.not_in(NOT_DEVICES))
+        )
+        # A gift counts when it was given, whenever the loan began: the few gifted items, by their own index. The
+        # join to their loans is only for a scope (a school's, a centre's); without one it would only cost time.
+        gifted = select(*(func.count().filter(within(LoanItem.ended_at, p)) for p in periods)).select_from(LoanItem)
+        if loans.whereclause is not None:
+            gifted = gifted.join(Loan, Loan.id == LoanItem.loan_id).where(loans.whereclause)
+        gifts = await self._one(
+            gifted.join(Asset, Asset.id == LoanItem.asset_id).where(
+                LoanItem.outcome == ItemOutcome.gifted, Asset.kind.not_in(NOT_DEVICES)
+            )
         )
         reaches = []
         for n in range(len(periods)):
-            families, children, devices, sims = family_figures[4 * n : 4 * n + 4]
-            gifted = gifts[n]
+            families, children = family_figures[2 * n : 2 * n + 2]
+            devices, sims = lent[2 * n : 2 * n + 2]
             reaches.append(
                 Reach(
                     families=suppress(families),
                     children=suppress(families, children),
                     devices_lent=devices,
                     sims_lent=sims,
-                    devices_gifted=gifted,
+                    devices_gifted=gifts[n],
                 )
             )
         return reaches
@@ -223,7 +229,8 @@ class ReportService:
 
         waiting, oldest = await self._one(
             self._only(
-                NominationRepository.get_readable_statement(actor).where(Nomination.status.in_(WAITING)),
+                # Nominations alone: the readable statement's join to families would only slow the count.
+                select(Nomination).where(*NominationRepository.readable_by(actor), Nomination.status.in_(WAITING)),
                 func.count(),
                 func.min(Nomination.submitted_at),
             )
@@ -236,6 +243,9 @@ class ReportService:
                 Loan.status == LoanStatus.active,
                 LoanItem.ended_at.is_(None),
                 Asset.kind == AssetKind.sim,
+                # Implied by the open loan item (the lifecycle moves a lent SIM to on_loan); said, so that the
+                # (kind, status) index finds the SIMs out on loan rather than every SIM ever held.
+                Asset.status == Status.on_loan,
                 Asset.expires_on <= today + timedelta(days=SIM_EXPIRY_DAYS),
             )
         )
