@@ -48,8 +48,11 @@ def make_mail_server(server_tls: ssl.SSLContext) -> Iterator[Callable[..., MailS
     """`make_mail_server(tls="starttls", users={"lending": "pw"})`: a started server, stopped after the test."""
     # The server's own log repeats every command it receives, addresses included: it stands for the far end, not
     # for Lending, so it is kept out of the logs the tests read.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    server_log = logging.getLogger("mail.log")
+    level = server_log.level
+    server_log.setLevel(logging.WARNING)
     with ExitStack() as stack:
+        stack.callback(server_log.setLevel, level)
 
         def make(**options: Any) -> MailServer:
             options.setdefault("context", server_tls)
