@@ -809,5 +809,14 @@ def messages_test(address: str, channel: str | None) -> None:
     click.echo(f"Sent the test {kind} to {redact(to)}, reference {reference}{said}.")
 
 
+@main.command()
+@click.option("--missing", is_flag=True, help="List each language's untranslated words too.")
+def languages(missing: bool) -> None:
+    """Each language's words and templates with their review status (reviewed, draft, English), and any problem."""
+    from lending.i18n import check
+
+    sys.exit(check.main(["--missing"] if missing else []))
+
+
 if __name__ == "__main__":
     main()

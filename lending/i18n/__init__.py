@@ -11,7 +11,7 @@ in the digits the language writes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +45,7 @@ def _language(code: str, cldr: str | None = None) -> Language:
     locale = Locale.parse(cldr or code)
     return Language(
         code=code,
-        english_name=Locale.parse(code).english_name or code,
+        english_name=Locale.parse(code.replace("-", "_")).english_name or code,
         native_name=(locale.language_name or code) if code == DEFAULT else (locale.display_name or code),
         right_to_left=locale.character_order == "right-to-left",
         cldr=str(locale),
@@ -60,11 +60,14 @@ SHIPPED = ("en", "ur", "pa", "bn", "ar", "so", "pl", "ro", "ps")
 @lru_cache(maxsize=64)
 def language(code: str | None) -> Language:
     """The language for a family's preference, English when it is empty or not one CLDR knows."""
-    code = (code or DEFAULT).strip().replace("_", "-")
     try:
-        return _language(code, "en_GB" if code == "en" else code.replace("-", "_"))
+        # Babel spells a tag its own way (pa_Arab, pt_BR), so `UR`, `pa-arab` and `pa_Arab` all find the same files.
+        locale = Locale.parse((code or DEFAULT).strip().replace("-", "_"))
     except (ValueError, LookupError, UnknownLocaleError):
+        locale = Locale.parse(DEFAULT)
+    if locale.language == DEFAULT:
         return _language(DEFAULT, "en_GB")
+    return _language(str(locale).replace("_", "-"), str(locale))
 
 
 def shipped() -> list[Language]:
@@ -93,15 +96,22 @@ class TemplateError(ValueError):
 
 
 def _candidates(code: str) -> list[str]:
-    base = code.split("-")[0]
-    return list(dict.fromkeys([code, base, DEFAULT]))
+    parts = code.split("-")
+    # pt-BR may read pt, but pa-Arab (Shahmukhi) cannot read pa (Gurmukhi): another script is another language here.
+    base = [] if len(parts) > 1 and len(parts[1]) == 4 else [parts[0]]
+    return list(dict.fromkeys([code, *base, DEFAULT]))
 
 
 def find_template(folder: Path, name: str, code: str, extra_dir: Path | None = None) -> Path:
-    """`<name>.<language>.md` from the charity's own folder first, then ours; English when neither has it."""
+    """`<name>.<language>.md` from the charity's own folder first, then ours; English when neither has it.
+
+    A charity that writes its own English for a template owns that template's translations too: ours translate our
+    English, and a draft prints the English it was translated from as the text that governs, so they must not mix."""
+    folders = [extra_dir] if extra_dir is not None and (extra_dir / f"{name}.{DEFAULT}.md").is_file() else []
+    folders += [] if folders else [where for where in (extra_dir, folder) if where is not None]
     for candidate in _candidates(code):
-        for where in (extra_dir, folder):
-            if where is not None and (where / f"{name}.{candidate}.md").is_file():
+        for where in folders:
+            if (where / f"{name}.{candidate}.md").is_file():
                 return where / f"{name}.{candidate}.md"
     raise FileNotFoundError(f"no template {name}.{code}.md or {name}.en.md in {folder}")
 
@@ -144,7 +154,13 @@ def _catalogue(code: str) -> dict[str, str]:
 def gettext(code: str | None, message: str, **values: Any) -> str:
     """`message` in the language (English when not translated), with `{placeholders}` filled."""
     text = _catalogue(language(code).code).get(message, message)
-    return text.format(**values) if values else text
+    if not values:
+        return text
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError, ValueError):
+        # A translation whose placeholders were mistyped: the English says it right rather than failing the page.
+        return message.format(**values)
 
 
 # ------------------------------------------------------------------ dates, digits, phone numbers
@@ -175,16 +191,21 @@ def format_date(day: date, code: str | None, form: str = "long") -> str:
 def format_datetime(moment: datetime, code: str | None) -> str:
     """A date and time as the family's clock shows it: Europe/London (GMT or BST), not UTC."""
     lang = language(code)
-    local = moment.astimezone(LONDON)
+    # Lending stores UTC; a naive value is UTC too, never the server's own zone.
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(LONDON)
     text = f"{babel_date(local.date(), 'long', locale=lang.cldr)}, {babel_time(local, 'short', locale=lang.cldr)}"
     return digits(text, lang.code)
 
 
 def format_phone(number: str, code: str | None) -> str:
-    """A UK number in its national form (07911 123456), in the language's digits; as given when unparseable."""
+    """A UK number in its national form (07911 123456), another country's with its +code; in the language's digits.
+
+    As given when unparseable."""
     try:
         parsed = phonenumbers.parse(number, "GB")
     except phonenumbers.NumberParseException:
         return number
-    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
-    return digits(national, code)
+    # +44 is dialled the same way across the UK, Jersey, Guernsey and the Isle of Man (07911 numbers are Guernsey's).
+    uk = parsed.country_code == 44
+    form = phonenumbers.PhoneNumberFormat.NATIONAL if uk else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    return digits(phonenumbers.format_number(parsed, form), code)
