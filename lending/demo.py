@@ -389,12 +389,14 @@ class _Builder:
         total = plan(self.scale)["families"]
         # Each family belongs to one school; about 2 in 3 have borrowed, 1 in 5 is waiting.
         self.family_school: list[int] = []
+        self.family_children: list[int] = []
         for n in range(total):
             postcode, district = self.postcode()
             children = self.rng.choice([1, 1, 2, 2, 2, 3, 3, 4, 5])
             school_age = self.rng.randint(1, children)
             created = self.start + self.days(-60, 700)
             self.family_school.append(self.rng.choice(self.schools))
+            self.family_children.append(children)
             first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
             self.row(
                 Family,
@@ -550,6 +552,7 @@ class _Builder:
                 "due_on": due,
                 "device_count": int(kind not in NOT_DEVICES),
                 "sim_count": int(kind is AssetKind.sim),
+                "children": self.family_children[family - 1],
                 "closed_at": ended,
                 "notes": "",
                 "gift_reason": "the family's need continues" if outcome is ItemOutcome.gifted else None,

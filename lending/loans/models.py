@@ -73,15 +73,15 @@ class Loan(Base):
     __audit_redact__ = frozenset({"notes", "gift_reason"})
     __table_args__ = (
         CheckConstraint("status IN ('active', 'returned', 'lost', 'stolen', 'gifted')", name="status_known"),
-        CheckConstraint("device_count >= 0 AND sim_count >= 0", name="item_counts"),
+        CheckConstraint("device_count >= 0 AND sim_count >= 0 AND children >= 0", name="item_counts"),
         Index("ix_loan_status_due_on", "status", "due_on"),
         # Lists page newest first, by status or not (0012): an index walked in order stops after one page. The
         # reports read a period's loans from it alone, hence the columns they group by (0014).
         Index("ix_loan_issued_at", "issued_at", "family_id", "centre_id", "nomination_id"),
         Index("ix_loan_status_issued_at", "status", "issued_at"),
-        # The reach since the start: loans per family with when each was issued and what it lent, read in family
-        # order from the index alone (0014, 0015).
-        Index("ix_loan_family_id", "family_id", "issued_at", "device_count", "sim_count"),
+        # The reach since the start: loans per family with when each was issued, what it lent and to how many
+        # children, read in family order from the index alone (0014, 0015).
+        Index("ix_loan_family_id", "family_id", "issued_at", "device_count", "sim_count", "children"),
         # Returns and loan lengths in a period: status first, so that it is the status asked for that is walked.
         Index("ix_loan_status_closed_at", "status", "closed_at", "issued_at", "family_id"),
     )
@@ -99,6 +99,9 @@ class Loan(Base):
     # loans alone rather than joining every item to its asset (0015).
     device_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     sim_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The family's children when it was lent to: the children a loan reached. A report on a past period stays as
+    # it was when the family's count is corrected later or the family is erased, and needs no join to families.
+    children: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     notes: Mapped[str] = mapped_column(Text, default="")
     gift_reason: Mapped[str | None] = mapped_column(Text)
 

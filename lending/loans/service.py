@@ -264,6 +264,7 @@ class LoanService:
             family_id=family.id,
             device_count=sum(kind not in NOT_DEVICES for kind in kinds),
             sim_count=kinds.count(AssetKind.sim),
+            children=family.children,
             nomination_id=data.nomination_id,
             centre_id=centre.id,
             status=LoanStatus.active.value,

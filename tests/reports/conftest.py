@@ -242,6 +242,7 @@ async def build(sessions: async_sessionmaker[AsyncSession]) -> Known:
                 # As LoanService.issue counts them.
                 device_count=sum(assets[item].kind not in NOT_DEVICES for item in items),
                 sim_count=sum(assets[item].kind == AssetKind.sim for item in items),
+                children=families[family].children,
             )
             session.add(loan)
             await session.flush()

@@ -104,3 +104,30 @@ async def test_summary_names_nobody(client, staff, volunteer, known: Known) -> N
             assert "Hidden Street" not in text
             for postcode in SECRET_POSTCODES:
                 assert postcode not in text
+
+
+async def test_children_reached_are_those_the_family_had_when_lent_to(client, staff, known: Known, sessions) -> None:
+    """A family's count corrected after its loan (or erased with it) does not rewrite what was reported: the summary
+    and the loans report both count the children each loan recorded when it was issued."""
+    from sqlalchemy import update
+
+    from lending.families.models import Family
+
+    def figures(summary: dict, report: dict) -> tuple[int, int]:
+        return summary["since_start"]["children"], report["total"]["children"]
+
+    async def read() -> tuple[int, int]:
+        summary = await client.get("/api/v1/reports/summary", headers=staff.headers)
+        report = await client.get(
+            "/api/v1/reports/loans",
+            params={"from": ago(800).date().isoformat(), "to": TODAY.isoformat(), "group_by": "centre"},
+            headers=staff.headers,
+        )
+        assert summary.status_code == 200 and report.status_code == 200, (summary.text, report.text)
+        return figures(summary.json(), report.json())
+
+    before = await read()
+    assert before[0] == 15
+    async with sessions() as session, session.begin():
+        await session.execute(update(Family).values(children=Family.children + 3))
+    assert await read() == before
