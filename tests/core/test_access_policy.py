@@ -111,6 +111,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/api/v1/loans/by-tag/{tag}"): DESK,
     ("POST", "/api/v1/loans/{loan_id}/acceptance"): DESK,
     ("GET", "/api/v1/loans/{loan_id}/agreement.pdf"): DESK,
+    ("GET", "/api/v1/loans/{loan_id}/extensions/{extension_id}/addendum.pdf"): DESK,
+    ("POST", "/api/v1/loans/{loan_id}/extensions/{extension_id}/acceptance"): DESK,
     ("POST", "/api/v1/loans/{loan_id}/returns"): DESK,
     ("POST", "/api/v1/loans/{loan_id}/extension"): DESK,
     ("POST", "/api/v1/loans/{loan_id}/items/{tag}/outcome"): DESK,
