@@ -7,7 +7,7 @@ from lending.core.db import Base
 from lending.documents.models import LabelCalibration
 from lending.families.models import Family, ImdPostcode, Nomination, NominationEvent, PossibleDuplicate
 from lending.inventory.models import Asset, AssetEvent, AssetTagSequence, Donation, Donor, WipeCertificate
-from lending.loans.models import IdempotencyKey, Loan, LoanAcceptance, LoanExtension, LoanItem
+from lending.loans.models import IdempotencyKey, Loan, LoanAcceptance, LoanAddendum, LoanExtension, LoanItem
 from lending.schools.models import School
 from lending.stocktakes.models import Stocktake, StocktakeLine, StocktakeScan
 
@@ -26,6 +26,7 @@ __all__ = [
     "LabelCalibration",
     "Loan",
     "LoanAcceptance",
+    "LoanAddendum",
     "LoanExtension",
     "LoanItem",
     "Nomination",

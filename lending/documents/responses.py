@@ -16,6 +16,11 @@ def agreement_response(loan_id: int, pdf: bytes) -> Response[bytes]:
     )
 
 
+def addendum_response(loan_id: int, extension_id: int, pdf: bytes) -> Response[bytes]:
+    name = f"addendum-LN-{loan_id:06d}-{extension_id}.pdf"
+    return Response(pdf, media_type=PDF, headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
 def label_stream(documents: DocumentService, job: LabelJob) -> Stream:
     return Stream(
         documents.label_pdf(job),

@@ -15,7 +15,7 @@ from lending.config import Settings
 from lending.core.errors import Invalid
 from lending.core.pagination import IdQuery, ListParams, page
 from lending.documents.deps import provide_documents
-from lending.documents.responses import PDF, agreement_response, label_stream
+from lending.documents.responses import PDF, addendum_response, agreement_response, label_stream
 from lending.documents.schemas import CalibrationIn, CalibrationOut, LabelRequest, LayoutOut
 from lending.documents.service import DocumentService
 from lending.inventory.deps import provide_assets
@@ -167,3 +167,41 @@ class LoanAgreementController(Controller):
     )
     async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
         return agreement_response(loan_id, await documents.agreement_pdf(loan_id))
+
+    @get(
+        "/extensions/{extension_id:int}/addendum.pdf",
+        guards=[allow("documents.print")],
+        media_type=PDF,
+        summary="An extension's addendum: unsigned (same bytes every time) until signed, then the signed copy as kept",
+        description="Only an extension made after the agreement was signed has an addendum (404 otherwise: the "
+        "agreement shows a date changed before it was signed). One page in the family's language: the previous and "
+        "new due dates and the reason. Once the family's data is erased the signed copy is withdrawn: 410 Gone, "
+        "with its SHA-256.",
+    )
+    async def addendum(
+        self, actor: Actor, loan_id: int, extension_id: int, loans: LoanService, documents: DocumentService
+    ) -> Response[bytes]:
+        loan = await loans.readable(loan_id, actor)
+        extension, addendum = await loans.addendum(loan, extension_id)
+        return addendum_response(loan.id, extension.id, await documents.addendum_pdf(loan, extension, addendum))
+
+    @post(
+        "/extensions/{extension_id:int}/acceptance",
+        guards=[allow("loans.lend")],
+        summary="Record the family's signature on an extension's addendum (once)",
+        description="As the agreement's acceptance: the signed addendum is rendered now, once, and kept byte for "
+        "byte with its SHA-256 (on the loan's `extensions[].addendum`). 409 once signed.",
+    )
+    async def accept_addendum(
+        self,
+        actor: Actor,
+        loan_id: int,
+        extension_id: int,
+        data: AcceptanceIn,
+        loans: LoanService,
+        documents: DocumentService,
+    ) -> LoanOut:
+        await loans.readable(loan_id, actor)
+        addendum = await loans.accept_addendum(loan_id, extension_id, data, actor)
+        await documents.freeze_addendum(addendum)
+        return present(await loans.view(await loans.get(loan_id)))

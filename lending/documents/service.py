@@ -16,6 +16,7 @@ from lending.centres.models import Centre
 from lending.config import Settings
 from lending.core.errors import FieldError, Gone, Invalid, NotFound
 from lending.core.pagination import ListParams
+from lending.documents.addendum import AddendumData, render_addendum, signed_on
 from lending.documents.agreement import (
     AgreementData,
     AgreementItem,
@@ -34,7 +35,7 @@ from lending.inventory.models import Asset
 from lending.inventory.repositories import AssetRepository
 from lending.inventory.service import AssetService
 from lending.inventory.tags import BadTag, normalise_tag
-from lending.loans.models import Loan, LoanAcceptance, LoanItem
+from lending.loans.models import Loan, LoanAcceptance, LoanAddendum, LoanExtension, LoanItem
 from lending.schools.models import School
 
 MAX_LABELS = 20_000
@@ -283,3 +284,69 @@ class DocumentService:
         acceptance.signed_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         await self.session.flush()
         return acceptance.signed_pdf_sha256
+
+    # --- addenda: the family signs a due date moved after the agreement was signed ----------------------------
+
+    async def addendum_data(self, loan: Loan, extension: LoanExtension) -> AddendumData:
+        family = await self.session.get(Family, loan.family_id)
+        centre = await self.session.get(Centre, loan.centre_id)
+        acceptance = (
+            await self.session.scalars(select(LoanAcceptance).where(LoanAcceptance.loan_id == loan.id))
+        ).one_or_none()
+        # An addendum is only ever made for a loan whose agreement is signed (LoanService.extend).
+        assert family is not None and centre is not None and acceptance is not None
+        return AddendumData(
+            reference=loan.reference,
+            language=family.preferred_language or "en",
+            family_name=family.lead_name,
+            centre_name=centre.name,
+            agreed_on=signed_on(acceptance.signed_at),
+            previous_due_on=extension.previous_due_on,
+            due_on=extension.due_on,
+            reason=extension.reason,
+        )
+
+    async def render_addendum(self, data: AddendumData, signature: Signature | None = None) -> bytes:
+        settings, organisation = self.settings, self.organisation
+
+        def render() -> bytes:
+            with RENDERING:
+                return render_addendum(data, organisation, signature=signature, fonts_dir=settings.fonts_dir)
+
+        # As the agreement: typesetting is CPU work for a worker thread, one render at a time.
+        return await anyio.to_thread.run_sync(render)
+
+    async def addendum_pdf(self, loan: Loan, extension: LoanExtension, addendum: LoanAddendum) -> bytes:
+        """The signed addendum exactly as frozen at signing; before that, the (deterministic) unsigned one."""
+        if addendum.signed_pdf_withdrawn_at is not None:
+            raise Gone(
+                f"The signed addendum for extension {extension.id} of loan {loan.reference} was withdrawn on "
+                f"{addendum.signed_pdf_withdrawn_at:%Y-%m-%d}, when the family's personal data was erased. "
+                f"A signed addendum existed; its SHA-256 was {addendum.signed_pdf_sha256}.",
+                signed_pdf_sha256=addendum.signed_pdf_sha256,
+                withdrawn_at=addendum.signed_pdf_withdrawn_at.isoformat(),
+            )
+        if addendum.signed_pdf is not None:
+            return addendum.signed_pdf
+        return await self.render_addendum(await self.addendum_data(loan, extension))
+
+    async def freeze_addendum(self, addendum: LoanAddendum) -> str:
+        """Render the signed addendum once and keep its bytes and SHA-256 with the signature."""
+        loan = await self.session.get(Loan, addendum.loan_id)
+        extension = await self.session.get(LoanExtension, addendum.extension_id)
+        assert loan is not None and extension is not None
+        assert addendum.signed_at is not None and addendum.witnessed_by_id is not None
+        assert addendum.relationship_to_family is not None
+        witness = await self.session.get(User, addendum.witnessed_by_id)
+        signature = Signature(
+            addendum.signer_name or "",
+            addendum.relationship_to_family,
+            addendum.signed_at,
+            witness.name if witness else "",
+            addendum.signature_png,
+        )
+        pdf = await self.render_addendum(await self.addendum_data(loan, extension), signature)
+        addendum.signed_pdf = pdf
+        addendum.signed_pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        await self.session.flush()
+        return addendum.signed_pdf_sha256

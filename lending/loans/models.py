@@ -180,6 +180,57 @@ class LoanAcceptance(Base):
     signed_pdf_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
 
 
+class LoanAddendum(Base):
+    """The addendum for an extension made after the agreement was signed: the family signs the new due date.
+
+    Made, awaiting a signature, with the extension itself whenever the loan's agreement is already signed (an
+    extension before that needs none: the agreement then shows the new date). Signed once, like the agreement: the
+    signed PDF is kept byte for byte with its SHA-256, and erasure withdraws it, keeping the hash.
+    """
+
+    __tablename__ = "loan_addendum"
+    __audit_redact__ = frozenset({"signer_name", "signature_png"})
+    __table_args__ = (
+        # Signed all at once: who, how related, when and before whom, or nothing yet.
+        CheckConstraint(
+            "(signed_at IS NULL) = (signer_name IS NULL) AND (signed_at IS NULL) = (relationship_to_family IS NULL) "
+            "AND (signed_at IS NULL) = (witnessed_by_id IS NULL)",
+            name="signed_together",
+        ),
+        CheckConstraint(
+            "relationship_to_family IS NULL OR relationship_to_family IN ('parent', 'guardian', 'carer', 'self', "
+            "'other')",
+            name="relationship_known",
+        ),
+        CheckConstraint(
+            "signed_at IS NOT NULL OR (signature_png IS NULL AND signed_pdf IS NULL AND signed_pdf_sha256 IS NULL)",
+            name="unsigned_is_empty",
+        ),
+        # A kept PDF has its hash; a withdrawn one is gone, its hash stays as the record that it existed.
+        CheckConstraint("signed_pdf IS NULL OR signed_pdf_sha256 IS NOT NULL", name="pdf_has_hash"),
+        CheckConstraint("signed_pdf_sha256 IS NULL OR length(signed_pdf_sha256) = 64", name="sha256_length"),
+        CheckConstraint(
+            "signed_pdf_withdrawn_at IS NULL OR (signed_pdf IS NULL AND signed_pdf_sha256 IS NOT NULL)",
+            name="withdrawn_keeps_hash",
+        ),
+    )
+
+    extension_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan_extension.id"), unique=True)
+    loan_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("loan.id"), index=True)
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    relationship_to_family: Mapped[Relationship | None] = mapped_column(enum_type(Relationship, 20))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    witnessed_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))
+    signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signed_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    signed_pdf_withdrawn_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+
+    @property
+    def status(self) -> str:
+        return "awaiting_signature" if self.signed_at is None else "signed"
+
+
 class IdempotencyKey(Base):
     """The first answer to a request made with an Idempotency-Key, replayed for a retry of the same request."""
 

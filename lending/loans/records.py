@@ -38,6 +38,7 @@ class LoanRecords:
             {
                 "loans": len(loans.entities.get("loan", [])),
                 "agreements_withdrawn": loans.agreements_withdrawn,
+                "addenda_withdrawn": loans.addenda_withdrawn,
                 "stored_answers_forgotten": loans.stored_answers_forgotten,
             },
         )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -109,12 +109,33 @@ class LoanItemOut(OutSchema):
     barring_reference: str | None = None
 
 
+class AddendumOut(OutSchema):
+    """The family's signature on an extension made after the agreement was signed."""
+
+    status: Literal["awaiting_signature", "signed"]
+    signer_name: str | None
+    relationship: Relationship | None
+    signed_at: datetime | None
+    witnessed_by_id: int | None
+    has_signature_image: bool
+    signed_pdf_sha256: str | None = Field(description="The signed addendum PDF's SHA-256, kept from its signing.")
+    signed_pdf_withdrawn_at: datetime | None = Field(
+        None, description="When erasure withdrew the signed PDF (its hash is kept as the record that it existed)."
+    )
+
+
 class ExtensionOut(OutSchema):
+    id: int
     previous_due_on: date
     due_on: date
     reason: str
     extended_by_id: int | None
     created_at: datetime
+    addendum: AddendumOut | None = Field(
+        None,
+        description="Only for an extension made after the agreement was signed (the agreement itself shows a date "
+        "changed before that). Its PDF: GET /api/v1/loans/{loan_id}/extensions/{id}/addendum.pdf.",
+    )
 
 
 class AcceptanceOut(OutSchema):

@@ -35,6 +35,7 @@ from lending.loans.models import (
     ItemOutcome,
     Loan,
     LoanAcceptance,
+    LoanAddendum,
     LoanExtension,
     LoanItem,
     LoanStatus,
@@ -122,6 +123,8 @@ class LoanView:
     items: list[tuple[LoanItem, Asset]]
     extensions: list[LoanExtension] = field(default_factory=list)
     acceptance: LoanAcceptance | None = None
+    # Each extension's addendum, by extension id: only extensions made after the agreement was signed have one.
+    addenda: dict[int, LoanAddendum] = field(default_factory=dict)
 
     @property
     def overdue(self) -> bool:
@@ -323,6 +326,14 @@ class LoanService:
             raise NotFound(f"No loan with id {loan_id}.")
         return loan
 
+    async def readable(self, loan_id: int, actor: Actor) -> Loan:
+        """The loan if `actor` may read it (the access policy, in SQL), else the same 404 as a loan that does not
+        exist: what a page or a document shows of a loan starts here."""
+        loan = await self.session.scalar(LoanRepository.get_readable_statement(actor).where(Loan.id == loan_id))
+        if loan is None:
+            raise NotFound(f"No loan with id {loan_id}.")
+        return loan
+
     async def view(self, loan: Loan) -> LoanView:
         return (await self.views([loan]))[0]
 
@@ -475,13 +486,17 @@ class LoanService:
         if due_on <= loan.due_on:
             raise Invalid.field("due_on", f"must be after the current due date, {loan.due_on.isoformat()}")
         actor_id, _ = actor_of(self.session)
-        self.session.add(
-            LoanExtension(
-                loan_id=loan.id, previous_due_on=loan.due_on, due_on=due_on, reason=reason, extended_by_id=actor_id
-            )
+        extension = LoanExtension(
+            loan_id=loan.id, previous_due_on=loan.due_on, due_on=due_on, reason=reason, extended_by_id=actor_id
         )
+        self.session.add(extension)
         loan.due_on = due_on
         await self.session.flush()
+        # The family signed for the old date: the new one is theirs to sign too. Before the agreement is signed
+        # there is nothing to amend, since the agreement itself shows the new date.
+        if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
+            self.session.add(LoanAddendum(extension_id=extension.id, loan_id=loan.id))
+            await self.session.flush()
         return loan
 
     async def record_outcome(self, loan_id: int, tag: str, data: OutcomeIn) -> Loan:
@@ -541,29 +556,8 @@ class LoanService:
         if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.")
         witness = await self._witness(loan, data.witnessed_by_id or actor.id, actor)
-        signed_at = data.signed_at or datetime.now(UTC)
-        if signed_at.tzinfo is None:
-            signed_at = signed_at.replace(tzinfo=UTC)
-        if signed_at > datetime.now(UTC) + timedelta(minutes=5):
-            raise Invalid.field("signed_at", "cannot be in the future")
-        if signed_at < loan.issued_at - timedelta(days=1):
-            raise Invalid.field("signed_at", "cannot be before the loan was issued")
-        image = None
-        if data.signature_png:
-            try:
-                image = base64.b64decode(data.signature_png, validate=True)
-            except (binascii.Error, ValueError):
-                raise Invalid.field("signature_png", "not valid base64") from None
-            if len(image) > MAX_SIGNATURE_BYTES:
-                raise Invalid.field("signature_png", f"larger than {MAX_SIGNATURE_BYTES // 1024} KB")
-            try:
-                await anyio.to_thread.run_sync(
-                    functools.partial(
-                        validators.png_image, image, max_side=MAX_SIGNATURE_SIDE, max_pixels=MAX_SIGNATURE_PIXELS
-                    )
-                )
-            except ValueError as exc:
-                raise Invalid.field("signature_png", str(exc)) from None
+        signed_at = _signed_at(data, loan.issued_at, "the loan was issued")
+        image = await _signature_image(data)
         acceptance = LoanAcceptance(
             loan_id=loan.id,
             signer_name=data.signer_name,
@@ -578,6 +572,52 @@ class LoanService:
         except IntegrityError:
             raise Conflict(f"The agreement for loan {loan.reference} is already signed.") from None
         return acceptance
+
+    async def extension(self, loan: Loan, extension_id: int) -> tuple[LoanExtension, LoanAddendum | None]:
+        """One of the loan's extensions with its addendum (None when it was made before the agreement was signed);
+        an extension of another loan is as unknown as one that does not exist."""
+        row = (
+            await self.session.execute(
+                select(LoanExtension, LoanAddendum)
+                .outerjoin(LoanAddendum, LoanAddendum.extension_id == LoanExtension.id)
+                .where(LoanExtension.id == extension_id, LoanExtension.loan_id == loan.id)
+            )
+        ).first()
+        if row is None:
+            raise NotFound(f"Loan {loan.reference} has no extension with id {extension_id}.")
+        return row[0], row[1]
+
+    async def addendum(self, loan: Loan, extension_id: int) -> tuple[LoanExtension, LoanAddendum]:
+        extension, addendum = await self.extension(loan, extension_id)
+        if addendum is None:
+            raise NotFound(
+                f"Extension {extension_id} of loan {loan.reference} was made before the agreement was signed: the "
+                "agreement shows the new due date, so there is no addendum to sign."
+            )
+        return extension, addendum
+
+    async def accept_addendum(self, loan_id: int, extension_id: int, data: AcceptanceIn, actor: Actor) -> LoanAddendum:
+        """The family signs the addendum for an extension: once, witnessed at the loan's centre as the agreement is.
+        The row is locked first, so two desks signing at once cannot both sign it."""
+        loan = await self.get(loan_id)
+        extension, _ = await self.addendum(loan, extension_id)
+        addendum = (
+            await self.session.scalars(
+                select(LoanAddendum).where(LoanAddendum.extension_id == extension.id).with_for_update()
+            )
+        ).one()
+        if addendum.signed_at is not None:
+            raise Conflict(f"The addendum for extension {extension.id} of loan {loan.reference} is already signed.")
+        self._require_active(loan)
+        witness = await self._witness(loan, data.witnessed_by_id or actor.id, actor)
+        signed_at = _signed_at(data, extension.created_at, "the extension was made")
+        image = await _signature_image(data)
+        addendum.signer_name = data.signer_name
+        addendum.relationship_to_family = data.relationship
+        addendum.signed_at = signed_at
+        addendum.witnessed_by_id = witness.id
+        addendum.signature_png = image
+        return addendum
 
     async def _witness(self, loan: Loan, witness_id: int, actor: Actor) -> User:
         """The desk user who saw the borrower sign, at the loan's centre.
@@ -653,8 +693,40 @@ class LoanService:
         return barring
 
 
+def _signed_at(data: AcceptanceIn, earliest: datetime, what: str) -> datetime:
+    """When a signature was given: now unless said, read as UTC without a zone, never ahead of the clock, and not
+    before `earliest` (`what` happened then) by more than a day (paper signed at the desk, recorded the next)."""
+    signed_at = data.signed_at or datetime.now(UTC)
+    if signed_at.tzinfo is None:
+        signed_at = signed_at.replace(tzinfo=UTC)
+    if signed_at > datetime.now(UTC) + timedelta(minutes=5):
+        raise Invalid.field("signed_at", "cannot be in the future")
+    if signed_at < earliest - timedelta(days=1):
+        raise Invalid.field("signed_at", f"cannot be before {what}")
+    return signed_at
+
+
+async def _signature_image(data: AcceptanceIn) -> bytes | None:
+    """The pad's PNG, decoded and proved a sane PNG (in a thread: inflating it takes a while) before it is kept."""
+    if not data.signature_png:
+        return None
+    try:
+        image = base64.b64decode(data.signature_png, validate=True)
+    except (binascii.Error, ValueError):
+        raise Invalid.field("signature_png", "not valid base64") from None
+    if len(image) > MAX_SIGNATURE_BYTES:
+        raise Invalid.field("signature_png", f"larger than {MAX_SIGNATURE_BYTES // 1024} KB")
+    try:
+        await anyio.to_thread.run_sync(
+            functools.partial(validators.png_image, image, max_side=MAX_SIGNATURE_SIDE, max_pixels=MAX_SIGNATURE_PIXELS)
+        )
+    except ValueError as exc:
+        raise Invalid.field("signature_png", str(exc)) from None
+    return image
+
+
 async def loan_views(session: AsyncSession, loans: Sequence[Loan]) -> list[LoanView]:
-    """Each loan with its items, extensions and acceptance, in three queries whatever the number of loans."""
+    """Each loan with its items, extensions, addenda and acceptance, in four queries whatever the number of loans."""
     ids = [loan.id for loan in loans]
     if not ids:
         return []
@@ -676,7 +748,30 @@ async def loan_views(session: AsyncSession, loans: Sequence[Loan]) -> list[LoanV
     acceptances = {
         a.loan_id: a for a in await session.scalars(select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(ids)))
     }
-    return [LoanView(loan, items[loan.id], extensions[loan.id], acceptances.get(loan.id)) for loan in loans]
+    addenda: dict[int, dict[int, LoanAddendum]] = {i: {} for i in ids}
+    for addendum in await session.scalars(select(LoanAddendum).where(LoanAddendum.loan_id.in_(ids))):
+        addenda[addendum.loan_id][addendum.extension_id] = addendum
+    return [
+        LoanView(loan, items[loan.id], extensions[loan.id], acceptances.get(loan.id), addenda[loan.id])
+        for loan in loans
+    ]
+
+
+def addendum_record(addendum: LoanAddendum | None) -> dict[str, Any] | None:
+    """An addendum as a family's subject-access export shows it."""
+    if addendum is None:
+        return None
+    return {
+        "status": addendum.status,
+        "signer_name": addendum.signer_name,
+        "relationship": addendum.relationship_to_family,
+        "signed_at": addendum.signed_at.isoformat() if addendum.signed_at else None,
+        "has_signature_image": addendum.signature_png is not None,
+        "signed_pdf_sha256": addendum.signed_pdf_sha256,
+        "signed_pdf_withdrawn_at": addendum.signed_pdf_withdrawn_at.isoformat()
+        if addendum.signed_pdf_withdrawn_at
+        else None,
+    }
 
 
 async def family_loans(session: AsyncSession, family: Family) -> dict[str, Any]:
@@ -710,6 +805,7 @@ async def family_loans(session: AsyncSession, family: Family) -> dict[str, Any]:
                         "previous_due_on": e.previous_due_on.isoformat(),
                         "due_on": e.due_on.isoformat(),
                         "reason": e.reason,
+                        "addendum": addendum_record(view.addenda.get(e.id)),
                     }
                     for e in view.extensions
                 ],
@@ -744,6 +840,9 @@ async def family_loan_entities(session: AsyncSession, family_id: int) -> dict[st
         "loan_acceptance": list(
             (await session.scalars(select(LoanAcceptance.id).where(LoanAcceptance.loan_id.in_(loan_ids)))).all()
         ),
+        "loan_addendum": list(
+            (await session.scalars(select(LoanAddendum.id).where(LoanAddendum.loan_id.in_(loan_ids)))).all()
+        ),
     }
 
 
@@ -752,13 +851,15 @@ class ErasedLoans:
     values: set[str]  # the personal text that was held, so copies of it elsewhere can be found
     entities: dict[str, list[int]]  # the records touched, by audit entity type
     agreements_withdrawn: int = 0
+    addenda_withdrawn: int = 0
     stored_answers_forgotten: int = 0
 
 
 async def erase_family_loans(session: AsyncSession, family_id: int, now: datetime) -> ErasedLoans:
     """The loans' part of erasing a family: notes, return notes, extension reasons and gift reasons blanked; the
-    signer's name and signature image removed; the signed PDF withdrawn (its SHA-256 and the time it was withdrawn
-    kept, so the record shows that a signed agreement existed); stored Idempotency-Key answers forgotten.
+    signer's name and signature image removed, the agreement's and each addendum's; the signed PDFs withdrawn (their
+    SHA-256 and the time each was withdrawn kept, so the record shows that a signed document existed); stored
+    Idempotency-Key answers forgotten.
 
     The loans, their items and dates stay for reports. Police references stay: they are the charity's record of a
     crime report, not the family's details.
@@ -791,5 +892,15 @@ async def erase_family_loans(session: AsyncSession, family_id: int, now: datetim
                 acceptance.signed_pdf = None
                 acceptance.signed_pdf_withdrawn_at = now
                 erased.agreements_withdrawn += 1
+        for addendum in await session.scalars(select(LoanAddendum).where(LoanAddendum.loan_id.in_(entities["loan"]))):
+            if addendum.signer_name:
+                erased.values.add(addendum.signer_name)
+                erased.values.update(w for w in addendum.signer_name.split() if len(w) >= 3)
+                addendum.signer_name = ""
+            addendum.signature_png = None
+            if addendum.signed_pdf is not None:
+                addendum.signed_pdf = None
+                addendum.signed_pdf_withdrawn_at = now
+                erased.addenda_withdrawn += 1
     erased.stored_answers_forgotten = await forget_family(session, family_id)
     return erased

@@ -8,7 +8,15 @@ from typing import Any
 from lending.access import Actor
 from lending.core.csv import csv_text
 from lending.families.models import Family
-from lending.loans.schemas import AcceptanceOut, ExtensionOut, LoanItemOut, LoanOut, SimBarringOut
+from lending.loans.models import LoanAddendum, LoanExtension
+from lending.loans.schemas import (
+    AcceptanceOut,
+    AddendumOut,
+    ExtensionOut,
+    LoanItemOut,
+    LoanOut,
+    SimBarringOut,
+)
 from lending.loans.service import Barring, LoanFilters, LoanService, LoanView
 
 
@@ -51,7 +59,7 @@ def present(view: LoanView) -> LoanOut:
             )
             for i, a in view.items
         ],
-        extensions=[ExtensionOut.model_validate(e) for e in view.extensions],
+        extensions=[present_extension(e, view.addenda.get(e.id)) for e in view.extensions],
         acceptance=AcceptanceOut(
             signer_name=acceptance.signer_name,
             relationship=acceptance.relationship_to_family,
@@ -63,6 +71,31 @@ def present(view: LoanView) -> LoanOut:
         )
         if acceptance
         else None,
+    )
+
+
+def present_addendum(addendum: LoanAddendum) -> AddendumOut:
+    return AddendumOut(
+        status=addendum.status,  # type: ignore[arg-type]  # one of the two the property gives
+        signer_name=addendum.signer_name,
+        relationship=addendum.relationship_to_family,
+        signed_at=addendum.signed_at,
+        witnessed_by_id=addendum.witnessed_by_id,
+        has_signature_image=addendum.signature_png is not None,
+        signed_pdf_sha256=addendum.signed_pdf_sha256,
+        signed_pdf_withdrawn_at=addendum.signed_pdf_withdrawn_at,
+    )
+
+
+def present_extension(extension: LoanExtension, addendum: LoanAddendum | None) -> ExtensionOut:
+    return ExtensionOut(
+        id=extension.id,
+        previous_due_on=extension.previous_due_on,
+        due_on=extension.due_on,
+        reason=extension.reason,
+        extended_by_id=extension.extended_by_id,
+        created_at=extension.created_at,
+        addendum=present_addendum(addendum) if addendum is not None else None,
     )
 
 

@@ -17,14 +17,16 @@ from litestar.params import Parameter
 from litestar.response import Redirect
 from pydantic import ValidationError
 
+from lending import i18n
 from lending.access import Actor, allow
 from lending.centres.models import Centre
 from lending.centres.service import CentreService
 from lending.config import Settings
 from lending.core.errors import DomainError, Invalid
 from lending.core.pagination import MAX_LIMIT, ListParams
+from lending.documents.addendum import addendum_lines
 from lending.documents.deps import provide_documents
-from lending.documents.responses import PDF, agreement_response
+from lending.documents.responses import PDF, addendum_response, agreement_response
 from lending.documents.service import DocumentService
 from lending.families.deps import provide_families
 from lending.families.schemas import NominationDeskOut
@@ -34,7 +36,7 @@ from lending.loans.deps import provide_loans
 from lending.loans.models import Relationship
 from lending.loans.schemas import AcceptanceIn, LoanIn
 from lending.loans.service import COUNTS_AS, BasketLine, LoanService
-from lending.loans.shapes import present
+from lending.loans.shapes import present, present_addendum, present_extension
 from lending.web.render import FormErrors, form_dict, is_htmx, page, page_or_part, parse
 
 MAX_BASKET = 20  # as LoanIn.items
@@ -332,3 +334,81 @@ class IssuePages(Controller):
     async def agreement(self, loan_id: int, documents: DocumentService) -> Response[bytes]:
         """The same bytes as GET /api/v1/loans/{id}/agreement.pdf, for a browser signed in by cookie."""
         return agreement_response(loan_id, await documents.agreement_pdf(loan_id))
+
+    # --- an addendum: the family signs a due date moved after the agreement was signed -----------------------
+
+    async def _addendum_page(
+        self,
+        actor: Actor,
+        loan_id: int,
+        extension_id: int,
+        loans: LoanService,
+        documents: DocumentService,
+        *,
+        errors: FormErrors | None = None,
+        form: dict[str, Any] | None = None,
+        status_code: int = 200,
+    ) -> Response[Any]:
+        loan = await loans.readable(loan_id, actor)
+        extension, addendum = await loans.addendum(loan, extension_id)
+        data = await documents.addendum_data(loan, extension)
+        title, rows, sentence = addendum_lines(data)
+        return page(
+            "issue/addendum.html",
+            status_code=status_code,
+            loan=present(await loans.view(loan)),
+            extension=present_extension(extension, addendum),
+            addendum=present_addendum(addendum),
+            language=i18n.language(data.language),
+            title=title,
+            rows=rows,
+            sentence=sentence,
+            relationships=RELATIONSHIPS,
+            errors=errors or FormErrors(),
+            form=form or {},
+        )
+
+    @get("/{loan_id:int}/extensions/{extension_id:int}/addendum", guards=[allow("loans.read")])
+    async def addendum(
+        self, actor: Actor, loan_id: int, extension_id: int, loans: LoanService, documents: DocumentService
+    ) -> Response[Any]:
+        """The addendum's words as the family reads them, and the pad to sign it (the API's rules throughout)."""
+        return await self._addendum_page(actor, loan_id, extension_id, loans, documents)
+
+    @post("/{loan_id:int}/extensions/{extension_id:int}/addendum/signature", guards=[allow("loans.lend")])
+    async def sign_addendum(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor,
+        loan_id: int,
+        extension_id: int,
+        loans: LoanService,
+        documents: DocumentService,
+    ) -> Response[Any]:
+        form = await form_dict(request)
+        # An unknown loan or extension, or one without an addendum, is a 404 before the form is judged.
+        await loans.addendum(await loans.readable(loan_id, actor), extension_id)
+        fields = {k: form.get(k) for k in ("signer_name", "relationship", "signature_png")}
+        png = str(fields["signature_png"] or "")
+        fields["signature_png"] = png.split(",", 1)[1] if png.startswith("data:") else png
+        try:
+            data = parse(AcceptanceIn, fields)
+            addendum = await loans.accept_addendum(loan_id, extension_id, data, actor)
+            await documents.freeze_addendum(addendum)
+        except (ValidationError, DomainError) as exc:
+            status = exc.status if isinstance(exc, DomainError) else 422
+            # A 4xx answer is rolled back (lending.core.transactions); the addendum is only changed once every
+            # check has passed, so the page shows it as it was.
+            return await self._addendum_page(
+                actor, loan_id, extension_id, loans, documents, errors=FormErrors.of(exc), form=form, status_code=status
+            )
+        return Redirect(f"/desk/loans/{loan_id}/extensions/{extension_id}/addendum", status_code=303)
+
+    @get("/{loan_id:int}/extensions/{extension_id:int}/addendum.pdf", guards=[allow("documents.print")], media_type=PDF)
+    async def addendum_pdf(
+        self, actor: Actor, loan_id: int, extension_id: int, loans: LoanService, documents: DocumentService
+    ) -> Response[bytes]:
+        """The same bytes as GET /api/v1/loans/{id}/extensions/{extension_id}/addendum.pdf, signed in by cookie."""
+        loan = await loans.readable(loan_id, actor)
+        extension, addendum = await loans.addendum(loan, extension_id)
+        return addendum_response(loan.id, extension.id, await documents.addendum_pdf(loan, extension, addendum))
