@@ -802,5 +802,84 @@ def restore(file: Path, yes: bool) -> None:
         )
 
 
+@main.group()
+def messages() -> None:
+    """Messages to families and staff."""
+
+
+# Urdu and Bengali in the test email: a mail server or client that mangles UTF-8 shows here, before a family's does.
+_TEST_SCRIPTS = "السلام علیکم · স্বাগতম · Dzień dobry"
+
+
+@messages.command("test")
+@click.option("--to", "address", required=True, help="An email address, or a phone number (07911 123456, +44…).")
+@click.option(
+    "--channel",
+    type=click.Choice(["email", "sms"]),
+    default=None,
+    help="Default: email for an address with an @, else sms.",
+)
+def messages_test(address: str, channel: str | None) -> None:
+    """Send one test message through the configured channel, to check the settings.
+
+    Email goes through LENDING_SMTP_URL, texts through LENDING_SMS_PROVIDER. With neither set, the message is only
+    written to the log, as every message would be. Exits 1 when the message was not sent.
+    """
+    import uuid
+
+    import phonenumbers
+
+    from lending.messages.channels import (
+        LogChannel,
+        Outgoing,
+        PermanentFailure,
+        TemporaryFailure,
+        channels_from,
+        redact,
+    )
+
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    to = address.strip()
+    kind = channel or ("email" if "@" in to else "sms")
+    if kind == "sms":
+        try:
+            number = phonenumbers.parse(to, "GB")
+        except phonenumbers.NumberParseException:
+            raise click.BadParameter("not a phone number", param_hint="--to") from None
+        if not phonenumbers.is_valid_number(number):
+            raise click.BadParameter("not a valid phone number", param_hint="--to")
+        to = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        subject = ""
+        body = (
+            f"{settings.org_name}: a test text from Lending. If it reached you, reminders by text will reach families."
+        )
+    else:
+        if to.count("@") != 1 or not all(to.split("@")):
+            raise click.BadParameter("not an email address", param_hint="--to")
+        subject = f"{settings.org_name}: a test message from Lending"
+        body = (
+            f"This is a test message from Lending for {settings.org_name}.\n\n"
+            "If it reached you, reminders by email will reach families too. The next line should show Urdu, Bengali "
+            f"and Polish letters, not question marks or boxes:\n\n{_TEST_SCRIPTS}\n\nSent by `lending messages test`.\n"
+        )
+    chosen = channels_from(settings)[kind]
+    reference = f"test-{uuid.uuid4().hex[:12]}"
+    message = Outgoing(
+        channel="sms" if kind == "sms" else "email", to=to, subject=subject, body=body, reference=reference
+    )
+    try:
+        provider_id = asyncio.run(chosen.send(message))
+    except TemporaryFailure as exc:
+        raise click.ClickException(f"Not sent (the outbox would try again later): {exc}") from None
+    except PermanentFailure as exc:
+        raise click.ClickException(f"Not sent, refused for good: {exc}") from None
+    if isinstance(chosen, LogChannel):
+        click.echo(f"Nothing was sent: {chosen.why}. The {kind} to {redact(to)} was only written to the log.")
+        return
+    said = f"; the provider's id: {provider_id}" if provider_id else ""
+    click.echo(f"Sent the test {kind} to {redact(to)}, reference {reference}{said}.")
+
+
 if __name__ == "__main__":
     main()
