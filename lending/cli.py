@@ -624,7 +624,7 @@ def retention(older_than_months: int, dry_run: bool) -> None:
     default=None,
     help="The day the run acts as of (YYYY-MM-DD); default: today in Britain.",
 )
-@click.option("--no-send", is_flag=True, help="Queue the day's messages only; `lending send-messages` sends them.")
+@click.option("--no-send", is_flag=True, help="Queue the day's messages only; `lending messages send` sends them.")
 def remind(as_of: Any, no_send: bool) -> None:
     """The day's reminders and the staff digest: queued once a day (a second run that day queues nothing), then sent.
 
@@ -661,24 +661,6 @@ def remind(as_of: Any, no_send: bool) -> None:
         click.echo(f"Reminders for {day.isoformat()} already ran (by {outcome.claimed_by}{at}); nothing queued again.")
     if drained is not None:
         click.echo(_drained_line(drained))
-
-
-@main.command("send-messages")
-def send_messages() -> None:
-    """Send what the outbox holds that is due: retries after their back-off, texts held over the quiet hours.
-
-    With `lending remind` from cron, run this every few minutes too (`lending serve` does it itself).
-    """
-    import lending.models  # noqa: F401  (every table the audit listener may touch)
-    from lending.core.db import session_maker
-    from lending.messages.outbox import Sender
-
-    settings = get_settings()
-
-    async def work(engine: Any) -> Any:
-        return await Sender(session_maker(engine), settings, label="cli:send-messages").drain()
-
-    click.echo(_drained_line(run_with_engine(work)))
 
 
 def _drained_line(drained: Any) -> str:
@@ -883,3 +865,21 @@ def messages_test(address: str, channel: str | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@messages.command("send")
+def messages_send() -> None:
+    """Send what the outbox holds that is due: retries after their back-off, texts held over the quiet hours.
+
+    With `lending remind` from cron, run this every few minutes too (`lending serve` does it itself).
+    """
+    import lending.models  # noqa: F401  (every table the audit listener may touch)
+    from lending.core.db import session_maker
+    from lending.messages.outbox import Sender
+
+    settings = get_settings()
+
+    async def work(engine: Any) -> Any:
+        return await Sender(session_maker(engine), settings, label="cli:messages send").drain()
+
+    click.echo(_drained_line(run_with_engine(work)))

@@ -74,7 +74,7 @@ async def test_a_crash_between_commit_and_send_loses_nothing_and_sends_nothing_t
     assert outcome.claimed and drained is None
     assert mail_server.arrived == [] and fake_notify.sent == []
     assert {m.status for m in await stored(sessions)} == {"queued"}
-    # The next sender (the scheduler's next tick, or `lending send-messages`) sends each once.
+    # The next sender (the scheduler's next tick, or `lending messages send`) sends each once.
     first = await Sender(sessions, settings).drain()
     assert first["sent"] == 6 and first.waiting == 0
     again = await Sender(sessions, settings).drain()
