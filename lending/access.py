@@ -60,6 +60,8 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "loans.export": DESK,
     "loans.gift": STAFF,
     "sims.bar": STAFF,
+    # The outbox: what was sent to families and staff, with its status.
+    "messages.read": STAFF,
     "documents.print": DESK,
     "labels.calibrate": DESK,
     "stocktakes.read": DESK,
@@ -82,6 +84,7 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "loans.see_family_contact": STAFF,
     "loans.witness": DESK,
     "assets.see_vouchers": STAFF,
+    "messages.see_addresses": STAFF,
 }
 
 # Routes anyone may call, signed in or not; the OpenAPI document is served under the prefix. The API's say

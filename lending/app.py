@@ -37,6 +37,8 @@ from lending.families.priority import effective_weights
 from lending.families.routes import FamilyController, NominationController
 from lending.inventory.routes import AssetController, DonationController, DonorController, export_assets
 from lending.loans.routes import LoanController, SimBarringController, export_loans
+from lending.messages.routes import MessageController
+from lending.messages.scheduler import Scheduler
 from lending.reports.pdf_routes import ReportPdfController
 from lending.reports.routes import ReportController
 from lending.schools.routes import SchoolController
@@ -54,6 +56,7 @@ TAGS = [
     Tag(name="documents", description="Barcode labels, their calibration per centre, and loan agreements"),
     Tag(name="stocktakes", description="Counting a centre's shelf by scanning: found, missing, unexpected"),
     Tag(name="reports", description="Figures for coordinators, funders and donors: counted, never a family's details"),
+    Tag(name="messages", description="The outbox: reminders, extension notices and the staff digest, with status"),
     Tag(name="audit", description="Who changed what, when"),
     Tag(name="system", description="Health"),
 ]
@@ -77,6 +80,7 @@ ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     AssetLabelController,
     AuditController,
     SimBarringController,
+    MessageController,
     StocktakeController,
     ReportController,
     ReportPdfController,
@@ -120,6 +124,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 # Sessions of the app's own engine, apart from the request's (see lending.accounts.limits).
                 "sign_in": SignIn(settings, lambda: alchemy.create_session_maker()()),
                 "layouts": layouts,
+                # Sessions of the app's engine outside any request (the reminders' scheduler).
+                "sessions": lambda: alchemy.create_session_maker()(),
             }
         ),
         openapi_config=OpenAPIConfig(
@@ -149,6 +155,12 @@ def _freeze_startup_heap() -> None:
 def create_served_app() -> Litestar:
     """The app as `lending serve` runs it, in each worker process: the factory's app, with its heap frozen once it
     has started. Only here: a test process builds many apps, and frozen objects are never freed."""
-    app = create_app()
+    settings = get_settings()
+    app = create_app(settings)
     app.on_startup.append(_freeze_startup_heap)
+    if settings.reminders_in_process:
+        # Each worker runs one; the day's run is claimed in the database, so it happens once whatever their number.
+        scheduler = Scheduler(app.state.sessions, settings)
+        app.on_startup.append(scheduler.start)
+        app.on_shutdown.append(scheduler.stop)
     return app

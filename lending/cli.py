@@ -616,6 +616,60 @@ def retention(older_than_months: int, dry_run: bool) -> None:
         click.echo(f"Kept {len(kept)} with a device on loan: {', '.join(map(str, kept))}")
 
 
+@main.command()
+@click.option(
+    "--date",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the run acts as of (YYYY-MM-DD); default: today in Britain.",
+)
+@click.option("--no-send", is_flag=True, help="Queue the day's messages only; `lending messages send` sends them.")
+def remind(as_of: Any, no_send: bool) -> None:
+    """The day's reminders and the staff digest: queued once a day (a second run that day queues nothing), then sent.
+
+    For cron on a small install (`lending serve` runs the same thing itself unless LENDING_REMINDERS_IN_PROCESS=false).
+    """
+    import lending.models  # noqa: F401  (every table the audit listener may touch)
+    from lending.core.db import session_maker
+    from lending.messages.quiet import london_today
+    from lending.messages.scheduler import run_day
+
+    settings = get_settings()
+    today = london_today()
+    day = as_of.date() if as_of is not None else today
+    if day > today:
+        raise click.BadParameter(
+            f"cannot act as of a day still to come (today is {today.isoformat()})", param_hint="--date"
+        )
+
+    async def work(engine: Any) -> Any:
+        return await run_day(session_maker(engine), settings, day, claimed_by="cli:remind", send=not no_send)
+
+    outcome, drained = run_with_engine(work)
+    if outcome.claimed:
+        words = {"email": "email", "sms": "text"}
+        by_channel = (
+            ", ".join(f"{n} {words[c]}{'' if n == 1 else 's'}" for c, n in sorted(outcome.queued.items())) or "none"
+        )
+        click.echo(
+            f"Reminders for {day.isoformat()}: {outcome.families} famil{'y' if outcome.families == 1 else 'ies'}, "
+            f"{sum(outcome.queued.values())} message(s) queued ({by_channel}); {outcome.digests} staff digest(s)."
+        )
+    else:
+        at = f" at {outcome.claimed_at:%Y-%m-%d %H:%M} UTC" if outcome.claimed_at else ""
+        click.echo(f"Reminders for {day.isoformat()} already ran (by {outcome.claimed_by}{at}); nothing queued again.")
+    if drained is not None:
+        click.echo(_drained_line(drained))
+
+
+def _drained_line(drained: Any) -> str:
+    return (
+        f"Sent {drained['sent']}, logged only {drained['logged']}, to retry {drained['retrying']}, "
+        f"failed {drained['failed']}; {drained.waiting} waiting in the outbox (back-off or quiet hours)."
+    )
+
+
 def _database_table(report: Any) -> Any:
     from rich.table import Table
 
@@ -820,3 +874,21 @@ def languages(missing: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@messages.command("send")
+def messages_send() -> None:
+    """Send what the outbox holds that is due: retries after their back-off, texts held over the quiet hours.
+
+    With `lending remind` from cron, run this every few minutes too (`lending serve` does it itself).
+    """
+    import lending.models  # noqa: F401  (every table the audit listener may touch)
+    from lending.core.db import session_maker
+    from lending.messages.outbox import Sender
+
+    settings = get_settings()
+
+    async def work(engine: Any) -> Any:
+        return await Sender(session_maker(engine), settings, label="cli:messages send").drain()
+
+    click.echo(_drained_line(run_with_engine(work)))

@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     smtp_url: SecretStr | None = Field(
         None,
         description="Mail server: smtp://user:pass@host:port (STARTTLS when offered), smtps://… for implicit TLS. "
-        "Unset: emails stay in the outbox, unsent.",
+        "Unset: emails are written to the log (address masked) and marked logged, not sent.",
     )
     mail_from: str = Field("", description="The From address of every email, e.g. Lending <loans@example.org>.")
     smtp_timeout_seconds: float = Field(30, gt=0, le=600, description="How long one SMTP conversation may take.")

@@ -8,6 +8,7 @@ from lending.documents.models import LabelCalibration
 from lending.families.models import Family, ImdPostcode, Nomination, NominationEvent, PossibleDuplicate
 from lending.inventory.models import Asset, AssetEvent, AssetTagSequence, Donation, Donor, WipeCertificate
 from lending.loans.models import IdempotencyKey, Loan, LoanAcceptance, LoanAddendum, LoanExtension, LoanItem
+from lending.messages.models import Message, ReminderRun
 from lending.schools.models import School
 from lending.stocktakes.models import Stocktake, StocktakeLine, StocktakeScan
 
@@ -29,9 +30,11 @@ __all__ = [
     "LoanAddendum",
     "LoanExtension",
     "LoanItem",
+    "Message",
     "Nomination",
     "NominationEvent",
     "PossibleDuplicate",
+    "ReminderRun",
     "School",
     "Stocktake",
     "StocktakeLine",

@@ -4,7 +4,7 @@ import enum
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lending.core.db import Base, enum_type
@@ -51,6 +51,9 @@ class Family(Base):
     # Kept after erasure so reports can still count by area.
     postcode_district: Mapped[str | None] = mapped_column(String(4), index=True)
     preferred_language: Mapped[str] = mapped_column(String(12), default="en")
+    # The family said no to reminders on a channel (lending.messages): nothing is queued for it there.
+    sms_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    email_opt_out: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     children: Mapped[int] = mapped_column(Integer)
     school_age_children: Mapped[int] = mapped_column(Integer)
     devices_at_home: Mapped[int] = mapped_column(Integer, default=0)

@@ -30,6 +30,8 @@ class FamilyIn(Schema):
     imd_decile: int | None = Field(None, ge=1, le=10, description="Filled from the postcode when left out.")
     notes: ShortText = ""
     consent_given_on: PastDate = Field(description="When the family agreed to its data being held (required).")
+    sms_opt_out: bool = Field(False, description="The family does not want reminders by text.")
+    email_opt_out: bool = Field(False, description="The family does not want reminders by email.")
 
 
 class FamilyUpdate(Schema):
@@ -48,6 +50,8 @@ class FamilyUpdate(Schema):
     on_benefits: bool | None = None
     imd_decile: int | None = Field(None, ge=1, le=10)
     notes: ShortText | None = None
+    sms_opt_out: bool | None = Field(None, description="The family does not want reminders by text.")
+    email_opt_out: bool | None = Field(None, description="The family does not want reminders by email.")
 
 
 class FamilyDeskOut(OutSchema):
@@ -81,6 +85,8 @@ class FamilyOut(FamilyDeskOut):
     updated_at: datetime
     created_at: datetime
     merged_into_id: int | None = Field(None, description="Merged by staff into this family (staff only).")
+    sms_opt_out: bool = False
+    email_opt_out: bool = False
 
 
 class NominationIn(Schema):

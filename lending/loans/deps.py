@@ -19,6 +19,7 @@ async def provide_loans(db_session: AsyncSession, settings: Settings) -> LoanSer
         AssetService(db_session, settings.tag_prefixes),
         FamilyService(db_session, settings.priority_weights),
         settings.loan_days,
+        settings=settings,
     )
 
 

@@ -21,6 +21,7 @@ from lending.access import Actor, may
 from lending.accounts.models import User
 from lending.audit.recorder import actor_of
 from lending.centres.models import Centre
+from lending.config import Settings
 from lending.core import validators
 from lending.core.errors import Conflict, FieldError, Invalid, NotFound
 from lending.core.pagination import ListParams, list_page, order_by
@@ -30,6 +31,7 @@ from lending.inventory.lifecycle import Status
 from lending.inventory.models import NOT_DEVICES, Asset, AssetEventKind, AssetKind
 from lending.inventory.service import AssetService
 from lending.inventory.tags import BadTag, normalise_tag
+from lending.loans import events
 from lending.loans.idempotency import forget_family
 from lending.loans.models import (
     ItemOutcome,
@@ -132,8 +134,17 @@ class LoanView:
 
 
 class LoanService:
-    def __init__(self, session: AsyncSession, inventory: AssetService, families: FamilyService, loan_days: int) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        inventory: AssetService,
+        families: FamilyService,
+        loan_days: int,
+        settings: Settings | None = None,
+    ) -> None:
         self.session = session
+        # Handed to the listeners of lending.loans.events (messages render the family's notice with it).
+        self.settings = settings
         self.inventory = inventory
         self.families = families
         self.loan_days = loan_days
@@ -497,6 +508,8 @@ class LoanService:
         if await self.session.scalar(select(LoanAcceptance.id).where(LoanAcceptance.loan_id == loan.id)):
             self.session.add(LoanAddendum(extension_id=extension.id, loan_id=loan.id))
             await self.session.flush()
+        await events.extended(self.session, loan, extension, self.settings)
+        await self.session.flush()
         return loan
 
     async def record_outcome(self, loan_id: int, tag: str, data: OutcomeIn) -> Loan:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from litestar.types import ControllerRouterHandler
 
 from lending.web.desk import DeskPages
+from lending.web.families import StaffFamilyPages
 from lending.web.finder import finder
 from lending.web.issue import IssuePages
 from lending.web.labels import LabelPages
@@ -23,6 +24,7 @@ WEB_ROUTE_HANDLERS: list[ControllerRouterHandler] = [
     SchoolPages,
     StaffPages,
     StaffLoanPages,
+    StaffFamilyPages,
     StocktakePages,
     LabelPages,
     IntakePages,

@@ -7,7 +7,7 @@ Erasure withdraws the PDF and keeps the hash, as for the agreement.
 Extensions already made after their loan's agreement was recorded get an addendum awaiting a signature here.
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-01
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

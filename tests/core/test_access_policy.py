@@ -119,6 +119,8 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/api/v1/loans/{loan_id}/gift"): STAFF_ONLY,
     ("GET", "/api/v1/sims/to-bar"): STAFF_ONLY,
     ("GET", "/api/v1/sims/to-bar.csv"): STAFF_ONLY,
+    # The outbox: staff read what was sent to whom, with its status.
+    ("GET", "/api/v1/messages"): STAFF_ONLY,
     ("POST", "/api/v1/sims/{tag}/barred"): STAFF_ONLY,
     # Reports: counted, never a family's details. The desk sees the summary; a school its own school's loans.
     ("GET", "/api/v1/reports/summary"): DESK,
@@ -192,6 +194,7 @@ EXPECTED: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/staff/sims"): STAFF_ONLY,
     ("GET", "/staff/sims/to-bar.csv"): STAFF_ONLY,
     ("GET", "/staff/loans"): STAFF_ONLY,
+    ("GET", "/staff/families/{family_id}"): STAFF_ONLY,
     ("GET", "/staff/loans.csv"): STAFF_ONLY,
     ("POST", "/staff/sims/{tag}/barred"): STAFF_ONLY,
 }
