@@ -76,8 +76,9 @@ class Loan(Base):
         CheckConstraint("device_count >= 0 AND sim_count >= 0 AND children >= 0", name="item_counts"),
         Index("ix_loan_status_due_on", "status", "due_on"),
         # Lists page newest first, by status or not (0012): an index walked in order stops after one page. The
-        # reports read a period's loans from it alone, hence the columns they group by (0014).
-        Index("ix_loan_issued_at", "issued_at", "family_id", "centre_id", "nomination_id"),
+        # reports read a period's loans from it alone, hence the columns they group by (0014) and the children
+        # each loan reached (0015).
+        Index("ix_loan_issued_at", "issued_at", "family_id", "centre_id", "nomination_id", "children"),
         Index("ix_loan_status_issued_at", "status", "issued_at"),
         # The reach since the start: loans per family with when each was issued, what it lent and to how many
         # children, read in family order from the index alone (0014, 0015).

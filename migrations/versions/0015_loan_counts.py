@@ -51,6 +51,9 @@ def upgrade() -> None:
     op.execute("UPDATE loan SET children = (SELECT family.children FROM family WHERE family.id = loan.family_id)")
     op.drop_index("ix_loan_family_id", table_name="loan")
     op.create_index("ix_loan_family_id", "loan", ["family_id", "issued_at", "device_count", "sim_count", "children"])
+    # A period's loans are read from this index alone (0014): it now holds the children they reached too.
+    op.drop_index("ix_loan_issued_at", table_name="loan")
+    op.create_index("ix_loan_issued_at", "loan", ["issued_at", "family_id", "centre_id", "nomination_id", "children"])
     op.create_index("ix_loan_item_outcome_ended_at", "loan_item", ["outcome", "ended_at", "loan_id", "asset_id"])
 
 
@@ -58,6 +61,8 @@ def downgrade() -> None:
     op.drop_index("ix_loan_item_outcome_ended_at", table_name="loan_item")
     op.drop_index("ix_loan_family_id", table_name="loan")
     op.create_index("ix_loan_family_id", "loan", ["family_id", "issued_at"])
+    op.drop_index("ix_loan_issued_at", table_name="loan")
+    op.create_index("ix_loan_issued_at", "loan", ["issued_at", "family_id", "centre_id", "nomination_id"])
     with op.batch_alter_table("loan") as batch:
         batch.drop_constraint(op.f("ck_loan_item_counts"), type_="check")
         batch.drop_column("children")
