@@ -37,7 +37,7 @@ from lending.documents.fonts import (
     base_direction,
     has_right_to_left,
     load_faces,
-    styled,
+    needs_layout,
 )
 
 SHIPPED_TERMS = Path(__file__).resolve().parent / "terms"
@@ -154,11 +154,10 @@ def para(
     by its first strong letter) and from the `align` side (by default its direction's)."""
     # Composed, so an accent typed as a combining mark is drawn with its letter.
     text = unicodedata.normalize("NFC", text)
-    if "R" in (direction, align) or has_right_to_left(text):
+    if "R" in (direction, align) or needs_layout(text, faces):
         return BidiParagraph(text, style, faces, direction or base_direction(text), bullet, align=align)
     text = "".join(char for char in text if char not in BIDI_CONTROLS)
-    markup, styled_as = styled(_inline(text), text, style, faces)
-    return Paragraph(markup, styled_as, bulletText=bullet)
+    return Paragraph(_inline(text), style, bulletText=bullet)
 
 
 def markdown_flowables(

@@ -8,15 +8,14 @@ slanted baseline through glyph offsets that reportlab's text output places only 
 LENDING_FONTS_DIR or the system's Noto folders (Debian: fonts-noto-core); without one, its script falls back to
 Helvetica (which cannot show it) and a warning is logged once.
 
-Complex scripts are shaped by HarfBuzz (uharfbuzz, through reportlab). Text holding right-to-left letters, or set in
-a right-to-left document, is laid out by `BidiParagraph`: lines are broken in reading order, then each line is put
-in display order by the Unicode bidirectional algorithm (python-bidi), so a Latin name in an Urdu sentence or an
-Urdu name in an English one stands where a reader expects it.
+Complex scripts are shaped by HarfBuzz (uharfbuzz, through reportlab). Text holding letters other than Latin, or
+set in a right-to-left document, is laid out by `BidiParagraph`: lines are broken in reading order, then each line
+is put in display order by the Unicode bidirectional algorithm (python-bidi), so a Latin name in an Urdu sentence
+or an Urdu name in an English one stands where a reader expects it.
 """
 
 from __future__ import annotations
 
-import html
 import logging
 import re
 import unicodedata
@@ -50,7 +49,7 @@ FACES = {
 }
 SCRIPTS = {
     "arabic": r"\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF\uFB50-\uFDFF\uFE70-\uFEFF",
-    "bengali": r"\u0980-\u09FF\u0964\u0965",
+    "bengali": r"\u0980-\u09FF",  # the dandas (U+0964, U+0965) are shared with Gurmukhi: no script's own
     "gurmukhi": r"\u0A00-\u0A7F",
 }
 _LETTER = {name: re.compile(f"[{chars}]") for name, chars in SCRIPTS.items()}
@@ -140,10 +139,7 @@ def base_direction(text: str) -> Direction:
     return "R" if bidi.get_base_level(text) == 1 else "L"
 
 
-_BOLD = re.compile(r"\*\*(.+?)\*\*")
 _SPACES = re.compile(r"(\s+)")
-# What parts two scripts that touch inside one word: reportlab breaks words only at ASCII whitespace.
-_WORD_BREAK = " "
 
 
 def _letter_font(char: str, faces: Faces) -> str | None:
@@ -197,70 +193,10 @@ def _segments(word: str, faces: Faces, base: str) -> list[tuple[str, str]]:
     return [(font, text) for font, text in segments]
 
 
-def _words(text: str, faces: Faces, base: str) -> str:
-    """Markup for plain `text` in which every word (between spaces) is set in exactly one font.
-
-    reportlab shapes a word with the HarfBuzz font of its first piece and then looks each glyph up in each piece's
-    own font, so a word mixing fonts comes out with wrong glyphs or fails. A word mixing scripts (`জন-John`) is
-    therefore parted with a space.
-    """
-    pieces: list[tuple[str | None, str]] = []
-    base_font = faces.available.get(base, faces.latin)
-    for token in _SPACES.split(text):
-        if not token:
-            continue
-        if token.isspace():
-            pieces.append((pieces[-1][0] if pieces else None, token))
-            continue
-        for index, (font, segment) in enumerate(_segments(token, faces, base_font)):
-            face = None if font == faces.available.get(base) else font
-            if index:
-                pieces.append((face, _WORD_BREAK))
-            pieces.append((face, segment))
-    merged: list[list] = []
-    for face, piece in pieces:
-        if merged and merged[-1][0] == face:
-            merged[-1][1] += piece
-        else:
-            merged.append([face, piece])
-    return "".join(
-        html.escape(piece, quote=False)
-        if face is None
-        else f'<font face="{face}">{html.escape(piece, quote=False)}</font>'
-        for face, piece in merged
-    )
-
-
-def _runs(plain: str, faces: Faces, base: str) -> str:
-    """Markup for `plain` (with **bold**) in a paragraph based on `base`'s font: each word in its script's font."""
-    parts, position = [], 0
-    for match in _BOLD.finditer(plain):
-        parts += [_words(plain[position : match.start()], faces, base), f"<b>{_words(match.group(1), faces, base)}</b>"]
-        position = match.end()
-    parts.append(_words(plain[position:], faces, base))
-    return "".join(parts)
-
-
-def styled(markup: str, plain: str, style: ParagraphStyle, faces: Faces) -> tuple[str, ParagraphStyle]:
-    """The markup and style for reportlab's own Paragraph to set `plain` (left to right) in the right fonts.
-
-    Shaping is decided per paragraph by its base font, so a paragraph with any Bengali or Gurmukhi letters is based
-    on that script's font (the one with more letters), with every other word switched to its own script's font.
-    `markup` is then rebuilt from `plain` word by word. Text with right-to-left letters goes to `BidiParagraph`.
-    """
-    counts = letter_counts(plain)
-    present = [script for script in faces.available if counts[script]]
-    if not present:
-        return markup, style
-    script = max(present, key=lambda name: counts[name])
-    style = ParagraphStyle(
-        f"{style.name}-{script}",
-        parent=style,
-        fontName=faces.available[script],
-        shaping=1,
-        leading=style.leading * 1.35,
-    )
-    return _runs(plain, faces, script), style
+def needs_layout(text: str, faces: Faces) -> bool:
+    """Whether `text` needs `BidiParagraph`: it holds right-to-left letters, or letters of a script HarfBuzz must
+    shape (reportlab's own Paragraph shapes a word with one font only, and would part `Bank-এর` with a space)."""
+    return has_right_to_left(text) or any(_LETTER[script].search(text) for script in faces.available)
 
 
 # ------------------------------------------------------------------ bidirectional layout

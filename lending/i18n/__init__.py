@@ -45,7 +45,7 @@ def _language(code: str, cldr: str | None = None) -> Language:
     locale = Locale.parse(cldr or code)
     return Language(
         code=code,
-        english_name=Locale.parse(code).english_name or code,
+        english_name=Locale.parse(code.replace("-", "_")).english_name or code,
         native_name=(locale.language_name or code) if code == DEFAULT else (locale.display_name or code),
         right_to_left=locale.character_order == "right-to-left",
         cldr=str(locale),
