@@ -42,7 +42,8 @@ from lending.documents.fonts import (
 
 SHIPPED_TERMS = Path(__file__).resolve().parent / "terms"
 MARGIN = 16 * mm
-WIDTH = A4[0] - 2 * MARGIN
+FRAME_PADDING = 6  # reportlab's frames keep 6 pt inside the margins
+WIDTH = A4[0] - 2 * MARGIN - 2 * FRAME_PADDING
 KIND_LABELS = {
     "laptop": "Laptop",
     "chromebook": "Chromebook",

@@ -228,8 +228,10 @@ def visual_order(text: str, base: Direction) -> list[tuple[int, str]]:
 def _shaped_right_to_left(char: str) -> bool:
     """Whether HarfBuzz, guessing from the script as reportlab lets it, sets `char` right to left (Arabic letters
     and Arabic-Indic digits: it then reverses them)."""
-    import uharfbuzz
-
+    try:
+        import uharfbuzz
+    except ImportError:  # nothing is shaped, so nothing is reversed
+        return False
     buffer = uharfbuzz.Buffer()
     buffer.add_str(char)
     buffer.guess_segment_properties()
@@ -369,6 +371,11 @@ class BidiParagraph(Flowable):
             else:
                 pieces.append([key, char])
         for (font, reversed_by_harfbuzz), visual in pieces:
+            if not any(char.isalpha() for char in visual):
+                # Digits need no shaping, and HarfBuzz would swap Urdu's ۴ ۶ ۷ for glyphs that no longer say
+                # which digit they are to a text reader.
+                line.runs.append(_run(visual, font, self.size, False))
+                continue
             logical = visual[::-1] if reversed_by_harfbuzz else visual
             line.runs.append(_run(logical, font, self.size, font in self.faces.complex_fonts))
         return line

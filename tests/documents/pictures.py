@@ -37,7 +37,7 @@ def agreement(language: str, terms_dir: Path) -> bytes:
         due_on=today + timedelta(weeks=12),
         centre_name="Sparkbrook Hub",
         centre_address="12 Ladypool Road, B12 8JX",
-        family_name=NAMES[language],
+        family_name=NAMES.get(language, "Amina Khan"),
         family_address="1 Ladypool Road, B12 9QT",
         family_phone="+447911123456",
         school_name="Anderton Park Primary",
@@ -52,7 +52,7 @@ def agreement(language: str, terms_dir: Path) -> bytes:
                 "EE",
                 "8944100000000001021",
                 "unlimited data",
-                "+447700900123",
+                "+447912345678",
                 today + timedelta(days=365),
             ),
         ],
@@ -61,7 +61,7 @@ def agreement(language: str, terms_dir: Path) -> bytes:
     org = Organisation(
         "Birmingham Device Bank", "0121 496 0000", "hello@example.org", "1 High Street, B1 1AA", "1234567"
     )
-    signature = Signature(NAMES[language], "parent", datetime.now(UTC), "Sam Volunteer", None)
+    signature = Signature(NAMES.get(language, "Amina Khan"), "parent", datetime.now(UTC), "Sam Volunteer", None)
     return render_agreement(data, org, texts=agreement_texts(language, terms_dir), signature=signature)
 
 

@@ -67,7 +67,7 @@ TERMS = {
 }
 RIGHT_TO_LEFT = {"ur", "ar", "ps"}
 LATIN_SCRIPT = {"en", "so", "pl", "ro"}
-MSISDN = "07700 900123"
+MSISDN = "07912 345678"
 STANDARD_14 = {
     "Courier",
     "Courier-Bold",
@@ -85,7 +85,9 @@ STANDARD_14 = {
     "ZapfDingbats",
 }
 A4_WIDTH = 595.2756
-MARGIN = 16 * 72 / 25.4
+# Where text starts and ends: the page's 16 mm margins and the 6 pt inside them that reportlab's frame keeps.
+LEFT = 16 * 72 / 25.4 + 6
+RIGHT = A4_WIDTH - LEFT
 ARABIC = re.compile(r"[\u0600-\u06ff\ufb50-\ufdff\ufe70-\ufeff]")
 
 
@@ -212,18 +214,23 @@ async def test_every_shipped_language_renders_a_whole_agreement_in_that_language
     boxes = words(pdf, tmp_path)
     (asset_tag,) = [x0 for x0, _, _, word in boxes if word == "Asset"]
     (details,) = [x0 for x0, _, _, word in boxes if word == "Details"]
+    what_y = next(y for _, _, y, word in boxes if word == "What")
+    what = [(x0, x1) for x0, x1, y, word in boxes if y == what_y and word in ("What", "lent")]
     if language in RIGHT_TO_LEFT:
         assert asset_tag > details
-        script_words = [(x0, x1) for x0, x1, _, word in boxes if ARABIC.search(word)]
-        assert max(x1 for _, x1 in script_words) == pytest.approx(A4_WIDTH - MARGIN, abs=1.5)
-        assert min(x0 for x0, _ in script_words) > MARGIN + 5
+        assert what[-1][1] == pytest.approx(RIGHT, abs=1)  # "What is lent", not yet translated, aligned right
+        line_ends: dict[float, float] = {}
+        for _, x1, y, word in boxes:
+            if ARABIC.search(word):
+                line_ends[round(y)] = max(x1, line_ends.get(round(y), 0))
+        # The terms' heading and lines end at the right edge (table cells end a cell's padding inside it).
+        assert sum(1 for end in line_ends.values() if end == pytest.approx(RIGHT, abs=1)) >= 2
     else:
         assert asset_tag < details
-        (heading,) = [x0 for x0, _, _, word in boxes if word == "Borrower"][:1]
-        assert heading == pytest.approx(MARGIN + 6, abs=6)
+        assert what[0][0] == pytest.approx(LEFT, abs=1)
     if draft and language in RIGHT_TO_LEFT:
-        (english_heading,) = [x0 for x0, _, _, word in boxes if word == "Terms"][:1]
-        assert english_heading == pytest.approx(MARGIN, abs=1.5)  # the English version reads left to right
+        english_heading = next(x0 for x0, _, _, word in boxes if word == "Terms")
+        assert english_heading == pytest.approx(LEFT, abs=1)  # the English version reads left to right
 
 
 async def test_a_latin_name_in_an_urdu_agreement_and_an_urdu_name_in_an_english_one_are_laid_out_in_order(
@@ -258,7 +265,7 @@ async def test_the_signed_agreement_shows_the_signing_time_in_london_in_the_lang
     signature = base64.b64encode(png(60, 20)).decode()
     accepted = await client.post(
         f"/api/v1/loans/{loan['id']}/acceptance",
-        json={"signer_name": "Amina Khan", "relationship": "matka", "signature_png": signature},
+        json={"signer_name": "Amina Khan", "relationship": "parent", "signature_png": signature},
         headers=volunteer.headers,
     )
     assert accepted.status_code == 201, accepted.text
@@ -269,4 +276,4 @@ async def test_the_signed_agreement_shows_the_signing_time_in_london_in_the_lang
     when = i18n.format_datetime(signed_at, "pl")
     assert f"Signed {when}" in text and f"Witnessed {when}" in text
     assert london.strftime("%H:%M") in when and i18n.format_date(london.date(), "pl") in when
-    assert "UTC" not in text and "Amina Khan (matka)" in text
+    assert "UTC" not in text and "Amina Khan (parent)" in text
