@@ -454,7 +454,7 @@ def render_agreement(
         )
         borrower = [
             p(t("Borrower"), "label"),
-            p(f"{signature.signer_name} ({signature.relationship})"),
+            p(f"{signature.signer_name} ({t(signature.relationship)})"),
             image,
             p(t("Signed {when}", when=when)),
         ]
