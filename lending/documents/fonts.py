@@ -182,7 +182,8 @@ def _segments(word: str, faces: Faces, base: str) -> list[tuple[str, str]]:
             continue
         before = next((f for f in reversed(fonts[:index]) if f is not None), None)
         after = next((f for f in fonts[index + 1 :] if f is not None), None)
-        candidates = [f for f in (before, after, base, faces.latin) if f is not None]
+        # Then any face with the glyph: a danda (।) after a Latin reference in Bengali text.
+        candidates = [f for f in (before, after, base, faces.latin, *faces.available.values()) if f is not None]
         chosen.append(next((f for f in candidates if _has_glyph(f, char)), base))
     segments: list[list[str]] = []
     for font, char in zip(chosen, word, strict=True):

@@ -77,7 +77,20 @@ def main() -> None:
             pdf = Path(scratch) / f"{name}.pdf"
             pdf.write_bytes(agreement(language, terms_dir))
             png = args.out / name
-            command = ["pdftoppm", "-r", str(args.dpi), "-f", "1", "-l", "1", "-singlefile", "-png", str(pdf), str(png)]
+            command = [
+                "pdftoppm",
+                "-r",
+                str(args.dpi),
+                "-f",
+                "1",
+                "-l",
+                "1",
+                "-singlefile",
+                "-gray",
+                "-png",
+                str(pdf),
+                str(png),
+            ]
             subprocess.run(command, check=True, timeout=120)
             print(f"{png}.png")
 

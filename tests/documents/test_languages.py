@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -103,21 +103,22 @@ def write_terms(folder: Path) -> Path:
 
 
 @pytest.fixture
-def agreement_in(settings, make_user, tmp_path) -> Callable[[int], Awaitable[bytes]]:
+async def agreement_in(settings, make_user, tmp_path) -> AsyncIterator[Callable[[int], Awaitable[bytes]]]:
     """The agreement of a loan as an app whose charity folder holds the TERMS fetches it (twice: same bytes)."""
     app = create_app(settings.model_copy(update={"terms_dir": write_terms(tmp_path / "terms")}))
+    user = await make_user("volunteer")
+    headers = {"Authorization": f"Bearer {app.state.jwt_auth.create_token(identifier=str(user.id))}"}
+    # One client for the test: the app's database connections belong to the client's event loop.
+    async with AsyncTestClient(app=app) as custom:
 
-    async def fetch(loan_id: int) -> bytes:
-        user = await make_user("volunteer")
-        headers = {"Authorization": f"Bearer {app.state.jwt_auth.create_token(identifier=str(user.id))}"}
-        async with AsyncTestClient(app=app) as custom:
+        async def fetch(loan_id: int) -> bytes:
             first = await custom.get(f"/api/v1/loans/{loan_id}/agreement.pdf", headers=headers)
             again = await custom.get(f"/api/v1/loans/{loan_id}/agreement.pdf", headers=headers)
-        assert first.status_code == 200, first.text
-        assert first.content == again.content, "the unsigned agreement is not deterministic"
-        return first.content
+            assert first.status_code == 200, first.text
+            assert first.content == again.content, "the unsigned agreement is not deterministic"
+            return first.content
 
-    return fetch
+        yield fetch
 
 
 async def lend_in(language: str, client, staff, stock, issue, family, *, name: str = "Amina Khan") -> tuple[dict, dict]:
