@@ -11,6 +11,7 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from lending import i18n
 from lending.accounts.models import User
 from lending.centres.models import Centre
 from lending.config import Settings
@@ -22,7 +23,7 @@ from lending.documents.agreement import (
     AgreementItem,
     Organisation,
     Signature,
-    load_template,
+    agreement_texts,
     render_agreement,
 )
 from lending.documents.labels import Branding, LabelContent, calibration_pdf, describe, label_pdf
@@ -195,12 +196,17 @@ class DocumentService:
                 .order_by(LoanItem.id)
             )
         ).all()
+        language = i18n.language(family.preferred_language).code
         items, accessories = [], []
         for asset in assets:
             if asset.kind == "accessory":
-                accessories.append(f"{asset.model or 'accessory'} ({asset.tag})")
+                accessories.append(f"{asset.model or i18n.gettext(language, 'Accessory')} ({asset.tag})")
                 continue
-            allowance = "unlimited data" if asset.data_allowance_gb is None else f"{asset.data_allowance_gb} GB a month"
+            allowance = (
+                i18n.gettext(language, "unlimited data")
+                if asset.data_allowance_gb is None
+                else i18n.gettext(language, "{gb} GB a month", gb=i18n.digits(str(asset.data_allowance_gb), language))
+            )
             items.append(
                 AgreementItem(
                     asset.tag,
@@ -209,11 +215,13 @@ class DocumentService:
                     asset.serial_number or "",
                     asset.network or "",
                     asset.iccid or "",
-                    allowance,
+                    allowance if asset.kind == "sim" else "",
+                    asset.msisdn or "",
+                    asset.expires_on,
                 )
             )
             if asset.charger_included:
-                accessories.append(f"charger for {asset.tag}")
+                accessories.append(i18n.gettext(language, "Charger for {tag}", tag=asset.tag))
         address = ", ".join(x for x in (family.address, family.postcode) if x)
         return AgreementData(
             reference=loan.reference,
@@ -225,7 +233,7 @@ class DocumentService:
             family_address=address,
             family_phone=family.phone or "",
             school_name=school_name,
-            language=family.preferred_language or "en",
+            language=language,
             items=items,
             accessories=accessories,
         )
@@ -235,11 +243,10 @@ class DocumentService:
         settings, organisation = self.settings, self.organisation
 
         def render() -> bytes:
-            terms = load_template("terms", data.language, settings.terms_dir)
-            privacy = load_template("privacy", data.language, settings.terms_dir)
+            texts = agreement_texts(data.language, settings.terms_dir)
             with RENDERING:
                 return render_agreement(
-                    data, organisation, terms=terms, privacy=privacy, signature=signature, fonts_dir=settings.fonts_dir
+                    data, organisation, texts=texts, signature=signature, fonts_dir=settings.fonts_dir
                 )
 
         # Typesetting (and a large logo or signature image) takes milliseconds to seconds of CPU: in a worker

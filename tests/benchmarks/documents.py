@@ -23,7 +23,7 @@ from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from lending.documents.agreement import AgreementData, AgreementItem, Organisation, load_template, render_agreement
+from lending.documents.agreement import AgreementData, AgreementItem, Organisation, agreement_texts, render_agreement
 from lending.documents.labels import Branding, LabelContent, label_pdf
 from lending.documents.layouts import load_layouts
 from lending.inventory.tags import Tag
@@ -104,12 +104,12 @@ def main() -> None:
     org = Organisation(
         "Birmingham Device Bank", "0121 496 0000", "hello@example.org", "1 High Street, B1 1AA", "1234567"
     )
-    terms, privacy = load_template("terms", "en", None), load_template("privacy", "en", None)
-    render_agreement(agreement_data(0), org, terms=terms, privacy=privacy)
+    texts = agreement_texts("en")
+    render_agreement(agreement_data(0), org, texts=texts)
     per_agreement = []
     for i in range(1, 101):
         started = time.perf_counter()
-        render_agreement(agreement_data(i), org, terms=terms, privacy=privacy)
+        render_agreement(agreement_data(i), org, texts=texts)
         per_agreement.append(time.perf_counter() - started)
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

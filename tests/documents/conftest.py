@@ -15,10 +15,12 @@ TOOLS = {
     "pdftotext": "poppler-utils",
     "pdffonts": "poppler-utils",
 }
-# Fonts for the Urdu/Arabic and Bengali agreements (see lending/documents/fonts.py).
+# The agreements' fonts, one per script (see lending/documents/fonts.py).
 FONT_FILES = {
+    "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf": "fonts-noto-core",
     "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf": "fonts-noto-core",
     "/usr/share/fonts/truetype/noto/NotoSansBengali-Regular.ttf": "fonts-noto-core",
+    "/usr/share/fonts/truetype/noto/NotoSansGurmukhi-Regular.ttf": "fonts-noto-core",
 }
 
 
@@ -28,7 +30,7 @@ INSTALL = "apt-get install zbar-tools poppler-utils fonts-noto-core"
 
 @pytest.fixture(scope="session", autouse=True)
 def barcode_and_pdf_tools() -> None:
-    """zbar decodes the barcodes, poppler reads the PDFs back, and Noto fonts set Urdu and Bengali agreements. They
+    """zbar decodes the barcodes, poppler reads the PDFs back, and Noto fonts set the agreements in every script. They
     are system packages, not Python ones: when one is missing every documents test fails, saying what to run."""
     missing = sorted(
         {f"{tool} ({package})" for tool, package in TOOLS.items() if shutil.which(tool) is None}

@@ -128,7 +128,9 @@ async def test_terms_follow_the_family_language_with_english_as_fallback(
     loan, _ = await lend(client, staff, stock, issue, family, "laptop", school=False)  # the family prefers "ur"
     terms = tmp_path / "terms"
     terms.mkdir()
-    (terms / "terms.ur.md").write_text("## Sharait\n\nYeh samaan {org_name} ka hai. Wapsi: {due_date}.\n")
+    (terms / "terms.ur.md").write_text(
+        "---\nstatus: reviewed\n---\n## Sharait\n\nYeh samaan {org_name} ka hai. Wapsi: {due_date}.\n"
+    )
     app = create_app(settings.model_copy(update={"terms_dir": terms}))
     user = await make_user("volunteer")
     headers = {"Authorization": f"Bearer {app.state.jwt_auth.create_token(identifier=str(user.id))}"}
@@ -148,13 +150,19 @@ async def test_who_may_fetch_an_agreement(client, make_user, stock, issue, famil
     assert_problem(await client.get("/api/v1/loans/424242/agreement.pdf", headers=staff.headers), 404)
 
 
-URDU_TERMS = """## شرائط
+URDU_TERMS = """---
+status: reviewed
+---
+## شرائط
 
 یہ سامان {org_name} کی ملکیت ہے۔ براہ کرم اسے {due_date} تک {centre_name} واپس کریں۔
 
 **گم یا چوری ہونے کی صورت میں** فوراً {org_phone} پر فون کریں۔
 """
-BENGALI_TERMS = """## শর্তাবলী
+BENGALI_TERMS = """---
+status: reviewed
+---
+## শর্তাবলী
 
 এই যন্ত্রটি {org_name}-এর সম্পত্তি। অনুগ্রহ করে {due_date}-এর মধ্যে {centre_name}-এ ফেরত দিন।
 """
@@ -212,7 +220,7 @@ async def test_urdu_and_bengali_agreements_embed_fonts_for_their_scripts(
         embedded = [line for line in fonts.splitlines() if font in line]
         assert embedded and all(" yes " in line for line in embedded), fonts
         text = pdf_text(pdfs[name], tmp_path)
-        assert "Test Lending Network" in text.replace("\u00a0", " ")  # the Latin name stays in Helvetica
+        assert "Test Lending Network" in text.replace("\u00a0", " ")  # the Latin name in Noto Sans, in order
     # Right to left: in the Urdu sentence "{org_name} … {centre_name}", the centre (later) stands left of the
     # organisation (earlier), and each Latin run keeps its own words left to right.
     boxes = pdf_text(pdfs["urdu"], tmp_path, "-bbox")
