@@ -67,7 +67,10 @@ class Faces:
     latin: str = "Helvetica"  # the Latin face: Noto Sans when found, else the unembedded standard font
 
     def bold(self, font: str) -> str:
-        return "Helvetica-Bold" if font == "Helvetica" else f"{font}-Bold"
+        if font == "Helvetica":
+            return "Helvetica-Bold"
+        # A bold style's own font (a heading's) is bold already: `**…**` inside it stays that face.
+        return font if font.endswith("-Bold") else f"{font}-Bold"
 
     @property
     def complex_fonts(self) -> frozenset[str]:

@@ -3,7 +3,8 @@
     python -m tests.documents.pictures [--out docs/agreements] [--dpi 100]
 
 Polish (Latin with its diacritics), Urdu (Arabic script, right to left, a draft translation printed with the
-English), Bengali and Punjabi (Gurmukhi), each from the same loan, with the small terms files the language tests use.
+English), Bengali and Punjabi (Gurmukhi), each from the same loan, with the terms we ship (all drafts for now, so
+each page is followed by the English, which governs).
 Needs poppler-utils (pdftoppm) and fonts-noto-core.
 """
 
@@ -23,13 +24,12 @@ from lending.documents.agreement import (
     agreement_texts,
     render_agreement,
 )
-from tests.documents.test_languages import write_terms
 
 PICTURES = {"pl": "latin-polish", "ur": "arabic-urdu", "bn": "bengali", "pa": "gurmukhi-punjabi"}
 NAMES = {"pl": "Zofia Wąsik", "ur": "امینہ خان (Amina Khan)", "bn": "রহিমা বেগম (Rahima Begum)", "pa": "ਹਰਪ੍ਰੀਤ ਕੌਰ"}
 
 
-def agreement(language: str, terms_dir: Path) -> bytes:
+def agreement(language: str, terms_dir: Path | None = None) -> bytes:
     today = date.today()
     data = AgreementData(
         reference=f"LN-{today.year}-000123",
@@ -72,10 +72,9 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        terms_dir = write_terms(Path(scratch) / "terms")
         for language, name in PICTURES.items():
             pdf = Path(scratch) / f"{name}.pdf"
-            pdf.write_bytes(agreement(language, terms_dir))
+            pdf.write_bytes(agreement(language))
             png = args.out / name
             command = [
                 "pdftoppm",

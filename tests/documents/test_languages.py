@@ -99,6 +99,10 @@ def write_terms(folder: Path) -> Path:
     folder.mkdir(exist_ok=True)
     for code, (status, body) in TERMS.items():
         (folder / f"terms.{code}.md").write_text(f"---\nstatus: {status}\n---\n{body}\n", encoding="utf-8")
+        # The privacy notice with the same status: a shipped draft one would make a reviewed language's agreement
+        # a draft too (either text unreviewed prints the English).
+        privacy = body.split("\n\n", 1)[1].split(" ", 3)[-1]
+        (folder / f"privacy.{code}.md").write_text(f"---\nstatus: {status}\n---\n{privacy}\n", encoding="utf-8")
     return folder
 
 
@@ -206,20 +210,22 @@ async def test_every_shipped_language_renders_a_whole_agreement_in_that_language
     # A draft translation prints the notice and the English, which governs; a reviewed one stands alone.
     draft = status == "draft"
     assert ("English version (this version governs)" in text) is draft
+    # The notice in the language, and in English too, which governs.
     assert ("This translation has not yet been reviewed." in text) is draft
     assert ("stays Test Lending Network's property" in text) is (draft or language == "en")
     if draft:
         assert text.index("This translation has not yet been reviewed.") < text.index("English version")
 
-    # The page's direction: an Urdu, Arabic or Pashto page right-aligned and its tables mirrored; others left.
+    # The page's direction: an Urdu, Arabic or Pashto page right-aligned and its tables mirrored; others left. The
+    # SIM's row: its tag in the first column, its ICCID (ASCII, as on the card) in the details column.
     boxes = words(pdf, tmp_path)
-    (asset_tag,) = [x0 for x0, _, _, word in boxes if word == "Asset"]
-    (details,) = [x0 for x0, _, _, word in boxes if word == "Details"]
-    what_y = next(y for _, _, y, word in boxes if word == "What")
-    what = [(x0, x1) for x0, x1, y, word in boxes if y == what_y and word in ("What", "lent")]
+    (asset_tag,) = [x0 for x0, _, _, word in boxes if word == loan["items"][1]["tag"]]
+    (details,) = [x0 for x0, _, _, word in boxes if sim["iccid"] in word]
+    title_y = next(y for _, _, y, word in boxes if word == loan["reference"])
+    title = [(x0, x1) for x0, x1, y, _ in boxes if abs(y - title_y) < 3]
     if language in RIGHT_TO_LEFT:
         assert asset_tag > details
-        assert what[-1][1] == pytest.approx(RIGHT, abs=1)  # "What is lent", not yet translated, aligned right
+        assert max(x1 for _, x1 in title) == pytest.approx(RIGHT, abs=1)
         line_ends: dict[float, float] = {}
         for _, x1, y, word in boxes:
             if ARABIC.search(word):
@@ -228,7 +234,7 @@ async def test_every_shipped_language_renders_a_whole_agreement_in_that_language
         assert sum(1 for end in line_ends.values() if end == pytest.approx(RIGHT, abs=1)) >= 2
     else:
         assert asset_tag < details
-        assert what[0][0] == pytest.approx(LEFT, abs=1)
+        assert min(x0 for x0, _ in title) == pytest.approx(LEFT, abs=1)
     if draft and language in RIGHT_TO_LEFT:
         english_heading = next(x0 for x0, _, _, word in boxes if word == "Terms")
         assert english_heading == pytest.approx(LEFT, abs=1)  # the English version reads left to right
@@ -246,7 +252,8 @@ async def test_a_latin_name_in_an_urdu_agreement_and_an_urdu_name_in_an_english_
     line = [(x0, word) for x0, _, y, word in boxes if abs(y - next(y0 for _, _, y0, w in boxes if w == "Amina")) < 1]
     amina = next(x for x, w in line if w == "Amina")
     khan = next(x for x, w in line if w == "Khan")
-    urdu_words = sorted(x for x, w in line if ARABIC.search(w))
+    # The name's cell only: its label ("Borrower", in Urdu) stands right of it on a right-to-left page.
+    urdu_words = sorted(x for x, w in line if ARABIC.search(w) and x < khan)
     assert len(urdu_words) == 2 and urdu_words[-1] < amina < khan
 
     loan, _ = await lend_in("en", client, staff, stock, issue, family, name="امینہ خان Amina")
@@ -275,6 +282,27 @@ async def test_the_signed_agreement_shows_the_signing_time_in_london_in_the_lang
     text = " ".join(pdf_text(signed, tmp_path).split())
     london = signed_at.astimezone(ZoneInfo("Europe/London"))
     when = i18n.format_datetime(signed_at, "pl")
-    assert f"Signed {when}" in text and f"Witnessed {when}" in text
+    signed_label, witnessed_label = (
+        i18n.gettext("pl", label, when=when) for label in ("Signed {when}", "Witnessed {when}")
+    )
+    assert signed_label in text and witnessed_label in text and when in signed_label
     assert london.strftime("%H:%M") in when and i18n.format_date(london.date(), "pl") in when
-    assert "UTC" not in text and "Amina Khan (parent)" in text
+    assert "UTC" not in text and f"Amina Khan ({i18n.gettext('pl', 'parent')})" in text
+
+
+@pytest.mark.parametrize("language", i18n.SHIPPED)
+def test_every_shipped_language_renders_with_the_terms_we_ship(language: str, tmp_path: Path) -> None:
+    """The fixture terms above are small; the shipped ones have headings, bold openings and placeholders in every
+    script, as a family gets them: each renders, all its fonts embedded, the reference and tags in logical order,
+    and a draft carries the English, which governs."""
+    from tests.documents.pictures import agreement
+
+    pdf = agreement(language)
+    assert all("/FontFile2" in f.get("/FontDescriptor", {}) for f in fonts_of(pdf))
+    text = " ".join(pdf_text(pdf, tmp_path).split())
+    assert "LAP-000101-K" in text and "SIM-000102-M" in text and f"LN-{date.today().year}-000123" in text
+    terms = i18n.load_template(i18n.LOCALE_DIR.parent.parent / "documents" / "terms", "terms", language)
+    if terms.is_draft:
+        assert "English version (this version governs)" in text and "Terms of this loan" in text
+    else:
+        assert "English version" not in text
