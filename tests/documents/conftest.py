@@ -3,6 +3,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,12 @@ def label_pdf(client, volunteer):
         return response.content
 
     return label_pdf
+
+
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def readable(text: str) -> str:
+    """Text as a reader compares it: Arabic letters folded back from the joined forms a PDF holds (NFKC), the
+    direction marks pdftotext adds around right-to-left runs dropped, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).translate(BIDI_CONTROLS).split())

@@ -129,11 +129,13 @@ def test_a_phone_number_embedded_left_to_right_keeps_its_digit_groups_in_order_i
 
 def test_terms_come_from_the_family_language_then_its_base_language_then_english(tmp_path):
     (tmp_path / "terms.ur.md").write_text("---\nstatus: reviewed\n---\nUrdu terms")
+    # Reviewed privacy too: a draft one (ours, for now) would make the whole agreement a draft.
+    (tmp_path / "privacy.ur.md").write_text("---\nstatus: reviewed\n---\nUrdu privacy")
     (tmp_path / "terms.pt.md").write_text("---\nstatus: reviewed\n---\nPortuguese terms")
     texts = agreement_texts("ur", tmp_path)
     assert texts.terms.body == "Urdu terms" and texts.terms.language == "ur" and not texts.draft
     assert agreement_texts("pt-BR", tmp_path).terms.body == "Portuguese terms"
-    english = agreement_texts("pl", tmp_path)
+    english = agreement_texts("de", tmp_path)  # a language we do not ship
     assert english.terms.language == "en" and "{org_name}" in english.terms.body and not english.draft
     assert english.privacy.language == "en" and english.privacy.status == "reviewed"
 

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 import httpx
 from pypdf import PdfReader
 
+from lending import i18n
 from lending.accounts.models import Role
 from tests.web import issue_data as data
 from tests.web.conftest import TABLET, assert_accessible
@@ -57,7 +58,9 @@ async def test_the_family_signs_the_addendum_on_the_pad(open_page, live_server, 
     await desk.go(f"/desk/loans/{loan['id']}")
     await page.get_by_role("link", name="Sign the addendum").click()
     await page.wait_for_url(re.compile(r"/extensions/\d+/addendum$"))
-    assert await page.get_by_role("heading", name=f"Addendum to loan agreement {loan['reference']}").is_visible()
+    # The addendum's words as the family reads them: Polish.
+    heading = i18n.gettext("pl", "Addendum to loan agreement {reference}", reference=loan["reference"])
+    assert await page.get_by_role("heading", name=heading).is_visible()
     assert await page.get_by_text("Egzaminy").is_visible()
     await assert_accessible(page, "addendum: unsigned")
 

@@ -12,7 +12,9 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from lending import i18n
 from lending.accounts.models import Role
+from tests.documents.conftest import readable
 from tests.web import issue_data as data
 from tests.web.conftest import PHONE, TABLET, assert_accessible
 
@@ -107,11 +109,14 @@ async def test_scan_issue_sign_on_the_pad_and_download_the_signed_pdf(open_page,
     assert signed.ok and signed.headers["content-type"] == "application/pdf"
     pdf = await signed.body()
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
-    assert "Amina Khan (parent)" in text and "Signed " in text
+    # The family reads Urdu (tests/families/conftest.py): the relationship in its words, Arabic letters folded
+    # back from the joined forms a PDF holds.
+    text = readable(text)
+    assert "Amina Khan" in text and i18n.gettext("ur", "parent") in text
     assert "without an image" not in text
     assert images_in(pdf) > images_in(await unsigned.body())  # the drawn signature is in it
     poppler = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
-    assert "Amina Khan (parent)" in poppler
+    assert "Amina Khan" in poppler and i18n.gettext("ur", "parent") in readable(poppler)
     async with desk.api() as api:
         loan = (await api.get(f"/api/v1/loans/{loan_id}")).json()
     assert loan["agreement"] == "signed"
