@@ -217,3 +217,15 @@ async def world(client, staff, volunteer, sessions, make_user) -> tuple[Any, Act
         return await make_user(Role.school, school_id=school_id)
 
     return await make_world(client, staff, volunteer, sessions, teacher)
+
+
+async def draw_signature(page: Any) -> None:
+    """A stroke drawn with the mouse across the signature pad, as a family's finger would."""
+    box = await page.get_by_role("img", name="Signature").bounding_box()
+    assert box is not None and box["width"] > 200
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    await page.mouse.move(x + w * 0.1, y + h * 0.6)
+    await page.mouse.down()
+    for i in range(1, 21):
+        await page.mouse.move(x + w * (0.1 + 0.04 * i), y + h * (0.6 - 0.3 * ((i % 4) / 3)), steps=3)
+    await page.mouse.up()

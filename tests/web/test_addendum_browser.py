@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from lending import i18n
 from lending.accounts.models import Role
 from tests.web import issue_data as data
-from tests.web.conftest import TABLET, assert_accessible
+from tests.web.conftest import TABLET, assert_accessible, draw_signature
 
 
 async def test_the_family_signs_the_addendum_on_the_pad(open_page, live_server, make_user):
@@ -64,15 +64,7 @@ async def test_the_family_signs_the_addendum_on_the_pad(open_page, live_server, 
     assert await page.get_by_text("Egzaminy").is_visible()
     await assert_accessible(page, "addendum: unsigned")
 
-    pad = page.get_by_role("img", name="Signature")
-    box = await pad.bounding_box()
-    assert box is not None and box["width"] > 200
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    await page.mouse.move(x + w * 0.1, y + h * 0.5)
-    await page.mouse.down()
-    for i in range(1, 16):
-        await page.mouse.move(x + w * (0.1 + 0.05 * i), y + h * (0.5 - 0.3 * ((i % 3) / 2)), steps=3)
-    await page.mouse.up()
+    await draw_signature(page)
     await page.get_by_label("Signer's name").fill("Amina Khan")
     await page.get_by_role("button", name="Record signature").click()
     await page.get_by_role("status").filter(has_text="Signed by Amina Khan (parent)").wait_for()

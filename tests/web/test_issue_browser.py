@@ -16,7 +16,7 @@ from lending import i18n
 from lending.accounts.models import Role
 from tests.documents.conftest import readable
 from tests.web import issue_data as data
-from tests.web.conftest import PHONE, TABLET, assert_accessible
+from tests.web.conftest import PHONE, TABLET, assert_accessible, draw_signature
 
 
 def images_in(pdf: bytes) -> int:
@@ -89,15 +89,7 @@ async def test_scan_issue_sign_on_the_pad_and_download_the_signed_pdf(open_page,
     await assert_accessible(page, "loan: empty signature refused")
 
     # Sign: a stroke drawn with the mouse across the canvas.
-    pad = page.get_by_role("img", name="Signature")
-    box = await pad.bounding_box()
-    assert box is not None and box["width"] > 200
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    await page.mouse.move(x + w * 0.1, y + h * 0.6)
-    await page.mouse.down()
-    for i in range(1, 21):
-        await page.mouse.move(x + w * (0.1 + 0.04 * i), y + h * (0.6 - 0.3 * ((i % 4) / 3)), steps=3)
-    await page.mouse.up()
+    await draw_signature(page)
     await page.get_by_role("button", name="Record signature").click()
     await page.get_by_role("status").filter(has_text="Signed by Amina Khan (parent)").wait_for()
     assert await page.get_by_role("link", name="Download the signed agreement").is_visible()
