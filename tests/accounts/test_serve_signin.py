@@ -29,6 +29,7 @@ def serving(database_url: str, *args: str, **env: str) -> Iterator[tuple[str, su
     environment.update(
         {
             "LENDING_DATABASE_URL": database_url,
+            "LENDING_REMINDERS_IN_PROCESS": "false",  # no background reminder run: this server is not about it
             "LENDING_ADMIN_PASSWORD": ADMIN["password"],
             "LENDING_LOG_LEVEL": "WARNING",
             **env,

@@ -187,6 +187,7 @@ def run(
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
         "LENDING_DATABASE_URL": database_url,
+        "LENDING_REMINDERS_IN_PROCESS": "false",  # the day's reminder run would be measured with the requests
         "LENDING_SECRET_KEY": SECRET,
         "LENDING_LOG_LEVEL": "WARNING",
         "LENDING_ADMIN_EMAIL": ADMIN[0],

@@ -136,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
     env.update(
         LENDING_DATABASE_URL=url,
+        LENDING_REMINDERS_IN_PROCESS="false",  # the contract run is about the API, not the daily reminders
         LENDING_SECRET_KEY="contract-run-secret-key-long-enough-for-hs256",
         LENDING_ADMIN_EMAIL=ADMIN_EMAIL,
         LENDING_ADMIN_PASSWORD=ADMIN_PASSWORD,

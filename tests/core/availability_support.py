@@ -137,6 +137,7 @@ def serving(database_url: str, **env: str) -> Iterator[str]:
     environ = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
         "LENDING_DATABASE_URL": database_url,
+        "LENDING_REMINDERS_IN_PROCESS": "false",  # no background reminder run: this server is not about it
         "LENDING_LOG_LEVEL": "WARNING",
         "LENDING_SECRET_KEY": SECRET,
         "LENDING_ADMIN_EMAIL": "live-admin@example.org",

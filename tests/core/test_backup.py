@@ -44,6 +44,7 @@ def lending_env(database: Path | str) -> dict[str, str]:
     url = database if isinstance(database, str) else f"sqlite+aiosqlite:///{database}"
     env.update(
         LENDING_DATABASE_URL=url,
+        LENDING_REMINDERS_IN_PROCESS="false",  # no background reminder run: these tests are not about it
         LENDING_ADMIN_EMAIL=ADMIN_EMAIL,
         LENDING_ADMIN_PASSWORD=ADMIN_PASSWORD,
         LENDING_SECRET_KEY="backup-test-secret-key-long-enough-for-hs256",

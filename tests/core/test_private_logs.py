@@ -59,6 +59,7 @@ def test_the_access_log_of_lending_serve_has_no_query_strings(tmp_path):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
         "LENDING_LOG_LEVEL": "INFO",
+        "LENDING_REMINDERS_IN_PROCESS": "false",  # no background reminder run: this server is not about it
         "LENDING_ADMIN_PASSWORD": "a-long-enough-admin-password",
     }
     process = subprocess.Popen(

@@ -41,6 +41,7 @@ def start(tmp_path: Path, env: dict[str, str]) -> tuple[str, str]:
 
 def test_serve_migrates_creates_the_first_admin_and_answers(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("LENDING_")}
+    env["LENDING_REMINDERS_IN_PROCESS"] = "false"  # no background reminder run: this test is not about it
     database, output = start(tmp_path, env)
     assert database == "ok"
     assert (tmp_path / "lending.db").exists()

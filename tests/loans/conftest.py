@@ -96,6 +96,7 @@ def live_server(database_url):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("LENDING_")},
         "LENDING_DATABASE_URL": database_url,
+        "LENDING_REMINDERS_IN_PROCESS": "false",  # no background reminder run: this server is not about it
         "LENDING_LOG_LEVEL": "WARNING",
         "LENDING_SECRET_KEY": "test-secret-key-that-is-long-enough-for-hs256",
         "LENDING_ADMIN_EMAIL": "live-admin@example.org",
