@@ -897,23 +897,23 @@ async def erase_family_loans(session: AsyncSession, family_id: int, now: datetim
         for acceptance in await session.scalars(
             select(LoanAcceptance).where(LoanAcceptance.loan_id.in_(entities["loan"]))
         ):
-            erased.values.add(acceptance.signer_name)
-            erased.values.update(w for w in acceptance.signer_name.split() if len(w) >= 3)
-            acceptance.signer_name = ""
-            acceptance.signature_png = None
-            if acceptance.signed_pdf is not None:
-                acceptance.signed_pdf = None
-                acceptance.signed_pdf_withdrawn_at = now
-                erased.agreements_withdrawn += 1
+            erased.agreements_withdrawn += _withdraw_signed(acceptance, erased.values, now)
         for addendum in await session.scalars(select(LoanAddendum).where(LoanAddendum.loan_id.in_(entities["loan"]))):
-            if addendum.signer_name:
-                erased.values.add(addendum.signer_name)
-                erased.values.update(w for w in addendum.signer_name.split() if len(w) >= 3)
-                addendum.signer_name = ""
-            addendum.signature_png = None
-            if addendum.signed_pdf is not None:
-                addendum.signed_pdf = None
-                addendum.signed_pdf_withdrawn_at = now
-                erased.addenda_withdrawn += 1
+            erased.addenda_withdrawn += _withdraw_signed(addendum, erased.values, now)
     erased.stored_answers_forgotten = await forget_family(session, family_id)
     return erased
+
+
+def _withdraw_signed(signed: LoanAcceptance | LoanAddendum, values: set[str], now: datetime) -> int:
+    """Erase a signed document's signer and signature, and withdraw its kept PDF (the hash stays). The signer's name
+    and its words go into `values`, for scrubbing the copies elsewhere. 1 when a PDF was withdrawn."""
+    if signed.signer_name:
+        values.add(signed.signer_name)
+        values.update(w for w in signed.signer_name.split() if len(w) >= 3)
+        signed.signer_name = ""
+    signed.signature_png = None
+    if signed.signed_pdf is None:
+        return 0
+    signed.signed_pdf = None
+    signed.signed_pdf_withdrawn_at = now
+    return 1
