@@ -104,6 +104,14 @@ class Settings(BaseSettings):
         description="Longest a statement may run (PostgreSQL) or wait for its turn to write (SQLite) before the "
         "request is answered 503.",
     )
+    sqlite_mmap_mb: int = Field(
+        256,
+        ge=0,
+        le=65536,
+        description="SQLite reads the database file through a memory map of up to this many MiB (0: plain reads). "
+        "Reports over a large database read many pages; through the map they come from the operating system's "
+        "cache without a system call each.",
+    )
     body_timeout_seconds: float = Field(
         60, gt=0, le=3600, description="A request body must arrive whole within this long, or the answer is 408."
     )

@@ -56,7 +56,7 @@ def enum_type(members: type[enum.StrEnum], length: int) -> Enum:
     )
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+def _sqlite_pragmas(busy_timeout_ms: int, mmap_bytes: int) -> Any:
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # No implicit BEGIN from the driver: transactions are begun below, when their first statement shows
         # whether they read or write.
@@ -70,6 +70,7 @@ def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
         cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA secure_delete=ON")  # deleted text is overwritten, not left in free space (erasure)
+        cursor.execute(f"PRAGMA mmap_size={mmap_bytes}")
         cursor.close()
 
     return on_connect
@@ -197,7 +198,11 @@ def make_engine(settings: Settings) -> AsyncEngine:
             url, connect_args={"timeout": statement_timeout}, hide_parameters=True
         )  # parameters hold personal data: never in a traceback
         logging.getLogger("aiosqlite").setLevel(logging.INFO)  # its DEBUG lines carry every SQL parameter too
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas(int(statement_timeout * 1000)))
+        event.listen(
+            engine.sync_engine,
+            "connect",
+            _sqlite_pragmas(int(statement_timeout * 1000), settings.sqlite_mmap_mb * 2**20),
+        )
         queue = _WriterQueue(statement_timeout)
         event.listen(engine.sync_engine, "before_cursor_execute", queue.before_statement)
         # The next writer may start as this one commits or rolls back: its BEGIN IMMEDIATE waits the last moment.
