@@ -390,6 +390,7 @@ class _Builder:
         # Each family belongs to one school; about 2 in 3 have borrowed, 1 in 5 is waiting.
         self.family_school: list[int] = []
         self.family_children: list[int] = []
+        self.family_district: list[str | None] = []
         for n in range(total):
             postcode, district = self.postcode()
             children = self.rng.choice([1, 1, 2, 2, 2, 3, 3, 4, 5])
@@ -397,6 +398,7 @@ class _Builder:
             created = self.start + self.days(-60, 700)
             self.family_school.append(self.rng.choice(self.schools))
             self.family_children.append(children)
+            self.family_district.append(district)
             first, last = self.rng.choice(FIRST), self.rng.choice(LAST)
             self.row(
                 Family,
@@ -545,6 +547,9 @@ class _Builder:
             {
                 "family_id": family,
                 "nomination_id": nomination,
+                "school_id": self.family_school[family - 1] if nomination is not None else None,
+                "nominated_at": submitted if nomination is not None else None,
+                "postcode_district": self.family_district[family - 1],
                 "centre_id": centre,
                 "status": status,
                 "issued_at": issued,

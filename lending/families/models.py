@@ -4,7 +4,19 @@ import enum
 from datetime import date, datetime
 
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from lending.core.db import Base, enum_type
@@ -102,6 +114,8 @@ class Nomination(Base):
             "status IN ('submitted', 'approved', 'waitlisted', 'declined', 'fulfilled', 'withdrawn')",
             name="status_known",
         ),
+        # What a loan keeps of its nomination is checked against (lending.loans.models.Loan, 0018).
+        UniqueConstraint("id", "school_id", "submitted_at", name="uq_nomination_kept_by_loans"),
     )
 
     family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"), index=True)

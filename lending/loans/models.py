@@ -12,6 +12,7 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -78,18 +79,55 @@ class Loan(Base):
         # Lists page newest first, by status or not (0012): an index walked in order stops after one page. The
         # reports read a period's loans from it alone, hence the columns they group by (0014) and the children
         # each loan reached (0015).
-        Index("ix_loan_issued_at", "issued_at", "family_id", "centre_id", "nomination_id", "children"),
+        Index(
+            "ix_loan_issued_at",
+            "issued_at",
+            "family_id",
+            "centre_id",
+            "nomination_id",
+            "school_id",
+            "nominated_at",
+            "postcode_district",
+            "children",
+        ),
         Index("ix_loan_status_issued_at", "status", "issued_at"),
         # The reach since the start: loans per family with when each was issued, what it lent and to how many
         # children, read in family order from the index alone (0014, 0015).
         Index("ix_loan_family_id", "family_id", "issued_at", "device_count", "sim_count", "children"),
         # Returns and loan lengths in a period: status first, so that it is the status asked for that is walked.
-        Index("ix_loan_status_closed_at", "status", "closed_at", "issued_at", "family_id"),
+        Index(
+            "ix_loan_status_closed_at",
+            "status",
+            "closed_at",
+            "issued_at",
+            "family_id",
+            "centre_id",
+            "school_id",
+            "postcode_district",
+        ),
+        # The school and the time of the nomination are the nomination's, which the database holds them to (0018);
+        # no nomination, neither.
+        ForeignKeyConstraint(
+            ["nomination_id", "school_id", "nominated_at"],
+            ["nomination.id", "nomination.school_id", "nomination.submitted_at"],
+            name="fk_loan_nomination_kept",
+        ),
+        CheckConstraint(
+            "(nomination_id IS NULL) = (school_id IS NULL) AND (nomination_id IS NULL) = (nominated_at IS NULL)",
+            name="kept_with_nomination",
+        ),
     )
 
     family_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("family.id"))
     nomination_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("nomination.id"), index=True)
     centre_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("centre.id"), index=True)
+    # Where the loan reached, as it was when issued (0018): the nominating school, when it nominated, and the
+    # family's postcode district. Reports read a period's loans without a join to nominations or families (by
+    # school, by district, the wait from nomination to loan), a school's loans are those with its id, and a family
+    # that moves later does not move the loans it had before.
+    school_id: Mapped[int | None] = mapped_column(BigInteger)
+    nominated_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True))
+    postcode_district: Mapped[str | None] = mapped_column(String(4))
     status: Mapped[LoanStatus] = mapped_column(enum_type(LoanStatus, 10))
     issued_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     issued_by_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("user_account.id"))

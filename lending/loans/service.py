@@ -90,7 +90,8 @@ class LoanRepository(SQLAlchemyAsyncRepository[Loan]):
         (a loan without a nomination belongs to no school)."""
         if not actor.is_school:
             return []
-        return [Loan.nomination_id.in_(select(Nomination.id).where(Nomination.school_id == actor.school_id))]
+        # A loan's school is its nomination's, held so by a foreign key on the pair (0018).
+        return [Loan.school_id == actor.school_id]
 
     @staticmethod
     def get_readable_statement(actor: Actor) -> Select[tuple[Loan]]:
@@ -280,6 +281,9 @@ class LoanService:
             sim_count=kinds.count(AssetKind.sim),
             children=family.children,
             nomination_id=data.nomination_id,
+            school_id=nomination.school_id if nomination is not None else None,
+            nominated_at=nomination.submitted_at if nomination is not None else None,
+            postcode_district=family.postcode_district,
             centre_id=centre.id,
             status=LoanStatus.active.value,
             issued_at=now,

@@ -20,7 +20,7 @@ from lending.access import Actor
 from lending.centres.models import Centre
 from lending.core.errors import NotFound
 from lending.core.pagination import ListParams, order_by
-from lending.families.models import Family, Nomination, NominationStatus
+from lending.families.models import Nomination, NominationStatus
 from lending.families.service import NominationRepository
 from lending.inventory.models import NOT_DEVICES, Asset, AssetEvent, AssetKind, Donation, Donor, DonorKind, Status
 from lending.loans.models import ItemOutcome, Loan, LoanItem, LoanStatus
@@ -249,22 +249,29 @@ class ReportService:
 
     # --- loans -----------------------------------------------------------------------------------------------
 
-    def _grouped(self, stmt: Select[Any], group_by: GroupBy, moment: Any) -> tuple[Select[Any], list[Any]]:
-        """`stmt` joined to what `group_by` needs, and the columns naming a group: its key, then its label."""
+    def _grouped(self, stmt: Select[Any], group_by: GroupBy, moment: Any) -> tuple[Select[Any], Any]:
+        """`stmt` joined to what `group_by` needs, and the column keying a group. A loan keeps its centre, school and
+        district (0018), so only kinds need a join (to the loan's items); names are looked up per group after."""
         if group_by is GroupBy.month:
-            month = self.dialect.month(moment)
-            return stmt, [month]
+            return stmt, self.dialect.month(moment)
         if group_by is GroupBy.school:
-            stmt = stmt.outerjoin(Nomination, Nomination.id == Loan.nomination_id).outerjoin(
-                School, School.id == Nomination.school_id
-            )
-            return stmt, [School.id, School.name]
+            return stmt, Loan.school_id
         if group_by is GroupBy.centre:
-            return stmt.join(Centre, Centre.id == Loan.centre_id), [Centre.id, Centre.name]
+            return stmt, Loan.centre_id
         if group_by is GroupBy.postcode_district:
-            return stmt.join(Family, Family.id == Loan.family_id), [Family.postcode_district]
+            return stmt, Loan.postcode_district
         stmt = stmt.join(LoanItem, LoanItem.loan_id == Loan.id).join(Asset, Asset.id == LoanItem.asset_id)
-        return stmt, [Asset.kind]
+        return stmt, Asset.kind
+
+    async def _names(self, group_by: GroupBy, keys: Sequence[Any]) -> dict[Any, str]:
+        """The schools' or centres' names for the groups found: a lookup per group, not a join per loan."""
+        model: Any = {GroupBy.school: School, GroupBy.centre: Centre}.get(group_by)
+        wanted = [key for key in keys if key is not None]
+        if model is None or not wanted:
+            return {}
+        return dict(
+            (await self.session.execute(select(model.id, model.name).where(model.id.in_(wanted)))).tuples().all()
+        )
 
     @staticmethod
     def _loans_counted(group_by: GroupBy) -> Any:
@@ -273,38 +280,41 @@ class ReportService:
         return func.count(func.distinct(Loan.id)) if group_by is GroupBy.kind else func.count()
 
     async def _count_loans(self, stmt: Select[Any], group_by: GroupBy, moment: Any) -> list[Any]:
-        joined, names = self._grouped(stmt, group_by, moment)
-        query = self._only(joined, *names, self._loans_counted(group_by)).group_by(*names)
+        joined, key = self._grouped(stmt, group_by, moment)
+        query = self._only(joined, key, self._loans_counted(group_by)).group_by(key)
         return list((await self.session.execute(query)).all())
 
     async def _count_families(self, stmt: Select[Any], group_by: GroupBy) -> list[Any]:
-        """Per group: its key and label, its loans, its distinct families and their children. Counted per (group,
-        family) first: a loan has one family, so the loans add up per group without counting any twice."""
-        joined, names = self._grouped(stmt, group_by, Loan.issued_at)
-        keys = [name.label(f"k{n}") for n, name in enumerate(names)]
+        """Per group: its key, its loans, its distinct families and their children. Counted per (group, family)
+        first: a loan has one family, so the loans add up per group without counting any twice."""
+        joined, key = self._grouped(stmt, group_by, Loan.issued_at)
         per_family = (
             self._only(
                 joined,
-                *keys,
+                key.label("k"),
                 Loan.family_id.label("family_id"),
                 self._loans_counted(group_by).label("n"),
                 func.max(Loan.children).label("children"),
             )
-            .group_by(*names, Loan.family_id)
+            .group_by(key, Loan.family_id)
             .subquery()
         )
-        outer_keys = [per_family.c[f"k{n}"] for n in range(len(names))]
         query = (
             select(
-                *outer_keys,
+                per_family.c.k,
                 func.sum(per_family.c.n),
                 func.count(),
                 func.coalesce(func.sum(per_family.c.children), 0),
             )
             .select_from(per_family)
-            .group_by(*outer_keys)
+            .group_by(per_family.c.k)
         )
         return list((await self.session.execute(query)).all())
+
+    def _label(self, group_by: GroupBy, key: Any, names: dict[Any, str]) -> str:
+        if group_by in (GroupBy.school, GroupBy.centre):
+            return names.get(key, str(key)) if key is not None else NO_SCHOOL
+        return str(key) if key is not None else NO_DISTRICT
 
     async def _loan_groups(
         self, actor: Actor, period: Period, group_by: GroupBy, centre_id: int | None
@@ -314,6 +324,10 @@ class ReportService:
         returned = loans.where(
             Loan.status == LoanStatus.returned, *between_days(Loan.closed_at, period.from_, period.to)
         )
+        per_group = await self._count_families(issued, group_by)
+        # A return counts in the month it came back.
+        returns = await self._count_loans(returned, group_by, Loan.closed_at)
+        names = await self._names(group_by, [_key(row[0]) for row in (*per_group, *returns)])
         groups: dict[Any, _Group] = {}
         if group_by is GroupBy.month:
             groups = {month: _Group(month) for month in months(period.from_, period.to)}
@@ -321,17 +335,14 @@ class ReportService:
         def group(row: Any) -> _Group:
             key = _key(row[0])
             if key not in groups:
-                if group_by in (GroupBy.school, GroupBy.centre):
-                    groups[key] = _Group(row[1] if key is not None else NO_SCHOOL, key)
-                else:
-                    groups[key] = _Group(str(key) if key is not None else NO_DISTRICT)
+                grouped_by_id = group_by in (GroupBy.school, GroupBy.centre)
+                groups[key] = _Group(self._label(group_by, key, names), key if grouped_by_id else None)
             return groups[key]
 
-        for row in await self._count_families(issued, group_by):
+        for row in per_group:
             found = group(row)
             found.issued, found.families, found.children = (int(v) for v in row[-3:])
-        # A return counts in the month it came back.
-        for row in await self._count_loans(returned, group_by, Loan.closed_at):
+        for row in returns:
             group(row).returned = row[-1]
 
         total = _Group("total")
@@ -371,10 +382,11 @@ class ReportService:
         if centre_id is not None:
             refurbished = refurbished.join(Asset, Asset.id == AssetEvent.asset_id).where(Asset.centre_id == centre_id)
         loans = self._loans(actor, centre_id)
+        # From the loans alone: a loan keeps when its nomination was made (0018). Loans made without one are no wait.
         waited = self._only(
-            loans.where(*between_days(Loan.issued_at, period.from_, period.to)),
-            days(Loan.issued_at, Nomination.submitted_at),
-        ).join(Nomination, Nomination.id == Loan.nomination_id)
+            loans.where(Loan.nominated_at.is_not(None), *between_days(Loan.issued_at, period.from_, period.to)),
+            days(Loan.issued_at, Loan.nominated_at),
+        )
         # A gift is no end of a loan's length: the family keeps the device. The ended statuses are named, not "not
         # gifted", so that each is a range of the (status, closed_at) index.
         lasted = self._only(
@@ -526,13 +538,12 @@ class ReportService:
 
     async def _families_by(self, loans: Select[Any], group_by: GroupBy) -> list[Bar]:
         """Families reached per school or postcode district, the most first; "no school" or "unknown" last."""
+        rows = await self._count_families(loans, group_by)
+        names = await self._names(group_by, [row[0] for row in rows])
         bars: list[tuple[int, Bar]] = []
-        for row in await self._count_families(loans, group_by):
-            key, families = row[0], int(row[-2])
-            label = key or NO_DISTRICT
-            if group_by is GroupBy.school:
-                label = row[1] if key is not None else NO_SCHOOL
-            bars.append((families, Bar(label=label, value=suppress(families))))
+        for row in rows:
+            families = int(row[-2])
+            bars.append((families, Bar(label=self._label(group_by, row[0], names), value=suppress(families))))
         bars.sort(key=lambda pair: (pair[1].label in (NO_SCHOOL, NO_DISTRICT), -pair[0], pair[1].label))
         return [bar for _, bar in bars]
 

@@ -234,6 +234,9 @@ async def build(sessions: async_sessionmaker[AsyncSession]) -> Known:
             loan = Loan(
                 family_id=families[family].id,
                 nomination_id=nomination.id if nomination else None,
+                school_id=nomination.school_id if nomination else None,
+                nominated_at=nomination.submitted_at if nomination else None,
+                postcode_district=families[family].postcode_district,
                 centre_id=centres[centre].id,
                 status=status,
                 issued_at=ago(issued),

@@ -62,6 +62,25 @@ async def test_by_postcode_district(client, staff, known: Known) -> None:
     assert groups(body) == {"B12": row(None, 6, 2, 5, 9), "B11": row(None, 1, 0, "<5", "<5")}
 
 
+async def test_a_family_that_moves_leaves_its_earlier_loans_where_they_reached_it(
+    client, staff, known: Known, sessions
+) -> None:
+    """Loans keep the district (and the school) they reached when issued: a family moving, or its nomination's
+    school record changing name, rewrites no past report."""
+    from sqlalchemy import update
+
+    from lending.families.models import Family
+    from lending.schools.models import School
+
+    before = await report(client, staff, group_by="postcode_district")
+    async with sessions() as session, session.begin():
+        await session.execute(update(Family).values(postcode_district="B99"))
+        await session.execute(update(School).where(School.id == known.schools["Elm"]).values(name="Elm Trust"))
+    assert await report(client, staff, group_by="postcode_district") == before
+    # A name is looked up, not kept: the school is the same school under its new name.
+    assert groups(await report(client, staff, group_by="school"))["Elm Trust"]["group_id"] == known.schools["Elm"]
+
+
 async def test_by_centre(client, staff, known: Known) -> None:
     body = await report(client, staff, group_by="centre")
     # North: L1 L2 L3 L6 L8 (F1 F2 F3 F6); South: L4 L5 (F4 F5).
