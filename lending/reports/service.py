@@ -147,36 +147,51 @@ class ReportService:
     async def _reaches(
         self, actor: Actor, periods: Sequence[tuple[date, date] | None], centre_id: int | None
     ) -> list[Reach]:
-        """Reach in each period (None: since the start), a query each: filtering the loans costs a comparison a loan,
-        where one query for every period would evaluate each period's condition once for every figure."""
+        """Reach in each period (None: since the start).
+
+        Per family: the children it had when lent to (the most of its loans then), and the devices and SIMs its loans
+        lent, in an ordered pass over an index by family that holds every column (no join, no sort). PostgreSQL
+        reads the loans once for every period, each figure with its period's FILTER (at 100,000 assets 70-100 ms,
+        where a pass a period took 220). SQLite evaluates those filters more slowly than it reads the index again:
+        there, a pass a period, its filter in the WHERE."""
 
         def within(moment: Any, period: tuple[date, date] | None) -> ColumnElement[bool]:
             return and_(*between_days(moment, *period)) if period else true()
 
         loans = self._loans(actor, centre_id)
-        family_figures = []
-        for period in periods:
-            # Per family: the children it had when lent to (the most of its loans then), and the devices and SIMs its
-            # loans lent. One ordered pass over an index by family that holds every column: no join, no sort.
-            per_family = (
-                self._only(
-                    loans.where(within(self.dialect.unindexed(Loan.issued_at), period)),
-                    Loan.family_id.label("family_id"),
-                    func.max(Loan.children).label("children"),
-                    func.sum(Loan.device_count).label("devices"),
-                    func.sum(Loan.sim_count).label("sims"),
-                )
-                .group_by(Loan.family_id)
-                .subquery()
-            )
-            family_figures.append(
-                await self._one(
-                    select(
-                        func.count(),
-                        *(func.coalesce(func.sum(per_family.c[name]), 0) for name in ("children", "devices", "sims")),
-                    ).select_from(per_family)
-                )
-            )
+        passes = [list(periods)] if self.dialect.postgres else [[period] for period in periods]
+        family_figures: list[Any] = []
+        for batch in passes:
+            if len(batch) == 1:
+                read = loans.where(within(self.dialect.unindexed(Loan.issued_at), batch[0]))
+                conditions: list[ColumnElement[bool] | None] = [None]
+            else:
+                read = loans
+                conditions = [within(Loan.issued_at, period) for period in batch]
+
+            def only(aggregate: Any, condition: ColumnElement[bool] | None) -> Any:
+                return aggregate if condition is None else aggregate.filter(condition)
+
+            columns = [Loan.family_id.label("family_id")]
+            for n, condition in enumerate(conditions):
+                columns += [
+                    only(func.count(), condition).label(f"loans{n}"),
+                    only(func.max(Loan.children), condition).label(f"children{n}"),
+                    only(func.sum(Loan.device_count), condition).label(f"devices{n}"),
+                    only(func.sum(Loan.sim_count), condition).label(f"sims{n}"),
+                ]
+            per_family = self._only(read, *columns).group_by(Loan.family_id).subquery()
+            figures = []
+            for n in range(len(conditions)):
+                figures += [
+                    func.count().filter(per_family.c[f"loans{n}"] > 0),
+                    *(
+                        func.coalesce(func.sum(per_family.c[f"{name}{n}"]), 0)
+                        for name in ("children", "devices", "sims")
+                    ),
+                ]
+            row = await self._one(select(*figures).select_from(per_family))
+            family_figures += [row[4 * n : 4 * n + 4] for n in range(len(conditions))]
         # A gift counts when it was given, whenever the loan began: the few gifted items, by their own index. The
         # join to their loans is only for a scope (a school's, a centre's); without one it would only cost time.
         gifted = select(*(func.count().filter(within(LoanItem.ended_at, p)) for p in periods)).select_from(LoanItem)
