@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from lending.core.db import make_engine, session_maker
 from lending.inventory.models import AssetTagSequence
@@ -105,3 +105,16 @@ async def test_a_cancelled_writer_gives_its_turn_back(sessions):
         await asyncio.wait_for(session.commit(), 4)  # within the 5 s the queue would wait for a leaked turn
     async with sessions() as check:
         assert await counter(check, "LAP") is None and await counter(check, "TAB") is not None
+
+
+@pytest.mark.parametrize(("mebibytes", "expected"), [(None, 256 * 2**20), (8, 8 * 2**20), (0, 0)])
+async def test_sqlite_reads_through_a_memory_map_of_the_configured_size(tmp_path, mebibytes, expected):
+    """LENDING_SQLITE_MMAP_MB, 256 when not set; 0 turns the map off."""
+    url = await migrated_sqlite(tmp_path / "lending.db")
+    given = {} if mebibytes is None else {"sqlite_mmap_mb": mebibytes}
+    engine = make_engine(settings_for(url, **given))
+    try:
+        async with engine.connect() as conn:
+            assert await conn.scalar(text("PRAGMA mmap_size")) == expected
+    finally:
+        await engine.dispose()
