@@ -10,11 +10,13 @@ import logging
 import ssl
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import time
 from typing import Any
 
 import pytest
 import trustme
 
+from lending.config import Settings
 from tests.messages.fake_notify import FakeNotify
 from tests.messages.mail_server import MailServer
 
@@ -33,6 +35,14 @@ def server_tls(test_ca: trustme.CA) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     test_ca.issue_cert("mail.test", "localhost", "127.0.0.1").configure_cert(context)
     return context
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The app in a messages test keeps no quiet hours, so that what it queues may go whatever the hour the suite
+    runs at (a text queued at 21:00 waited for 08:00, and a test run in the evening failed). The quiet hours have
+    tests of their own, with their own settings."""
+    return settings.model_copy(update={"quiet_hours_start": time(0), "quiet_hours_end": time(0)})
 
 
 @pytest.fixture(scope="session")
