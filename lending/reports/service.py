@@ -59,6 +59,8 @@ DUE_SOON_DAYS = 14
 SIM_EXPIRY_DAYS = 30
 NO_SCHOOL = "no school"
 NO_DISTRICT = "unknown"
+# Groups keyed by a row's id, their names looked up once per group (a loan keeps only the id, 0018).
+NAMED_BY = {GroupBy.school: School, GroupBy.centre: Centre}
 
 
 @dataclass
@@ -158,6 +160,9 @@ class ReportService:
         def within(moment: Any, period: tuple[date, date] | None) -> ColumnElement[bool]:
             return and_(*between_days(moment, *period)) if period else true()
 
+        def only(aggregate: Any, condition: ColumnElement[bool] | None) -> Any:
+            return aggregate if condition is None else aggregate.filter(condition)
+
         loans = self._loans(actor, centre_id)
         passes = [list(periods)] if self.dialect.postgres else [[period] for period in periods]
         family_figures: list[Any] = []
@@ -168,10 +173,6 @@ class ReportService:
             else:
                 read = loans
                 conditions = [within(Loan.issued_at, period) for period in batch]
-
-            def only(aggregate: Any, condition: ColumnElement[bool] | None) -> Any:
-                return aggregate if condition is None else aggregate.filter(condition)
-
             columns = [Loan.family_id.label("family_id")]
             for n, condition in enumerate(conditions):
                 columns += [
@@ -280,7 +281,7 @@ class ReportService:
 
     async def _names(self, group_by: GroupBy, keys: Sequence[Any]) -> dict[Any, str]:
         """The schools' or centres' names for the groups found: a lookup per group, not a join per loan."""
-        model: Any = {GroupBy.school: School, GroupBy.centre: Centre}.get(group_by)
+        model: Any = NAMED_BY.get(group_by)
         wanted = [key for key in keys if key is not None]
         if model is None or not wanted:
             return {}
@@ -326,8 +327,9 @@ class ReportService:
         )
         return list((await self.session.execute(query)).all())
 
-    def _label(self, group_by: GroupBy, key: Any, names: dict[Any, str]) -> str:
-        if group_by in (GroupBy.school, GroupBy.centre):
+    @staticmethod
+    def _label(group_by: GroupBy, key: Any, names: dict[Any, str]) -> str:
+        if group_by in NAMED_BY:
             return names.get(key, str(key)) if key is not None else NO_SCHOOL
         return str(key) if key is not None else NO_DISTRICT
 
@@ -350,8 +352,7 @@ class ReportService:
         def group(row: Any) -> _Group:
             key = _key(row[0])
             if key not in groups:
-                grouped_by_id = group_by in (GroupBy.school, GroupBy.centre)
-                groups[key] = _Group(self._label(group_by, key, names), key if grouped_by_id else None)
+                groups[key] = _Group(self._label(group_by, key, names), key if group_by in NAMED_BY else None)
             return groups[key]
 
         for row in per_group:
